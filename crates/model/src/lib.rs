@@ -1,0 +1,18 @@
+//! DynamoDB's data model and expression languages, as pure functions with no I/O.
+//!
+//! - [`value`]: [`AttributeValue`] (every DynamoDB type) and [`Item`], with the DynamoDB JSON
+//!   wire form (`{"S": "text"}`, `{"N": "1.5"}`, ...).
+//! - [`number`]: [`Number`], DynamoDB's decimal: 38 significant digits, exact arithmetic.
+//! - [`key`]: key schemas and the order-preserving binary encoding of key values.
+//! - [`size`]: item and attribute sizes by DynamoDB's rules, and its limits.
+//! - [`expression`]: condition, filter, key-condition, projection and update expressions:
+//!   lexer, parser to an AST, and evaluation against an item.
+
+pub mod expression;
+pub mod key;
+pub mod number;
+pub mod size;
+pub mod value;
+
+pub use number::Number;
+pub use value::{AttributeValue, Item};

@@ -1,0 +1,5 @@
+//! The `ferrodyn` binary.
+
+fn main() {
+    println!("ferrodyn: not yet serving");
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every test of Ferrodyn: Rust unit, property, crash and integration tests, then the
+# black-box conformance suite (pytest + boto3 + AWS CLI) against a real `ferrodyn` process.
+#
+# Usage: scripts/test.sh            quick defaults (what CI runs)
+#        FERRODYN_LONG=1 scripts/test.sh   longer randomized and crash loops
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "==> cargo test --workspace"
+cargo test --workspace --locked
+
+if [ -f tests/conformance/requirements.txt ]; then
+    echo "==> conformance suite (pytest + boto3 against target/debug/ferrodyn)"
+    cargo build --locked -p ferrodyn-server --bin ferrodyn
+    if [ ! -x .venv/bin/python ]; then
+        python3 -m venv .venv
+    fi
+    .venv/bin/pip install --quiet --disable-pip-version-check -r tests/conformance/requirements.txt
+    FERRODYN_BIN="$PWD/target/debug/ferrodyn" .venv/bin/python -m pytest -q tests/conformance
+fi
+echo "==> all tests passed"
