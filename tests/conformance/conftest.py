@@ -1,0 +1,142 @@
+"""Fixtures of the conformance suite.
+
+One server per session: `$FERRODYN_ENDPOINT` if set (nothing is started), else
+`$FERRODYN_BIN serve --listen 127.0.0.1:<free port> --in-memory`, stopped by PID at the end.
+Tests share a few session tables and keep apart by using unique partition keys; a test that
+needs a whole table to itself (counts, scans, table settings) creates a uniquely named one
+through `new_table`, which deletes it afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from ferrodyn_process import FerrodynProcess
+from support import (
+    ACCESS_KEY,
+    REGION,
+    SECRET_KEY,
+    RawClient,
+    create_table,
+    delete_table_quietly,
+    unique_name,
+)
+
+
+def make_client(endpoint: str):
+    """A boto3 DynamoDB client for `endpoint` that never retries and leaves all validation to
+    the server (client-side parameter validation would hide the server's errors)."""
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        config=Config(
+            retries={"max_attempts": 1, "mode": "standard"},
+            parameter_validation=False,
+            connect_timeout=5,
+            read_timeout=60,
+        ),
+    )
+
+
+@pytest.fixture(scope="session")
+def endpoint():
+    """The base URL of the server under test."""
+    configured = os.environ.get("FERRODYN_ENDPOINT")
+    if configured:
+        yield configured.rstrip("/")
+        return
+    server = FerrodynProcess(["--in-memory"]).start()
+    try:
+        yield server.endpoint
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def ddb(endpoint):
+    return make_client(endpoint)
+
+
+@pytest.fixture(scope="session")
+def raw(endpoint):
+    return RawClient(endpoint)
+
+
+@pytest.fixture
+def new_table(ddb):
+    """`new_table(hash_key=("pk","S"), range_key=None, **CreateTable params)` -> table name.
+
+    Every table made through it is deleted when the test ends.
+    """
+    made: list[str] = []
+
+    def make(hash_key=("pk", "S"), range_key=None, **extra) -> str:
+        name = extra.pop("TableName", None) or unique_name()
+        made.append(name)
+        create_table(ddb, name, hash_key=hash_key, range_key=range_key, **extra)
+        return name
+
+    yield make
+    for name in made:
+        delete_table_quietly(ddb, name)
+
+
+@pytest.fixture
+def table_names(ddb):
+    """Reserves unique table names for tests that call CreateTable themselves; any table that
+    exists under one of them at the end is deleted."""
+    reserved: list[str] = []
+
+    def reserve(prefix: str = "conf") -> str:
+        name = unique_name(prefix)
+        reserved.append(name)
+        return name
+
+    yield reserve
+    for name in reserved:
+        delete_table_quietly(ddb, name)
+
+
+def _session_table(ddb, hash_key, range_key=None):
+    name = unique_name("shared")
+    create_table(ddb, name, hash_key=hash_key, range_key=range_key)
+    return name
+
+
+@pytest.fixture(scope="session")
+def hash_table(ddb):
+    """Shared table keyed by `pk` (S) alone; use unique partition keys."""
+    name = _session_table(ddb, ("pk", "S"))
+    yield name
+    delete_table_quietly(ddb, name)
+
+
+@pytest.fixture(scope="session")
+def composite_table(ddb):
+    """Shared table keyed by `pk` (S) and `sk` (S); use unique partition keys."""
+    name = _session_table(ddb, ("pk", "S"), ("sk", "S"))
+    yield name
+    delete_table_quietly(ddb, name)
+
+
+@pytest.fixture(scope="session")
+def numeric_table(ddb):
+    """Shared table keyed by `pk` (S) and `sk` (N); use unique partition keys."""
+    name = _session_table(ddb, ("pk", "S"), ("sk", "N"))
+    yield name
+    delete_table_quietly(ddb, name)
+
+
+@pytest.fixture(scope="session")
+def binary_table(ddb):
+    """Shared table keyed by `pk` (B) and `sk` (B); use unique partition keys."""
+    name = _session_table(ddb, ("pk", "B"), ("sk", "B"))
+    yield name
+    delete_table_quietly(ddb, name)
