@@ -25,7 +25,7 @@ mod fault;
 mod mem;
 mod real;
 
-pub use fault::{FaultFileSystem, FaultPlan};
+pub use fault::{Fault, FaultFileSystem, FaultPlan, Operation};
 pub use mem::MemFileSystem;
 pub use real::RealFileSystem;
 
