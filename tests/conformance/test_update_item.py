@@ -129,17 +129,17 @@ def test_list_append_literal_of_wrong_type(ddb, hash_table, key):
 
 
 def test_set_nested_paths(ddb, hash_table, key):
-    put(ddb, hash_table, key, m={"M": {"sub": {"M": {}}}}, l={"L": [N(0), N(1)]})
+    put(ddb, hash_table, key, m={"M": {"nest": {"M": {}}}}, l={"L": [N(0), N(1)]})
     update(
         ddb,
         hash_table,
         key,
-        "SET m.sub.x = :v, l[1] = :v, l[5] = :w, #d.#e = :v",
+        "SET m.nest.x = :v, l[1] = :v, l[5] = :w, #d.#e = :v",
         {":v": S("v"), ":w": S("w")},
         {"#d": "m", "#e": "dotted.key"},
     )
     got = item(ddb, hash_table, key)
-    assert got["m"] == {"M": {"sub": {"M": {"x": S("v")}}, "dotted.key": S("v")}}
+    assert got["m"] == {"M": {"nest": {"M": {"x": S("v")}}, "dotted.key": S("v")}}
     # Setting an index past the end appends.
     assert got["l"] == {"L": [N(0), S("v"), S("w")]}
 
