@@ -1,7 +1,8 @@
 //! DynamoDB's data model and expression languages, as pure functions with no I/O.
 //!
-//! - [`value`]: [`AttributeValue`] (every DynamoDB type) and [`Item`], with the DynamoDB JSON
-//!   wire form (`{"S": "text"}`, `{"N": "1.5"}`, ...).
+//! - [`value`]: [`AttributeValue`] (every DynamoDB type) and [`Item`].
+//! - [`json`]: their DynamoDB JSON wire form (`{"S": "text"}`, `{"N": "1.5"}`, ...), telling
+//!   shape errors (SerializationException) from value errors (ValidationException).
 //! - [`number`]: [`Number`], DynamoDB's decimal: 38 significant digits, exact arithmetic.
 //! - [`key`]: key schemas and the order-preserving binary encoding of key values.
 //! - [`size`]: item and attribute sizes by DynamoDB's rules, and its limits.
@@ -9,6 +10,7 @@
 //!   lexer, parser to an AST, and evaluation against an item.
 
 pub mod expression;
+pub mod json;
 pub mod key;
 pub mod number;
 pub mod size;

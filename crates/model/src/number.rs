@@ -350,35 +350,62 @@ impl Number {
         self.checked_add(&-*other)
     }
 
-    /// Writes the canonical text into `out` without going through `fmt` (the JSON writer's fast
-    /// path). Same text as `Display`.
-    pub fn write_canonical(&self, out: &mut Vec<u8>) {
+    /// Writes the canonical text (the `Display` text) into `buffer` and returns it, without
+    /// allocating: the JSON writer's fast path.
+    pub fn canonical<'b>(&self, buffer: &'b mut CanonicalBuffer) -> &'b str {
+        let out = &mut buffer.0;
+        let mut len = 0;
+        let mut push = |bytes: &[u8]| {
+            out[len..len + bytes.len()].copy_from_slice(bytes);
+            len += bytes.len();
+        };
         if self.is_zero() {
-            out.push(b'0');
-            return;
-        }
-        if self.negative {
-            out.push(b'-');
-        }
-        let mut buffer = [0u8; 40];
-        let digits = coefficient_digits(self.coefficient, &mut buffer);
-        let exponent = i64::from(self.exponent);
-        let count = digits.len() as i64;
-        if exponent >= 0 {
-            out.extend_from_slice(digits);
-            out.resize(out.len() + exponent as usize, b'0');
-        } else if -exponent < count {
-            let split = (count + exponent) as usize;
-            out.extend_from_slice(&digits[..split]);
-            out.push(b'.');
-            out.extend_from_slice(&digits[split..]);
+            push(b"0");
         } else {
-            out.extend_from_slice(b"0.");
-            out.resize(out.len() + (-exponent - count) as usize, b'0');
-            out.extend_from_slice(digits);
+            if self.negative {
+                push(b"-");
+            }
+            let mut digit_buffer = [0u8; 40];
+            let digits = coefficient_digits(self.coefficient, &mut digit_buffer);
+            let exponent = i64::from(self.exponent);
+            let count = digits.len() as i64;
+            if exponent >= 0 {
+                push(digits);
+                push(&ZEROS[..exponent as usize]);
+            } else if -exponent < count {
+                let split = (count + exponent) as usize;
+                push(&digits[..split]);
+                push(b".");
+                push(&digits[split..]);
+            } else {
+                push(b"0.");
+                push(&ZEROS[..(-exponent - count) as usize]);
+                push(digits);
+            }
         }
+        std::str::from_utf8(&buffer.0[..len]).expect("canonical number text is ASCII")
     }
 }
+
+/// Room for the longest canonical number: a sign, `0.`, 129 zeros and 38 digits (a 38-digit
+/// number whose last digit is at 1E-167 has its first at 1E-130).
+pub struct CanonicalBuffer([u8; 176]);
+
+impl CanonicalBuffer {
+    /// An empty buffer.
+    pub fn new() -> CanonicalBuffer {
+        CanonicalBuffer([0; 176])
+    }
+}
+
+impl Default for CanonicalBuffer {
+    fn default() -> CanonicalBuffer {
+        CanonicalBuffer::new()
+    }
+}
+
+/// Enough zeros for any canonical number: at most 129 after `0.`, or 125 after the digits.
+const ZEROS: [u8; 130] = [b'0'; 130];
 
 fn to_i64(count: u64) -> i64 {
     i64::try_from(count).expect("a count bounded by the input length fits i64")
@@ -472,9 +499,7 @@ impl fmt::Display for Number {
     /// with no exponent, no leading zeros (but `0.5`), no trailing fractional zeros, no `+`, and
     /// zero as `0`. So `1E2` prints `100` and `1E-130` prints `0.` then 129 zeros then `1`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut text = Vec::with_capacity(48);
-        self.write_canonical(&mut text);
-        f.write_str(std::str::from_utf8(&text).expect("canonical number text is ASCII"))
+        f.write_str(self.canonical(&mut CanonicalBuffer::new()))
     }
 }
 
