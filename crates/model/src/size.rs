@@ -46,7 +46,7 @@ pub fn number_size(number: &Number) -> usize {
         return 1;
     }
     let digits = number.digit_count() as usize;
-    let odd_alignment = digits % 2 == 0 && number.scientific_exponent() % 2 == 0;
+    let odd_alignment = digits.is_multiple_of(2) && number.scientific_exponent() % 2 == 0;
     1 + digits.div_ceil(2) + usize::from(odd_alignment) + usize::from(number.is_negative())
 }
 
