@@ -6,9 +6,11 @@
 //! - [`number`]: [`Number`], DynamoDB's decimal: 38 significant digits, exact arithmetic.
 //! - [`key`]: key schemas and the order-preserving binary encoding of key values.
 //! - [`size`]: item and attribute sizes by DynamoDB's rules, and its limits.
+//! - [`codec`]: the versioned binary storage encoding of an [`Item`].
 //! - [`expression`]: condition, filter, key-condition, projection and update expressions:
 //!   lexer, parser to an AST, and evaluation against an item.
 
+pub mod codec;
 pub mod expression;
 pub mod json;
 pub mod key;

@@ -189,3 +189,32 @@ fn non_zero(
             Number::from_parts(negative, coefficient, exponent).ok()
         })
 }
+
+/// A random valid attribute value, nested up to a few levels, with valid sets (non-empty, no
+/// duplicates) and any strings and bytes, empty ones included.
+pub fn attribute_value() -> impl Strategy<Value = ferrodyn_model::AttributeValue> {
+    use ferrodyn_model::AttributeValue as V;
+    let leaf = prop_oneof![
+        any::<String>().prop_map(V::S),
+        number().prop_map(V::N),
+        prop::collection::vec(any::<u8>(), 0..8).prop_map(V::B),
+        any::<bool>().prop_map(V::Bool),
+        Just(V::Null),
+        prop::collection::btree_set(any::<String>(), 1..4)
+            .prop_map(|s| V::Ss(s.into_iter().collect())),
+        prop::collection::btree_set(number(), 1..4).prop_map(|s| V::Ns(s.into_iter().collect())),
+        prop::collection::btree_set(prop::collection::vec(any::<u8>(), 0..4), 1..4)
+            .prop_map(|s| V::Bs(s.into_iter().collect())),
+    ];
+    leaf.prop_recursive(4, 32, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(V::L),
+            prop::collection::btree_map("[a-z]{0,3}", inner, 0..4).prop_map(V::M),
+        ]
+    })
+}
+
+/// A random item of valid values.
+pub fn item() -> impl Strategy<Value = ferrodyn_model::Item> {
+    prop::collection::btree_map("[a-zA-Z0-9_]{1,6}", attribute_value(), 0..6)
+}
