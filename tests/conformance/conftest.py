@@ -11,38 +11,16 @@ from __future__ import annotations
 
 import os
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from ferrodyn_process import FerrodynProcess
 from support import (
-    ACCESS_KEY,
-    REGION,
-    SECRET_KEY,
     RawClient,
     create_table,
     delete_table_quietly,
+    make_client,
     unique_name,
 )
-
-
-def make_client(endpoint: str):
-    """A boto3 DynamoDB client for `endpoint` that never retries and leaves all validation to
-    the server (client-side parameter validation would hide the server's errors)."""
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=Config(
-            retries={"max_attempts": 1, "mode": "standard"},
-            parameter_validation=False,
-            connect_timeout=5,
-            read_timeout=60,
-        ),
-    )
 
 
 @pytest.fixture(scope="session")

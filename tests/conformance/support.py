@@ -13,11 +13,13 @@ import time
 import uuid
 from contextlib import contextmanager
 
+import boto3
 import botocore.auth
 import botocore.credentials
 import pytest
 import requests
 from botocore.awsrequest import AWSRequest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 REGION = "us-east-1"
@@ -28,6 +30,24 @@ JSON_CONTENT_TYPE = "application/x-amz-json-1.0"
 
 # DynamoDB's error types travel as `com.amazonaws.dynamodb.v20120810#<Name>`; boto3 keeps the part
 # after '#', which is what the tests compare.
+
+
+def make_client(endpoint: str):
+    """A boto3 DynamoDB client for `endpoint` that never retries and leaves all validation to
+    the server (client-side parameter validation would hide the server's errors)."""
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        config=Config(
+            retries={"max_attempts": 1, "mode": "standard"},
+            parameter_validation=False,
+            connect_timeout=5,
+            read_timeout=60,
+        ),
+    )
 
 
 class ErrorInfo:
