@@ -206,14 +206,20 @@ def test_update_same_throughput_rejected(ddb, new_table):
         )
 
 
-def test_switch_billing_modes(ddb, new_table):
+def test_switch_to_on_demand(ddb, new_table):
     name = new_table(ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5})
+    ddb.put_item(TableName=name, Item={"pk": {"S": "a"}})
     ddb.update_table(TableName=name, BillingMode="PAY_PER_REQUEST")
     desc = wait_for_status(ddb, name)
     assert desc["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     assert "LastUpdateToPayPerRequestDateTime" in desc["BillingModeSummary"]
-    # Data stays readable and writable across the switch.
-    ddb.put_item(TableName=name, Item={"pk": {"S": "a"}})
+    # Data stays readable across the switch.
+    assert ddb.get_item(TableName=name, Key={"pk": {"S": "a"}}, ConsistentRead=True)["Item"]
+
+
+def test_switch_to_provisioned(ddb, new_table):
+    # One switch per table: DynamoDB allows switching capacity modes once every 24 hours.
+    name = new_table()
     ddb.update_table(
         TableName=name,
         BillingMode="PROVISIONED",
@@ -223,7 +229,7 @@ def test_switch_billing_modes(ddb, new_table):
     assert desc["BillingModeSummary"]["BillingMode"] == "PROVISIONED"
     assert desc["ProvisionedThroughput"]["ReadCapacityUnits"] == 4
     assert desc["ProvisionedThroughput"]["WriteCapacityUnits"] == 3
-    assert ddb.get_item(TableName=name, Key={"pk": {"S": "a"}}, ConsistentRead=True)["Item"]
+    ddb.put_item(TableName=name, Item={"pk": {"S": "a"}})
 
 
 def test_update_on_demand_with_throughput_rejected(ddb, new_table):

@@ -94,7 +94,7 @@ def test_number_underflow(ddb, hash_table):
         roundtrip(ddb, hash_table, n=N("1E-131"))
 
 
-@pytest.mark.parametrize("text", ["abc", "1.2.3", "", "0x10", "1e", "NaN", "Infinity", " 1"])
+@pytest.mark.parametrize("text", ["abc", "1.2.3", "", "0x10", "1e", "NaN", "Infinity"])
 def test_not_a_number(ddb, hash_table, text):
     with validation_error(match="^The parameter cannot be converted to a numeric value"):
         roundtrip(ddb, hash_table, n=N(text))
