@@ -8,6 +8,36 @@ use ferrodyn_model::Item;
 use ferrodyn_model::codec::{decode_item, encode_item};
 use proptest::prelude::*;
 
+/// Random JSON shaped like DynamoDB JSON, right and wrong: objects keyed by the type names,
+/// arrays, and scalars of every JSON type.
+fn dynamo_like_json() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i32>().prop_map(Value::from),
+        Just(Value::from(1.5)),
+        prop::sample::select(vec!["", "1", "-1.50", "x", "YQ==", "YR==", "true", "1e999"])
+            .prop_map(Value::from),
+    ];
+    leaf.prop_recursive(5, 48, 4, |inner| {
+        let key = prop::sample::select(vec![
+            "S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS", "X",
+        ]);
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map(key, inner, 0..3).prop_map(|members| {
+                Value::Object(
+                    members
+                        .into_iter()
+                        .map(|(k, v)| (k.to_owned(), v))
+                        .collect(),
+                )
+            }),
+        ]
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(1000))]
 
@@ -23,6 +53,29 @@ proptest! {
         let json = serde_json::to_vec(&item).unwrap();
         let parsed: Item = serde_json::from_slice(&json).unwrap();
         prop_assert_eq!(parsed, item);
+    }
+
+    #[test]
+    fn random_json_never_panics(text in r#"[{}\[\]":, SNBLMUOLtrue0-9.e-]{0,40}"#) {
+        // Every outcome is a value, or an error that classifies as one of DynamoDB's two kinds.
+        if let Err(error) = serde_json::from_str::<Item>(&text) {
+            let _ = ferrodyn_model::json::classify(&error);
+        }
+        let _ = serde_json::from_str::<ferrodyn_model::json::Validated<Item>>(&text);
+    }
+
+    #[test]
+    fn dynamo_like_json_never_panics(value in dynamo_like_json()) {
+        let text = serde_json::json!({ "a": value }).to_string();
+        match serde_json::from_str::<Item>(&text) {
+            Ok(item) => {
+                let again: Item = serde_json::from_str(&serde_json::to_string(&item).unwrap()).unwrap();
+                prop_assert_eq!(again, item);
+            }
+            Err(error) => {
+                let _ = ferrodyn_model::json::classify(&error);
+            }
+        }
     }
 
     #[test]
