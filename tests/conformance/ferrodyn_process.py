@@ -101,9 +101,7 @@ class FerrodynProcess:
                 return self
             time.sleep(0.02)
         self.kill()
-        raise RuntimeError(
-            f"ferrodyn did not answer /health within {READY_TIMEOUT_S} s:\n" + self.log_text()
-        )
+        raise RuntimeError(f"ferrodyn did not answer /health within {READY_TIMEOUT_S} s:\n" + self.log_text())
 
     def log_text(self) -> str:
         self._log.flush()

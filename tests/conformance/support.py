@@ -213,9 +213,7 @@ class RawClient:
         if sign:
             botocore.auth.SigV4Auth(self.credentials, "dynamodb", REGION).add_auth(request)
         prepared = request.prepare()
-        return self.session.post(
-            self.endpoint + "/", data=body, headers=dict(prepared.headers), timeout=30
-        )
+        return self.session.post(self.endpoint + "/", data=body, headers=dict(prepared.headers), timeout=30)
 
     @staticmethod
     def error_type(response: requests.Response) -> str:

@@ -51,7 +51,10 @@ def test_batch_write_deletes(ddb, hash_table):
     ddb.batch_write_item(RequestItems={hash_table: [{"PutRequest": {"Item": k}} for k in keys]})
     ddb.batch_write_item(
         RequestItems={
-            hash_table: [{"DeleteRequest": {"Key": keys[0]}}, {"DeleteRequest": {"Key": {"pk": S("never-there")}}}]
+            hash_table: [
+                {"DeleteRequest": {"Key": keys[0]}},
+                {"DeleteRequest": {"Key": {"pk": S("never-there")}}},
+            ]
         }
     )
     got = ddb.batch_get_item(RequestItems={hash_table: {"Keys": keys}})["Responses"][hash_table]
@@ -77,14 +80,20 @@ def test_batch_get_100_keys(ddb, hash_table):
     prefix = unique_key()
     for start in range(0, 100, 25):
         ddb.batch_write_item(
-            RequestItems={hash_table: [{"PutRequest": {"Item": {"pk": S(f"{prefix}-{i}")}}} for i in range(start, start + 25)]}
+            RequestItems={
+                hash_table: [
+                    {"PutRequest": {"Item": {"pk": S(f"{prefix}-{i}")}}} for i in range(start, start + 25)
+                ]
+            }
         )
     found, _ = batch_get_all(ddb, {hash_table: {"Keys": [{"pk": S(f"{prefix}-{i}")} for i in range(100)]}})
     assert len(found[hash_table]) == 100
 
 
 def test_batch_get_101_keys(ddb, hash_table):
-    with validation_error(match="Too many items requested for the BatchGetItem call|less than or equal to 100"):
+    with validation_error(
+        match="Too many items requested for the BatchGetItem call|less than or equal to 100"
+    ):
         ddb.batch_get_item(RequestItems={hash_table: {"Keys": [{"pk": S(f"k{i}")} for i in range(101)]}})
 
 
@@ -156,7 +165,9 @@ def test_batch_write_25_counted_across_tables(ddb, hash_table, composite_table):
         ddb.batch_write_item(
             RequestItems={
                 hash_table: [{"PutRequest": {"Item": {"pk": S(unique_key())}}} for _ in range(13)],
-                composite_table: [{"PutRequest": {"Item": {"pk": S("p"), "sk": S(unique_key())}}} for _ in range(13)],
+                composite_table: [
+                    {"PutRequest": {"Item": {"pk": S("p"), "sk": S(unique_key())}}} for _ in range(13)
+                ],
             }
         )
 
@@ -164,7 +175,9 @@ def test_batch_write_25_counted_across_tables(ddb, hash_table, composite_table):
 @pytest.mark.parametrize("second", ["put", "delete"])
 def test_batch_write_duplicate_keys(ddb, hash_table, second):
     key = {"pk": S(unique_key())}
-    other = {"PutRequest": {"Item": {**key, "v": N(2)}}} if second == "put" else {"DeleteRequest": {"Key": key}}
+    other = (
+        {"PutRequest": {"Item": {**key, "v": N(2)}}} if second == "put" else {"DeleteRequest": {"Key": key}}
+    )
     with validation_error("Provided list of item keys contains duplicates"):
         ddb.batch_write_item(RequestItems={hash_table: [{"PutRequest": {"Item": {**key, "v": N(1)}}}, other]})
     # The whole batch is rejected: nothing was written.
@@ -185,10 +198,14 @@ def test_batch_write_missing_key(ddb, composite_table):
 def test_batch_write_oversized_item(ddb, hash_table):
     with validation_error("Item size has exceeded the maximum allowed size"):
         ddb.batch_write_item(
-            RequestItems={hash_table: [{"PutRequest": {"Item": {"pk": S(unique_key()), "v": S("x" * 410_000)}}}]}
+            RequestItems={
+                hash_table: [{"PutRequest": {"Item": {"pk": S(unique_key()), "v": S("x" * 410_000)}}}]
+            }
         )
 
 
 def test_batch_write_missing_table(ddb):
     with client_error("ResourceNotFoundException", "Requested resource not found"):
-        ddb.batch_write_item(RequestItems={unique_name("missing"): [{"PutRequest": {"Item": {"pk": S("a")}}}]})
+        ddb.batch_write_item(
+            RequestItems={unique_name("missing"): [{"PutRequest": {"Item": {"pk": S("a")}}}]}
+        )

@@ -67,7 +67,9 @@ def test_invalid_return_consumed_capacity(ddb, table):
 
 @pytest.mark.parametrize("size,expected", [(500, 1), (1500, 2), (3500, 4), (10_300, 11)])
 def test_put_units_per_started_kb(ddb, table, size, expected):
-    response = ddb.put_item(TableName=table, Item=item("put", str(size), size), ReturnConsumedCapacity="TOTAL")
+    response = ddb.put_item(
+        TableName=table, Item=item("put", str(size), size), ReturnConsumedCapacity="TOTAL"
+    )
     assert units(response) == expected
 
 
@@ -162,9 +164,7 @@ def test_query_rounds_the_sum_once(ddb, table):
     assert units(ddb.query(ConsistentRead=True, **params)) == 3.0
     assert units(ddb.query(**params)) == 1.5
     # A filter does not reduce what was read.
-    filtered = ddb.query(
-        ConsistentRead=True, FilterExpression="attribute_not_exists(v)", **params
-    )
+    filtered = ddb.query(ConsistentRead=True, FilterExpression="attribute_not_exists(v)", **params)
     assert filtered["Count"] == 0 and units(filtered) == 3.0
 
 

@@ -55,10 +55,16 @@ def test_cli_table_and_item_lifecycle(aws):
     table = unique_name("cli")
     created = aws(
         "create-table",
-        "--table-name", table,
-        "--attribute-definitions", "AttributeName=pk,AttributeType=S", "AttributeName=sk,AttributeType=N",
-        "--key-schema", "AttributeName=pk,KeyType=HASH", "AttributeName=sk,KeyType=RANGE",
-        "--billing-mode", "PAY_PER_REQUEST",
+        "--table-name",
+        table,
+        "--attribute-definitions",
+        "AttributeName=pk,AttributeType=S",
+        "AttributeName=sk,AttributeType=N",
+        "--key-schema",
+        "AttributeName=pk,KeyType=HASH",
+        "AttributeName=sk,KeyType=RANGE",
+        "--billing-mode",
+        "PAY_PER_REQUEST",
     )
     try:
         assert created["TableDescription"]["TableName"] == table
@@ -67,21 +73,28 @@ def test_cli_table_and_item_lifecycle(aws):
         for sk in (3, 1, 2):
             aws(
                 "put-item",
-                "--table-name", table,
-                "--item", json.dumps({"pk": {"S": "user"}, "sk": {"N": str(sk)}, "name": {"S": f"n{sk}"}}),
+                "--table-name",
+                table,
+                "--item",
+                json.dumps({"pk": {"S": "user"}, "sk": {"N": str(sk)}, "name": {"S": f"n{sk}"}}),
             )
         got = aws(
             "get-item",
-            "--table-name", table,
-            "--key", json.dumps({"pk": {"S": "user"}, "sk": {"N": "2"}}),
+            "--table-name",
+            table,
+            "--key",
+            json.dumps({"pk": {"S": "user"}, "sk": {"N": "2"}}),
             "--consistent-read",
         )
         assert got["Item"]["name"] == {"S": "n2"}
         queried = aws(
             "query",
-            "--table-name", table,
-            "--key-condition-expression", "pk = :p AND sk >= :two",
-            "--expression-attribute-values", json.dumps({":p": {"S": "user"}, ":two": {"N": "2"}}),
+            "--table-name",
+            table,
+            "--key-condition-expression",
+            "pk = :p AND sk >= :two",
+            "--expression-attribute-values",
+            json.dumps({":p": {"S": "user"}, ":two": {"N": "2"}}),
         )
         assert [i["sk"]["N"] for i in queried["Items"]] == ["2", "3"]
         # The CLI paginates Scan by itself with --page-size; it must see every item once.
@@ -102,12 +115,23 @@ def test_cli_reports_errors(aws):
 
 def test_cli_conditional_put(aws, hash_table):
     item = json.dumps({"pk": {"S": unique_name("cli-item")}})
-    aws("put-item", "--table-name", hash_table, "--item", item, "--condition-expression", "attribute_not_exists(pk)")
+    aws(
+        "put-item",
+        "--table-name",
+        hash_table,
+        "--item",
+        item,
+        "--condition-expression",
+        "attribute_not_exists(pk)",
+    )
     result = aws(
         "put-item",
-        "--table-name", hash_table,
-        "--item", item,
-        "--condition-expression", "attribute_not_exists(pk)",
+        "--table-name",
+        hash_table,
+        "--item",
+        item,
+        "--condition-expression",
+        "attribute_not_exists(pk)",
         check=False,
     )
     assert result.returncode != 0

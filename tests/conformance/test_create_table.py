@@ -116,9 +116,7 @@ def test_three_key_schema_elements(ddb, table_names):
                 {"AttributeName": "b", "KeyType": "RANGE"},
                 {"AttributeName": "c", "KeyType": "RANGE"},
             ],
-            AttributeDefinitions=[
-                {"AttributeName": n, "AttributeType": "S"} for n in ("a", "b", "c")
-            ],
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("a", "b", "c")],
             **ON_DEMAND,
         )
 
@@ -254,9 +252,7 @@ def test_second_key_must_be_range(ddb, table_names):
 
 
 def test_invalid_billing_mode(ddb, table_names):
-    with validation_error(
-        match=r"Member must satisfy enum value set: \[PROVISIONED, PAY_PER_REQUEST\]"
-    ):
+    with validation_error(match=r"Member must satisfy enum value set: \[PROVISIONED, PAY_PER_REQUEST\]"):
         create(ddb, table_names(), **HASH_ONLY, BillingMode="pay_per_request")
 
 
@@ -427,9 +423,7 @@ def test_duplicate_index_names(ddb, table_names):
 
 
 def test_non_key_attributes_only_with_include(ddb, table_names):
-    with validation_error(
-        match="ProjectionType is KEYS_ONLY, but NonKeyAttributes is specified"
-    ):
+    with validation_error(match="ProjectionType is KEYS_ONLY, but NonKeyAttributes is specified"):
         create(
             ddb,
             table_names(),

@@ -58,12 +58,16 @@ def test_missing_name_placeholder(ddb, hash_table, key):
 
 
 def test_unused_value_placeholder(ddb, hash_table, key):
-    with validation_error("Value provided in ExpressionAttributeValues unused in expressions: keys: {:unused}"):
+    with validation_error(
+        "Value provided in ExpressionAttributeValues unused in expressions: keys: {:unused}"
+    ):
         condition(ddb, hash_table, key, "a = :x", values={":x": S("x"), ":unused": S("y")})
 
 
 def test_unused_name_placeholder(ddb, hash_table, key):
-    with validation_error("Value provided in ExpressionAttributeNames unused in expressions: keys: {#unused}"):
+    with validation_error(
+        "Value provided in ExpressionAttributeNames unused in expressions: keys: {#unused}"
+    ):
         condition(ddb, hash_table, key, "attribute_exists(#a)", names={"#a": "a", "#unused": "b"})
 
 
@@ -103,7 +107,18 @@ def test_invalid_value_in_placeholder(ddb, hash_table, key):
 
 @pytest.mark.parametrize(
     "expression",
-    ["a = ", "a == :x", "(a = :x", "a = :x)", "a = :x AND", "attribute_exists(a", "a IN ()", "NOT", "a BETWEEN :x", ""],
+    [
+        "a = ",
+        "a == :x",
+        "(a = :x",
+        "a = :x)",
+        "a = :x AND",
+        "attribute_exists(a",
+        "a IN ()",
+        "NOT",
+        "a BETWEEN :x",
+        "",
+    ],
 )
 def test_condition_syntax_errors(ddb, hash_table, key, expression):
     # DynamoDB names the offending token ("token: ..., near: ..."); dynalite's generated parser
@@ -127,13 +142,19 @@ def test_update_only_function_in_condition(ddb, hash_table, key):
 
 
 def test_filter_errors_name_the_filter(ddb, hash_table):
-    with validation_error("Invalid FilterExpression: Attribute name is a reserved keyword; reserved keyword: status"):
-        ddb.scan(TableName=hash_table, FilterExpression="status = :s", ExpressionAttributeValues={":s": S("x")})
+    with validation_error(
+        "Invalid FilterExpression: Attribute name is a reserved keyword; reserved keyword: status"
+    ):
+        ddb.scan(
+            TableName=hash_table, FilterExpression="status = :s", ExpressionAttributeValues={":s": S("x")}
+        )
 
 
 def test_key_condition_errors_name_the_key_condition(ddb, hash_table):
     with validation_error(match="^Invalid KeyConditionExpression: Syntax error; token: "):
-        ddb.query(TableName=hash_table, KeyConditionExpression="pk = = :v", ExpressionAttributeValues={":v": S("x")})
+        ddb.query(
+            TableName=hash_table, KeyConditionExpression="pk = = :v", ExpressionAttributeValues={":v": S("x")}
+        )
 
 
 def test_projection_syntax_error(ddb, hash_table, key):
@@ -145,7 +166,9 @@ def test_expression_over_4_kb(ddb, hash_table, key):
     # Expression strings are limited to 4 KB (4,096 bytes); dynalite does not enforce it.
     long_condition = " OR ".join(["attribute_exists(a)"] * 200)  # about 4.6 KB
     assert len(long_condition) > 4096
-    with validation_error(match="^Invalid ConditionExpression: Expression size has exceeded the maximum allowed size"):
+    with validation_error(
+        match="^Invalid ConditionExpression: Expression size has exceeded the maximum allowed size"
+    ):
         condition(ddb, hash_table, key, long_condition)
 
 
@@ -160,7 +183,9 @@ def test_expression_just_under_4_kb(ddb, hash_table, key):
 def test_update_expression_over_4_kb(ddb, hash_table, key):
     assignments = ", ".join(f"attr{i:04d} = :v" for i in range(400))
     assert len("SET " + assignments) > 4096
-    with validation_error(match="^Invalid UpdateExpression: Expression size has exceeded the maximum allowed size"):
+    with validation_error(
+        match="^Invalid UpdateExpression: Expression size has exceeded the maximum allowed size"
+    ):
         ddb.update_item(
             TableName=hash_table,
             Key=key,

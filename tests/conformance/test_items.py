@@ -69,7 +69,9 @@ def test_put_rejects_other_return_values(ddb, hash_table, value):
 
 
 def test_return_values_enum(ddb, hash_table):
-    with validation_error(match="Value 'SOME' at 'returnValues' failed to satisfy constraint: Member must satisfy enum value set"):
+    with validation_error(
+        match="Value 'SOME' at 'returnValues' failed to satisfy constraint: Member must satisfy enum value set"
+    ):
         ddb.put_item(TableName=hash_table, Item={"pk": S(unique_key())}, ReturnValues="SOME")
 
 
@@ -240,7 +242,9 @@ def test_delete_key_must_match_schema(ddb, composite_table):
 
 def test_put_if_not_exists(ddb, hash_table):
     key = {"pk": S(unique_key())}
-    ddb.put_item(TableName=hash_table, Item={**key, "v": N(1)}, ConditionExpression="attribute_not_exists(pk)")
+    ddb.put_item(
+        TableName=hash_table, Item={**key, "v": N(1)}, ConditionExpression="attribute_not_exists(pk)"
+    )
     with client_error("ConditionalCheckFailedException", CONDITION_FAILED):
         ddb.put_item(
             TableName=hash_table, Item={**key, "v": N(2)}, ConditionExpression="attribute_not_exists(pk)"
@@ -400,10 +404,16 @@ CONDITIONS_TRUE = [
     ("begins_with(s, :pre)", {":pre": S("hello")}),
     ("begins_with(b, :pre)", {":pre": {"B": b"\x01"}}),
     ("contains(s, :sub)", {":sub": S("o w")}),
-    ("contains(ss, :a) AND contains(ns, :two) AND contains(l, :x)", {":a": S("a"), ":two": N(2), ":x": S("x")}),
+    (
+        "contains(ss, :a) AND contains(ns, :two) AND contains(l, :x)",
+        {":a": S("a"), ":two": N(2), ":x": S("x")},
+    ),
     ("contains(bs, :one)", {":one": {"B": b"\x01"}}),
     ("size(s) = :eleven", {":eleven": N(11)}),
-    ("size(l) = :two AND size(m) = :one AND size(ss) = :two AND size(b) = :two", {":two": N(2), ":one": N(1)}),
+    (
+        "size(l) = :two AND size(m) = :one AND size(ss) = :two AND size(b) = :two",
+        {":two": N(2), ":one": N(1)},
+    ),
     ("l[1] = :two AND m.k = :v", {":two": N(2), ":v": S("v")}),
     ("z = :null", {":null": {"NULL": True}}),
     # Equality compares maps and lists deeply (dynalite does not support it).
@@ -430,7 +440,9 @@ CONDITIONS_FALSE = [
 
 
 def check_condition(ddb, hash_table, key, expression, values):
-    params = dict(TableName=hash_table, Key=key, UpdateExpression="SET touched = :true", ConditionExpression=expression)
+    params = dict(
+        TableName=hash_table, Key=key, UpdateExpression="SET touched = :true", ConditionExpression=expression
+    )
     params["ExpressionAttributeValues"] = {":true": {"BOOL": True}, **(values or {})}
     ddb.update_item(**params)
 

@@ -55,7 +55,13 @@ def test_attributes_to_get_duplicates(ddb, hash_table, item):
         ({"a": {"ComparisonOperator": "NOT_NULL"}}, True),
         ({"a": {"ComparisonOperator": "NE", "AttributeValueList": [N(5)]}}, False),
         ({"absent": {"ComparisonOperator": "NE", "AttributeValueList": [N(5)]}}, True),
-        ({"a": {"ComparisonOperator": "LE", "AttributeValueList": [N(5)]}, "b": {"ComparisonOperator": "LT", "AttributeValueList": [S("a")]}}, False),
+        (
+            {
+                "a": {"ComparisonOperator": "LE", "AttributeValueList": [N(5)]},
+                "b": {"ComparisonOperator": "LT", "AttributeValueList": [S("a")]},
+            },
+            False,
+        ),
     ],
 )
 def test_expected(ddb, hash_table, item, expected, passes):
@@ -125,7 +131,13 @@ def test_attribute_updates(ddb, hash_table, item):
         },
         ReturnValues="ALL_NEW",
     )
-    assert response["Attributes"] == {**key, "a": N(7), "ss": {"SS": ["y"]}, "c": S("new"), "n": {"NS": ["1"]}}
+    assert response["Attributes"] == {
+        **key,
+        "a": N(7),
+        "ss": {"SS": ["y"]},
+        "c": S("new"),
+        "n": {"NS": ["1"]},
+    }
 
 
 def test_attribute_updates_default_action_is_put(ddb, hash_table, item):
@@ -139,7 +151,9 @@ def test_attribute_updates_on_key(ddb, hash_table, item):
     with validation_error(
         "One or more parameter values were invalid: Cannot update attribute pk. This attribute is part of the key"
     ):
-        ddb.update_item(TableName=hash_table, Key=key, AttributeUpdates={"pk": {"Action": "PUT", "Value": S("x")}})
+        ddb.update_item(
+            TableName=hash_table, Key=key, AttributeUpdates={"pk": {"Action": "PUT", "Value": S("x")}}
+        )
 
 
 def test_key_conditions_and_query_filter(ddb, numeric_table):
@@ -228,7 +242,12 @@ def test_conditional_operator_without_conditions(ddb, hash_table, item):
     # ConditionalOperator is a legacy parameter, so it cannot accompany an expression.
     key, _ = item
     with validation_error(match="ConditionalOperator"):
-        ddb.delete_item(TableName=hash_table, Key=key, ConditionalOperator="AND", ConditionExpression="attribute_exists(a)")
+        ddb.delete_item(
+            TableName=hash_table,
+            Key=key,
+            ConditionalOperator="AND",
+            ConditionExpression="attribute_exists(a)",
+        )
 
 
 def test_expression_names_without_expression(ddb, hash_table, item):

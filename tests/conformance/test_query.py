@@ -204,7 +204,15 @@ def test_select_count(ddb, numeric_table, numbers):
 
 def test_select_specific_attributes_and_projection(ddb, numeric_table, numbers):
     pk, _ = numbers
-    response = query(ddb, numeric_table, pk, "sk = :z", {":z": N(0)}, ProjectionExpression="v", Select="SPECIFIC_ATTRIBUTES")
+    response = query(
+        ddb,
+        numeric_table,
+        pk,
+        "sk = :z",
+        {":z": N(0)},
+        ProjectionExpression="v",
+        Select="SPECIFIC_ATTRIBUTES",
+    )
     assert response["Items"] == [{"v": N(2)}]
     response = query(ddb, numeric_table, pk, "sk = :z", {":z": N(0)}, Select="ALL_ATTRIBUTES")
     assert response["Items"] == [{"pk": pk, "sk": N(0), "v": N(2)}]
@@ -214,19 +222,25 @@ def test_select_specific_attributes_and_projection(ddb, numeric_table, numbers):
 # messages with "1 validation error detected: ", so only the sentence itself is matched.
 def test_select_count_with_projection_rejected(ddb, numeric_table, numbers):
     pk, _ = numbers
-    with validation_error(match="Cannot specify the ProjectionExpression when choosing to get only the Count"):
+    with validation_error(
+        match="Cannot specify the ProjectionExpression when choosing to get only the Count"
+    ):
         query(ddb, numeric_table, pk, Select="COUNT", ProjectionExpression="v")
 
 
 def test_select_all_attributes_with_projection_rejected(ddb, numeric_table, numbers):
     pk, _ = numbers
-    with validation_error(match="Cannot specify the ProjectionExpression when choosing to get ALL_ATTRIBUTES"):
+    with validation_error(
+        match="Cannot specify the ProjectionExpression when choosing to get ALL_ATTRIBUTES"
+    ):
         query(ddb, numeric_table, pk, Select="ALL_ATTRIBUTES", ProjectionExpression="v")
 
 
 def test_select_specific_attributes_needs_projection(ddb, numeric_table, numbers):
     pk, _ = numbers
-    with validation_error(match="Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES"):
+    with validation_error(
+        match="Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES"
+    ):
         query(ddb, numeric_table, pk, Select="SPECIFIC_ATTRIBUTES")
 
 
@@ -264,7 +278,9 @@ def test_one_megabyte_limit_counts_filtered_out_items(ddb, new_table):
 
 
 def test_key_condition_required(ddb, numeric_table):
-    with validation_error("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request."):
+    with validation_error(
+        "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request."
+    ):
         ddb.query(TableName=numeric_table)
 
 
@@ -287,7 +303,9 @@ def test_partition_key_missing(ddb, numeric_table):
 
 
 def test_non_key_attribute_in_key_condition(ddb, numeric_table):
-    with validation_error(match="^Query condition missed key schema element|^Query key condition not supported"):
+    with validation_error(
+        match="^Query condition missed key schema element|^Query key condition not supported"
+    ):
         ddb.query(
             TableName=numeric_table,
             KeyConditionExpression="pk = :pk AND v = :v",
@@ -325,7 +343,9 @@ def test_two_conditions_on_one_key(ddb, numeric_table):
 
 
 def test_key_condition_type_mismatch(ddb, numeric_table):
-    with validation_error("One or more parameter values were invalid: Condition parameter type does not match schema type"):
+    with validation_error(
+        "One or more parameter values were invalid: Condition parameter type does not match schema type"
+    ):
         ddb.query(
             TableName=numeric_table,
             KeyConditionExpression="pk = :pk AND sk = :s",
@@ -343,7 +363,9 @@ def test_begins_with_on_number_sort_key(ddb, numeric_table):
 
 
 def test_filter_on_key_attribute(ddb, numeric_table):
-    with validation_error("Filter Expression can only contain non-primary key attributes: Primary key attribute: sk"):
+    with validation_error(
+        "Filter Expression can only contain non-primary key attributes: Primary key attribute: sk"
+    ):
         ddb.query(
             TableName=numeric_table,
             KeyConditionExpression="pk = :pk",
@@ -363,7 +385,9 @@ def test_invalid_exclusive_start_key(ddb, numeric_table):
 
 
 def test_limit_must_be_positive(ddb, numeric_table):
-    with validation_error(match="Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1"):
+    with validation_error(
+        match="Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1"
+    ):
         ddb.query(
             TableName=numeric_table,
             KeyConditionExpression="pk = :pk",

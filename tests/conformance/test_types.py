@@ -83,7 +83,9 @@ def test_more_than_38_significant_digits(ddb, hash_table):
 
 
 def test_number_overflow(ddb, hash_table):
-    with validation_error("Number overflow. Attempting to store a number with magnitude larger than supported range"):
+    with validation_error(
+        "Number overflow. Attempting to store a number with magnitude larger than supported range"
+    ):
         roundtrip(ddb, hash_table, n=N("1E+126"))
 
 

@@ -50,7 +50,13 @@ def test_update_without_expression_creates_key_only_item(ddb, hash_table, key):
 
 def test_set_several_and_arithmetic(ddb, hash_table, key):
     put(ddb, hash_table, key, n=N(10), m=N(3))
-    update(ddb, hash_table, key, "SET a = n + m, b = n - :one, c = :one - n, n = :zero", {":one": N(1), ":zero": N(0)})
+    update(
+        ddb,
+        hash_table,
+        key,
+        "SET a = n + m, b = n - :one, c = :one - n, n = :zero",
+        {":one": N(1), ":zero": N(0)},
+    )
     got = item(ddb, hash_table, key)
     # Every operand is read from the item as it was before this update.
     assert got["a"] == N(13) and got["b"] == N(9) and got["c"] == N(-9) and got["n"] == N(0)
@@ -67,9 +73,7 @@ def test_decimal_arithmetic_is_exact(ddb, hash_table, key):
 
 def test_arithmetic_on_missing_attribute(ddb, hash_table, key):
     put(ddb, hash_table, key)
-    with validation_error(
-        "The provided expression refers to an attribute that does not exist in the item"
-    ):
+    with validation_error("The provided expression refers to an attribute that does not exist in the item"):
         update(ddb, hash_table, key, "SET n = n + :one", {":one": N(1)})
 
 
@@ -213,7 +217,13 @@ def test_add_rejects_non_number_non_set(ddb, hash_table, key):
 
 def test_delete_from_set(ddb, hash_table, key):
     put(ddb, hash_table, key, ss={"SS": ["a", "b", "c"]}, gone={"NS": ["1"]})
-    update(ddb, hash_table, key, "DELETE ss :s, gone :n, absent :s", {":s": {"SS": ["a", "z"]}, ":n": {"NS": ["1"]}})
+    update(
+        ddb,
+        hash_table,
+        key,
+        "DELETE ss :s, gone :n, absent :s",
+        {":s": {"SS": ["a", "z"]}, ":n": {"NS": ["1"]}},
+    )
     got = item(ddb, hash_table, key)
     assert sorted(got["ss"]["SS"]) == ["b", "c"]
     # A set emptied by DELETE disappears.

@@ -126,8 +126,6 @@ def test_oversized_body_is_rejected_and_server_survives(raw):
     assert raw.post("ListTables", {}).status_code == 200
 
 
-@pytest.mark.skipif(
-    bool(os.environ.get("FERRODYN_ENDPOINT")), reason="the health endpoint is Ferrodyn's own"
-)
+@pytest.mark.skipif(bool(os.environ.get("FERRODYN_ENDPOINT")), reason="the health endpoint is Ferrodyn's own")
 def test_health_needs_no_credentials(endpoint):
     assert requests.get(endpoint + "/health", timeout=5).status_code == 200
