@@ -4,8 +4,13 @@
 //! crate. Extend freely; change an existing signature only together with all of its callers.
 
 use std::ops::Bound;
+use std::sync::Arc;
 
+use crate::engine::Engine;
+pub use crate::iter::DbIter;
 use crate::{Options, Result, SequenceNumber};
+
+pub use crate::batch::WriteBatch;
 
 /// How durable a write must be before [`Db::write`] returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,45 +37,6 @@ pub enum Direction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Keyspace {
     pub(crate) id: u32,
-}
-
-/// An atomic group of writes: after a crash either all of it is there or none.
-#[derive(Debug, Default, Clone)]
-pub struct WriteBatch {}
-
-impl WriteBatch {
-    /// An empty batch.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets `key` to `value`.
-    pub fn put(&mut self, keyspace: Keyspace, key: &[u8], value: &[u8]) {
-        let _ = (keyspace, key, value);
-        todo!()
-    }
-
-    /// Removes `key`.
-    pub fn delete(&mut self, keyspace: Keyspace, key: &[u8]) {
-        let _ = (keyspace, key);
-        todo!()
-    }
-
-    /// Removes every key in `start..end` (end exclusive), in constant time and space.
-    pub fn delete_range(&mut self, keyspace: Keyspace, start: &[u8], end: &[u8]) {
-        let _ = (keyspace, start, end);
-        todo!()
-    }
-
-    /// Number of operations in the batch.
-    pub fn len(&self) -> usize {
-        todo!()
-    }
-
-    /// Whether the batch holds no operations.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 /// Counters of the engine's work since it was opened.
@@ -107,89 +73,121 @@ impl Metrics {
     }
 }
 
+/// Closes the engine when the last [`Db`] handle goes away.
+#[derive(Debug)]
+struct Handle {
+    engine: Arc<Engine>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        let _ = self.engine.close();
+    }
+}
+
 /// An open database. Cheap to clone (shared handle); `Send + Sync`.
 #[derive(Debug, Clone)]
-pub struct Db {}
+pub struct Db {
+    handle: Arc<Handle>,
+}
 
 impl Db {
     /// Opens (creating if missing) the database at `options.path`, recovering from the WAL.
-    /// Fails with [`crate::Error::Locked`] if another handle has it open.
+    /// Fails with [`crate::Error::Locked`] if another handle has it open, with
+    /// [`crate::Error::Corruption`] if the manifest, a table or a WAL other than the tail of the
+    /// newest one is damaged.
     pub fn open(options: Options) -> Result<Db> {
-        let _ = options;
-        todo!()
+        let engine = Engine::open(options)?;
+        Ok(Db {
+            handle: Arc::new(Handle { engine }),
+        })
+    }
+
+    fn engine(&self) -> &Arc<Engine> {
+        &self.handle.engine
     }
 
     /// The keyspace called `name`, created (durably) if it does not exist yet.
     pub fn keyspace(&self, name: &str) -> Result<Keyspace> {
-        let _ = name;
-        todo!()
+        self.engine().keyspace(name)
     }
 
-    /// Applies `batch` atomically and returns its sequence number once it is as durable as asked.
+    /// Applies `batch` atomically and returns its sequence number once it is as durable as
+    /// asked: the sequence of its last operation, at which a snapshot sees the whole batch (for
+    /// an empty batch, the current sequence). Fails with [`crate::Error::Poisoned`] after an
+    /// earlier write or sync failed.
     pub fn write(&self, batch: WriteBatch, durability: Durability) -> Result<SequenceNumber> {
-        let _ = (batch, durability);
-        todo!()
+        self.engine().write(batch, durability)
     }
 
     /// The latest value of `key`.
     pub fn get(&self, keyspace: Keyspace, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let _ = (keyspace, key);
-        todo!()
+        let (sv, sequence) = self.engine().read_view();
+        self.engine().get_at(&sv, sequence, keyspace, key)
     }
 
-    /// Iterates the latest values of keys in `range`.
+    /// Iterates the latest values of keys in `range`. A range whose start is after its end is
+    /// [`crate::Error::InvalidArgument`].
     pub fn iter(
         &self,
         keyspace: Keyspace,
         range: (Bound<&[u8]>, Bound<&[u8]>),
         direction: Direction,
     ) -> Result<DbIter> {
-        let _ = (keyspace, range, direction);
-        todo!()
+        let (sv, sequence) = self.engine().read_view();
+        self.engine()
+            .iter_at(sv, sequence, keyspace, range, direction)
     }
 
     /// A read view fixed at the current sequence number. While it lives, compaction keeps every
     /// version it can see.
     pub fn snapshot(&self) -> Snapshot {
-        todo!()
+        let sequence = self.engine().acquire_snapshot();
+        Snapshot {
+            engine: Arc::clone(self.engine()),
+            sequence,
+        }
     }
 
     /// Freezes the active memtable and waits until every memtable is flushed to an SSTable.
     pub fn flush(&self) -> Result<()> {
-        todo!()
+        self.engine().flush()
     }
 
     /// Waits until no flush or compaction is pending or running.
     pub fn wait_for_compactions(&self) -> Result<()> {
-        todo!()
+        self.engine().wait_for_compactions()
     }
 
     /// Counters since open.
     pub fn metrics(&self) -> Metrics {
-        todo!()
+        self.engine().metrics()
     }
 
     /// Syncs the WAL, stops background threads and releases the lock. Dropping the last handle
-    /// does the same, ignoring errors.
+    /// does the same, ignoring errors. Other handles then fail with [`crate::Error::Closed`].
     pub fn close(self) -> Result<()> {
-        todo!()
+        self.engine().close()
     }
 }
 
 /// A consistent read view at one sequence number.
 #[derive(Debug)]
-pub struct Snapshot {}
+pub struct Snapshot {
+    engine: Arc<Engine>,
+    sequence: SequenceNumber,
+}
 
 impl Snapshot {
     /// The sequence number this view reads at.
     pub fn sequence(&self) -> SequenceNumber {
-        todo!()
+        self.sequence
     }
 
     /// The value of `key` as of this snapshot.
     pub fn get(&self, keyspace: Keyspace, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let _ = (keyspace, key);
-        todo!()
+        let (sv, _) = self.engine.read_view();
+        self.engine.get_at(&sv, self.sequence, keyspace, key)
     }
 
     /// Iterates keys in `range` as of this snapshot.
@@ -199,20 +197,14 @@ impl Snapshot {
         range: (Bound<&[u8]>, Bound<&[u8]>),
         direction: Direction,
     ) -> Result<DbIter> {
-        let _ = (keyspace, range, direction);
-        todo!()
+        let (sv, _) = self.engine.read_view();
+        self.engine
+            .iter_at(sv, self.sequence, keyspace, range, direction)
     }
 }
 
-/// Key-value pairs of a range, in the requested direction, as of one sequence number.
-/// It holds its own read view: writes after its creation are not seen.
-#[derive(Debug)]
-pub struct DbIter {}
-
-impl Iterator for DbIter {
-    type Item = Result<(Vec<u8>, Vec<u8>)>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        todo!()
+impl Drop for Snapshot {
+    fn drop(&mut self) {
+        self.engine.release_snapshot(self.sequence);
     }
 }

@@ -28,9 +28,26 @@
 
 pub mod fs;
 
+mod batch;
+mod cache;
+mod coding;
+mod compaction;
 mod db;
+mod db_files;
+mod engine;
 mod error;
+mod iter;
+mod key;
+mod manifest;
+mod memtable;
 mod options;
+mod range_tombstone;
+mod record;
+mod sstable;
+mod table_cache;
+mod version;
+mod wal;
+mod write_queue;
 
 pub use db::{Db, DbIter, Direction, Durability, Keyspace, Metrics, Snapshot, WriteBatch};
 pub use error::{Error, Result};

@@ -19,7 +19,7 @@ pub enum Compression {
 /// How the engine is set up. [`Options::new`] gives the defaults; change fields as needed.
 ///
 /// Memory is bounded by `memtable_bytes_max * (1 + immutable_memtables_max) + block_cache_bytes`
-/// plus index and filter blocks of open tables.
+/// plus index and filter blocks of at most `open_tables_max` open tables.
 #[derive(Debug, Clone)]
 pub struct Options {
     /// Directory of the database (WAL, SSTables, manifest, lock file).
@@ -59,6 +59,8 @@ pub struct Options {
     pub buffered_sync_interval: Duration,
     /// Threads for flush and compaction. Default 2.
     pub background_threads: usize,
+    /// Tables kept open (file handle, index and filter in memory). Default 1024.
+    pub open_tables_max: usize,
 }
 
 impl Options {
@@ -83,6 +85,7 @@ impl Options {
             levels: 7,
             buffered_sync_interval: Duration::from_millis(100),
             background_threads: 2,
+            open_tables_max: 1024,
         }
     }
 }

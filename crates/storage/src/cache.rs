@@ -1,0 +1,266 @@
+//! A sharded LRU cache with a charge limit, used for data blocks (charged in bytes) and open
+//! tables (charged one each).
+//!
+//! Each shard is a hash map into a slab of entries linked in recency order, behind its own
+//! mutex; the key's hash picks the shard, so concurrent readers rarely meet.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use parking_lot::Mutex;
+
+const SHARDS: usize = 16;
+const NIL: usize = usize::MAX;
+
+/// A fast, non-cryptographic hasher for small integer keys (the FxHash multiply-rotate).
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxBuild = BuildHasherDefault<FxHasher>;
+
+struct Slot<K, V> {
+    key: K,
+    value: Option<V>,
+    charge: usize,
+    prev: usize,
+    next: usize,
+}
+
+struct Shard<K, V> {
+    map: HashMap<K, usize, FxBuild>,
+    slots: Vec<Slot<K, V>>,
+    free: Vec<usize>,
+    /// Most recently used.
+    head: usize,
+    /// Least recently used.
+    tail: usize,
+    used: usize,
+    capacity: usize,
+}
+
+impl<K: Hash + Eq + Copy, V: Clone> Shard<K, V> {
+    fn unlink(&mut self, i: usize) {
+        let (prev, next) = (self.slots[i].prev, self.slots[i].next);
+        if prev == NIL {
+            self.head = next
+        } else {
+            self.slots[prev].next = next
+        }
+        if next == NIL {
+            self.tail = prev
+        } else {
+            self.slots[next].prev = prev
+        }
+    }
+
+    fn push_front(&mut self, i: usize) {
+        self.slots[i].prev = NIL;
+        self.slots[i].next = self.head;
+        if self.head != NIL {
+            self.slots[self.head].prev = i;
+        }
+        self.head = i;
+        if self.tail == NIL {
+            self.tail = i;
+        }
+    }
+
+    fn get(&mut self, key: &K) -> Option<V> {
+        let i = *self.map.get(key)?;
+        if self.head != i {
+            self.unlink(i);
+            self.push_front(i);
+        }
+        self.slots[i].value.clone()
+    }
+
+    fn remove_slot(&mut self, i: usize) {
+        self.unlink(i);
+        let key = self.slots[i].key;
+        self.map.remove(&key);
+        self.used -= self.slots[i].charge;
+        self.slots[i].value = None;
+        self.free.push(i);
+    }
+
+    fn insert(&mut self, key: K, value: V, charge: usize) {
+        if let Some(&i) = self.map.get(&key) {
+            self.remove_slot(i);
+        }
+        if charge > self.capacity {
+            return;
+        }
+        while self.used + charge > self.capacity && self.tail != NIL {
+            let tail = self.tail;
+            self.remove_slot(tail);
+        }
+        let slot = Slot {
+            key,
+            value: Some(value),
+            charge,
+            prev: NIL,
+            next: NIL,
+        };
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.slots[i] = slot;
+                i
+            }
+            None => {
+                self.slots.push(slot);
+                self.slots.len() - 1
+            }
+        };
+        self.map.insert(key, i);
+        self.push_front(i);
+        self.used += charge;
+    }
+
+    fn remove(&mut self, key: &K) {
+        if let Some(&i) = self.map.get(key) {
+            self.remove_slot(i);
+        }
+    }
+}
+
+/// A concurrent LRU cache bounded by the sum of its entries' charges.
+pub(crate) struct LruCache<K, V> {
+    shards: Box<[Mutex<Shard<K, V>>]>,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+impl<K, V> std::fmt::Debug for LruCache<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LruCache")
+            .field("hits", &self.hits)
+            .field("misses", &self.misses)
+            .finish()
+    }
+}
+
+impl<K: Hash + Eq + Copy, V: Clone> LruCache<K, V> {
+    /// A cache holding at most `capacity` total charge (split evenly across shards).
+    pub(crate) fn new(capacity: usize) -> Self {
+        let per_shard = capacity.div_ceil(SHARDS);
+        let shards = (0..SHARDS)
+            .map(|_| {
+                Mutex::new(Shard {
+                    map: HashMap::default(),
+                    slots: Vec::new(),
+                    free: Vec::new(),
+                    head: NIL,
+                    tail: NIL,
+                    used: 0,
+                    capacity: per_shard,
+                })
+            })
+            .collect();
+        Self {
+            shards,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
+    #[inline]
+    fn shard(&self, key: &K) -> &Mutex<Shard<K, V>> {
+        let mut h = FxHasher::default();
+        key.hash(&mut h);
+        &self.shards[(h.finish() >> 60) as usize % SHARDS]
+    }
+
+    /// The cached value, marking it recently used; counts a hit or a miss.
+    pub(crate) fn get(&self, key: &K) -> Option<V> {
+        let found = self.shard(key).lock().get(key);
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    /// Caches `value`, evicting least recently used entries to stay within capacity. A value
+    /// larger than a shard's capacity is not cached.
+    pub(crate) fn insert(&self, key: K, value: V, charge: usize) {
+        self.shard(&key).lock().insert(key, value, charge);
+    }
+
+    /// Drops `key` if cached.
+    pub(crate) fn remove(&self, key: &K) {
+        self.shard(key).lock().remove(key);
+    }
+
+    /// (hits, misses) since creation.
+    pub(crate) fn stats(&self) -> (u64, u64) {
+        (
+            self.hits.load(Ordering::Relaxed),
+            self.misses.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Total charge held.
+    #[cfg(test)]
+    pub(crate) fn used(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().used).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evicts_least_recently_used_within_capacity() {
+        let cache: LruCache<u64, u64> = LruCache::new(16 * 3);
+        // Keys landing in the same shard exercise the eviction order.
+        let shard_of = |k: u64| {
+            let mut h = FxHasher::default();
+            k.hash(&mut h);
+            (h.finish() >> 60) as usize % SHARDS
+        };
+        let same: Vec<u64> = (0..10_000)
+            .filter(|&k| shard_of(k) == shard_of(0))
+            .take(4)
+            .collect();
+        for &k in &same[..3] {
+            cache.insert(k, k * 10, 1);
+        }
+        assert_eq!(cache.get(&same[0]), Some(same[0] * 10)); // now most recent
+        cache.insert(same[3], 1, 1); // evicts same[1]
+        assert_eq!(cache.get(&same[1]), None);
+        assert_eq!(cache.get(&same[0]), Some(same[0] * 10));
+        assert_eq!(cache.get(&same[2]), Some(same[2] * 10));
+        assert_eq!(cache.stats(), (3, 1));
+        for k in 0..1000 {
+            cache.insert(k, k, 1);
+        }
+        assert!(cache.used() <= 48);
+        cache.insert(5000, 1, 100);
+        assert_eq!(cache.get(&5000), None, "larger than a shard: not cached");
+    }
+}

@@ -1,0 +1,284 @@
+//! Choosing the next compaction.
+//!
+//! Each level has a score: level 0 its file count over `level0_compaction_trigger`, deeper
+//! levels their bytes over their target (`level1_bytes_max * multiplier^(level-1)`). The level
+//! with the highest score ≥ 1 is compacted into the next: all of level 0, or one file of a
+//! deeper level chosen round-robin by key, plus the files of the next level it overlaps. A
+//! single file overlapping nothing below is moved, not rewritten. When no level needs
+//! compacting, a file made mostly of deletions that no snapshot needs is compacted so that the
+//! deletions and what they hide are dropped.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use crate::SequenceNumber;
+use crate::options::Options;
+use crate::version::{FileMeta, Version};
+
+/// Share of deletions (point or range) above which a file is compacted to reclaim space.
+const DELETION_RATIO_TRIGGER: f64 = 0.5;
+
+/// One compaction to run.
+#[derive(Debug, Clone)]
+pub(crate) struct Compaction {
+    /// Level of `inputs`.
+    pub(crate) level: usize,
+    /// Level of the outputs (`level + 1`, or `level` for an in-place rewrite at the bottom).
+    pub(crate) output_level: usize,
+    pub(crate) inputs: Vec<Arc<FileMeta>>,
+    /// Files of `output_level` replaced by the outputs.
+    pub(crate) next_inputs: Vec<Arc<FileMeta>>,
+    /// Move the single input down without rewriting it.
+    pub(crate) trivial_move: bool,
+}
+
+impl Compaction {
+    /// Every input file.
+    pub(crate) fn all_inputs(&self) -> impl Iterator<Item = &Arc<FileMeta>> {
+        self.inputs.iter().chain(&self.next_inputs)
+    }
+}
+
+fn key_range<'a>(files: impl Iterator<Item = &'a Arc<FileMeta>>) -> (Vec<u8>, Vec<u8>) {
+    let mut lo: Option<&[u8]> = None;
+    let mut hi: Option<&[u8]> = None;
+    for f in files {
+        lo = Some(lo.map_or(f.smallest_user_key(), |l| l.min(f.smallest_user_key())));
+        hi = Some(hi.map_or(f.largest_user_key(), |h| h.max(f.largest_user_key())));
+    }
+    (
+        lo.unwrap_or_default().to_vec(),
+        hi.unwrap_or_default().to_vec(),
+    )
+}
+
+/// Target bytes of `level` (≥ 1).
+pub(crate) fn level_target_bytes(options: &Options, level: usize) -> u64 {
+    let mut target = options.level1_bytes_max.max(1);
+    for _ in 1..level {
+        target = target.saturating_mul(options.level_size_multiplier.max(2));
+    }
+    target
+}
+
+/// Picks the next compaction, skipping files in `busy`. `pointers[level]` remembers where the
+/// last compaction of each level ended (round-robin); `oldest_needed` is the oldest sequence a
+/// reader may still need (the oldest snapshot, or the last sequence if there is none).
+pub(crate) fn pick(
+    version: &Version,
+    options: &Options,
+    busy: &HashSet<u64>,
+    pointers: &mut [Vec<u8>],
+    oldest_needed: SequenceNumber,
+) -> Option<Compaction> {
+    let levels = version.levels.len();
+    let mut scores: Vec<(f64, usize)> = Vec::new();
+    scores.push((
+        version.levels[0].len() as f64 / options.level0_compaction_trigger.max(1) as f64,
+        0,
+    ));
+    for level in 1..levels.saturating_sub(1) {
+        scores.push((
+            version.level_bytes(level) as f64 / level_target_bytes(options, level) as f64,
+            level,
+        ));
+    }
+    scores.sort_by(|a, b| b.0.total_cmp(&a.0));
+    for &(score, level) in &scores {
+        if score < 1.0 {
+            break;
+        }
+        let picked = if level == 0 {
+            pick_level0(version, busy)
+        } else {
+            pick_level(version, busy, pointers, level)
+        };
+        if let Some(c) = picked {
+            return Some(c);
+        }
+    }
+    pick_for_deletions(version, busy, oldest_needed)
+}
+
+fn conflicts(files: &[Arc<FileMeta>], busy: &HashSet<u64>) -> bool {
+    files.iter().any(|f| busy.contains(&f.number))
+}
+
+fn pick_level0(version: &Version, busy: &HashSet<u64>) -> Option<Compaction> {
+    let inputs = version.levels[0].clone();
+    if inputs.is_empty() || conflicts(&inputs, busy) {
+        return None;
+    }
+    let (lo, hi) = key_range(inputs.iter());
+    let next_inputs = version.overlapping(1, Some(&lo), Some(&hi));
+    if conflicts(&next_inputs, busy) {
+        return None;
+    }
+    let trivial_move = inputs.len() == 1 && next_inputs.is_empty();
+    Some(Compaction {
+        level: 0,
+        output_level: 1,
+        inputs,
+        next_inputs,
+        trivial_move,
+    })
+}
+
+fn pick_level(
+    version: &Version,
+    busy: &HashSet<u64>,
+    pointers: &mut [Vec<u8>],
+    level: usize,
+) -> Option<Compaction> {
+    let files = &version.levels[level];
+    let start = files.partition_point(|f| f.smallest_user_key() <= pointers[level].as_slice());
+    let order = (start..files.len()).chain(0..start);
+    for i in order {
+        let file = &files[i];
+        if busy.contains(&file.number) {
+            continue;
+        }
+        let next_inputs = version.overlapping(
+            level + 1,
+            Some(file.smallest_user_key()),
+            Some(file.largest_user_key()),
+        );
+        if conflicts(&next_inputs, busy) {
+            continue;
+        }
+        pointers[level] = file.largest_user_key().to_vec();
+        let trivial_move = next_inputs.is_empty();
+        return Some(Compaction {
+            level,
+            output_level: level + 1,
+            inputs: vec![Arc::clone(file)],
+            next_inputs,
+            trivial_move,
+        });
+    }
+    None
+}
+
+fn pick_for_deletions(
+    version: &Version,
+    busy: &HashSet<u64>,
+    oldest_needed: SequenceNumber,
+) -> Option<Compaction> {
+    let levels = version.levels.len();
+    for (level, files) in version.levels.iter().enumerate() {
+        for file in files {
+            if busy.contains(&file.number)
+                || file.deletion_ratio() < DELETION_RATIO_TRIGGER
+                || file.largest_sequence > oldest_needed
+            {
+                continue;
+            }
+            if level == 0 {
+                if let Some(mut c) = pick_level0(version, busy) {
+                    c.trivial_move = false;
+                    return Some(c);
+                }
+                continue;
+            }
+            let (lo, hi) = (file.smallest_user_key(), file.largest_user_key());
+            if !version.deeper_overlap(level, lo, hi) || level + 1 == levels {
+                // Nothing below: rewrite in place, dropping the deletions with what they hide.
+                return Some(Compaction {
+                    level,
+                    output_level: level,
+                    inputs: vec![Arc::clone(file)],
+                    next_inputs: Vec::new(),
+                    trivial_move: false,
+                });
+            }
+            let next_inputs = version.overlapping(level + 1, Some(lo), Some(hi));
+            if conflicts(&next_inputs, busy) {
+                continue;
+            }
+            // Push the deletions down towards the data they hide (a move if nothing is in the way).
+            let trivial_move = next_inputs.is_empty();
+            return Some(Compaction {
+                level,
+                output_level: level + 1,
+                inputs: vec![Arc::clone(file)],
+                next_inputs,
+                trivial_move,
+            });
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::MemFileSystem;
+    use crate::key::{ValueKind, trailer};
+    use crate::version::tests::meta;
+
+    fn options(level1_bytes_max: u64) -> Options {
+        let mut o = Options::new("/db", Arc::new(MemFileSystem::new()));
+        o.level0_compaction_trigger = 2;
+        o.level1_bytes_max = level1_bytes_max;
+        o
+    }
+
+    #[test]
+    fn level0_over_trigger_compacts_into_overlapping_level1_files() {
+        let mut v = Version::new(4);
+        v.levels[0] = vec![
+            Arc::new(meta(10, "c", "f", trailer(1, ValueKind::Put))),
+            Arc::new(meta(11, "a", "b", trailer(1, ValueKind::Put))),
+        ];
+        v.levels[1] = vec![
+            Arc::new(meta(1, "a", "b", trailer(1, ValueKind::Put))),
+            Arc::new(meta(2, "x", "z", trailer(1, ValueKind::Put))),
+        ];
+        let mut pointers = vec![Vec::new(); 4];
+        let c = pick(&v, &options(1000), &HashSet::new(), &mut pointers, 100).unwrap();
+        assert_eq!((c.level, c.output_level, c.inputs.len()), (0, 1, 2));
+        assert_eq!(
+            c.next_inputs.iter().map(|f| f.number).collect::<Vec<_>>(),
+            vec![1]
+        );
+        let busy: HashSet<u64> = [1].into();
+        assert!(
+            pick(&v, &options(1000), &busy, &mut pointers, 100).is_none(),
+            "level-1 input is busy"
+        );
+    }
+
+    #[test]
+    fn deeper_levels_round_robin_and_move_when_nothing_overlaps() {
+        let mut v = Version::new(4);
+        v.levels[1] = vec![
+            Arc::new(meta(1, "a", "b", trailer(1, ValueKind::Put))),
+            Arc::new(meta(2, "c", "d", trailer(1, ValueKind::Put))),
+        ];
+        let mut pointers = vec![Vec::new(); 4];
+        let c = pick(&v, &options(150), &HashSet::new(), &mut pointers, 100).unwrap();
+        assert_eq!(c.inputs[0].number, 1);
+        assert!(c.trivial_move);
+        let c = pick(&v, &options(150), &HashSet::new(), &mut pointers, 100).unwrap();
+        assert_eq!(
+            c.inputs[0].number, 2,
+            "round robin continues after the last key"
+        );
+    }
+
+    #[test]
+    fn files_of_deletions_are_rewritten_once_no_snapshot_needs_them() {
+        let mut v = Version::new(4);
+        let mut f = meta(5, "a", "z", trailer(1, ValueKind::Put));
+        f.deletions = 1;
+        f.largest_sequence = 50;
+        v.levels[3] = vec![Arc::new(f)];
+        let mut pointers = vec![Vec::new(); 4];
+        assert!(
+            pick(&v, &options(1000), &HashSet::new(), &mut pointers, 40).is_none(),
+            "a snapshot at 40 needs them"
+        );
+        let c = pick(&v, &options(1000), &HashSet::new(), &mut pointers, 50).unwrap();
+        assert_eq!((c.level, c.output_level, c.trivial_move), (3, 3, false));
+    }
+}

@@ -1,0 +1,285 @@
+//! The compaction stream: merged input entries in, surviving entries out, cut into tables.
+//!
+//! Snapshots split sequence numbers into *stripes*: two versions of a key with no snapshot
+//! between them are seen by exactly the same readers, so only the newer one can ever be read.
+//! Stripe of `s` = number of snapshots below `s` (the live sequence counts as the last snapshot).
+//! Per user key, newest first:
+//! - a version in the same stripe as a newer version of the key is dropped;
+//! - a version under a range tombstone of the same stripe is dropped;
+//! - a point deletion in stripe 0 (every reader sees it) is dropped when no deeper level holds
+//!   the key, since then nothing is left for it to hide;
+//! - a range tombstone is reduced to its newest sequence per stripe, and dropped in stripe 0
+//!   when no deeper level meets its range.
+
+use std::path::PathBuf;
+
+use crate::SequenceNumber;
+use crate::db_files::table_file_name;
+use crate::error::{Error, Result};
+use crate::fs::FileSystem;
+use crate::iter::InternalIterator;
+use crate::key::{self, ValueKind};
+use crate::range_tombstone::{Fragment, FragmentedTombstones};
+use crate::sstable::{TableBuilder, TableOptions};
+use crate::version::{FileMeta, Version};
+
+/// Key ranges of the files below a compaction's output level, to decide whether a deletion has
+/// anything left to hide.
+#[derive(Debug, Default)]
+pub(crate) struct DeeperFiles {
+    /// Per deeper level: (smallest user key, largest user key) sorted by key.
+    levels: Vec<Vec<(Vec<u8>, Vec<u8>)>>,
+    /// Flushes never drop deletions (older data may be anywhere below).
+    always: bool,
+}
+
+impl DeeperFiles {
+    /// For a flush: every key may exist below.
+    pub(crate) fn everything() -> Self {
+        Self {
+            levels: Vec::new(),
+            always: true,
+        }
+    }
+
+    /// The files of `version` below `output_level`.
+    pub(crate) fn below(version: &Version, output_level: usize) -> Self {
+        let levels = version
+            .levels
+            .iter()
+            .skip(output_level + 1)
+            .map(|files| {
+                files
+                    .iter()
+                    .map(|f| {
+                        (
+                            f.smallest_user_key().to_vec(),
+                            f.largest_user_key().to_vec(),
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        Self {
+            levels,
+            always: false,
+        }
+    }
+
+    /// Whether a deeper file may hold a key in `[lo, hi]`.
+    pub(crate) fn overlaps(&self, lo: &[u8], hi: &[u8]) -> bool {
+        if self.always {
+            return true;
+        }
+        self.levels.iter().any(|files| {
+            let i = files.partition_point(|(_, largest)| largest.as_slice() < lo);
+            files
+                .get(i)
+                .is_some_and(|(smallest, _)| smallest.as_slice() <= hi)
+        })
+    }
+}
+
+/// What output tables need: where to write them and with which settings.
+pub(crate) struct OutputContext<'a> {
+    pub(crate) fs: &'a dyn FileSystem,
+    pub(crate) dir: PathBuf,
+    pub(crate) table_options: TableOptions,
+    /// Cut an output file once it reaches this size (at a user-key boundary).
+    pub(crate) target_file_bytes: u64,
+    /// Allocates a file number for a new output (and protects it from deletion).
+    pub(crate) new_file_number: &'a dyn Fn() -> u64,
+}
+
+fn stripe(snapshots: &[SequenceNumber], sequence: SequenceNumber) -> usize {
+    snapshots.partition_point(|&s| s < sequence)
+}
+
+/// Drops tombstone sequences no reader needs.
+fn reduce_tombstones(
+    tombstones: &FragmentedTombstones,
+    snapshots: &[SequenceNumber],
+    deeper: &DeeperFiles,
+) -> FragmentedTombstones {
+    let mut out = Vec::new();
+    for f in tombstones.fragments() {
+        let mut sequences: Vec<SequenceNumber> = Vec::new();
+        let mut last_stripe = None;
+        for &s in &f.sequences {
+            let st = stripe(snapshots, s);
+            if last_stripe == Some(st) {
+                continue;
+            }
+            last_stripe = Some(st);
+            // The end is exclusive; checking it inclusively only keeps a tombstone longer.
+            if st == 0 && !deeper.overlaps(&f.start, &f.end) {
+                continue;
+            }
+            sequences.push(s);
+        }
+        if !sequences.is_empty() {
+            out.push(Fragment {
+                start: f.start.clone(),
+                end: f.end.clone(),
+                sequences,
+            });
+        }
+    }
+    FragmentedTombstones::from_sorted(out).expect("a subset of sorted fragments stays sorted")
+}
+
+/// Whether a version at `sequence` of `user_key` lies under a tombstone of its own stripe.
+fn covered(
+    tombstones: &FragmentedTombstones,
+    snapshots: &[SequenceNumber],
+    user_key: &[u8],
+    sequence: SequenceNumber,
+) -> bool {
+    let Some(f) = tombstones.fragment_at(user_key) else {
+        return false;
+    };
+    // The oldest tombstone newer than the version is the one most likely in its stripe.
+    match f.sequences.iter().rev().find(|&&t| t > sequence) {
+        Some(&t) => stripe(snapshots, t) == stripe(snapshots, sequence),
+        None => false,
+    }
+}
+
+struct Output<'a> {
+    ctx: &'a OutputContext<'a>,
+    builder: Option<(u64, TableBuilder)>,
+    files: Vec<FileMeta>,
+    /// Start of the current file's share of the tombstones (`None`: from the beginning).
+    file_start: Option<Vec<u8>>,
+    tombstones: FragmentedTombstones,
+    bytes_written: u64,
+}
+
+impl Output<'_> {
+    fn open(&mut self) -> Result<&mut TableBuilder> {
+        if self.builder.is_none() {
+            let number = (self.ctx.new_file_number)();
+            let path = self.ctx.dir.join(table_file_name(number));
+            let file = self.ctx.fs.create(&path).map_err(|source| Error::Io {
+                context: "creating a table",
+                path: path.clone(),
+                source,
+            })?;
+            self.builder = Some((
+                number,
+                TableBuilder::new(file, path, self.ctx.table_options),
+            ));
+        }
+        Ok(&mut self.builder.as_mut().expect("just opened").1)
+    }
+
+    /// Finishes the current file; its tombstones are those in `[file_start, end)`.
+    fn finish(&mut self, end: Option<&[u8]>) -> Result<()> {
+        let fragments = self
+            .tombstones
+            .clipped(self.file_start.as_deref().unwrap_or(b""), end);
+        if self.builder.is_none() && fragments.is_empty() {
+            return Ok(());
+        }
+        let builder = self.open()?;
+        for f in &fragments {
+            builder.add_tombstone_fragment(f);
+        }
+        let (number, builder) = self.builder.take().expect("opened above");
+        let summary = builder.finish()?;
+        self.bytes_written += summary.file_bytes;
+        let p = &summary.properties;
+        self.files.push(FileMeta {
+            number,
+            file_bytes: summary.file_bytes,
+            smallest: summary.smallest,
+            largest: summary.largest,
+            smallest_sequence: p.smallest_sequence,
+            largest_sequence: p.largest_sequence,
+            entries: p.entries,
+            deletions: p.deletions,
+            range_deletions: p.range_deletions,
+        });
+        self.file_start = end.map(<[u8]>::to_vec);
+        Ok(())
+    }
+}
+
+/// Writes the surviving entries of `input` (already merged, in order) and `tombstones` to new
+/// tables, cut at `target_file_bytes`. `snapshots` are the live snapshot sequences, ascending.
+/// Returns the new files (not yet synced to the directory) and the bytes written.
+pub(crate) fn write_tables(
+    ctx: &OutputContext<'_>,
+    input: &mut dyn InternalIterator,
+    tombstones: &FragmentedTombstones,
+    snapshots: &[SequenceNumber],
+    deeper: &DeeperFiles,
+) -> Result<(Vec<FileMeta>, u64)> {
+    // Coverage is judged with every input tombstone, including those about to be dropped.
+    let reduced = reduce_tombstones(tombstones, snapshots, deeper);
+    let mut out = Output {
+        ctx,
+        builder: None,
+        files: Vec::new(),
+        file_start: None,
+        tombstones: reduced,
+        bytes_written: 0,
+    };
+    let mut current_key: Vec<u8> = Vec::new();
+    let mut last_stripe: Option<usize> = None;
+    let mut has_key = false;
+    input.seek_to_first()?;
+    while input.valid() {
+        let ikey = input.key();
+        let user_key = key::user_key(ikey);
+        let sequence = key::sequence_of(ikey);
+        let new_key = !has_key || user_key != current_key.as_slice();
+        if new_key {
+            debug_assert!(
+                !has_key || user_key > current_key.as_slice(),
+                "input out of order"
+            );
+            // Cut only between user keys, so that a key's versions never span two files.
+            if out
+                .builder
+                .as_ref()
+                .is_some_and(|(_, b)| b.estimated_file_bytes() >= ctx.target_file_bytes)
+            {
+                out.finish(Some(user_key))?;
+            }
+            current_key.clear();
+            current_key.extend_from_slice(user_key);
+            has_key = true;
+            last_stripe = None;
+        }
+        let st = stripe(snapshots, sequence);
+        let keep = if last_stripe == Some(st) {
+            false
+        } else {
+            last_stripe = Some(st);
+            let kind = key::kind_of(ikey);
+            if kind.is_none() || kind == Some(ValueKind::RangeDelete) {
+                return Err(Error::Corruption {
+                    path: ctx.dir.clone(),
+                    detail: format!(
+                        "compaction input holds an entry of unknown kind at sequence {sequence}"
+                    ),
+                });
+            }
+            if !tombstones.is_empty() && covered(tombstones, snapshots, user_key, sequence) {
+                false
+            } else {
+                !(kind == Some(ValueKind::Delete)
+                    && st == 0
+                    && !deeper.overlaps(user_key, user_key))
+            }
+        };
+        if keep {
+            let value = input.value();
+            out.open()?.add(ikey, value)?;
+        }
+        input.next()?;
+    }
+    out.finish(None)?;
+    Ok((out.files, out.bytes_written))
+}

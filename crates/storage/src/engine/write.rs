@@ -1,0 +1,219 @@
+//! The write path: group commit into the WAL, insertion into the memtable, publication of the
+//! new sequence number, and making room (stalls and memtable switches) before each group.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use super::{Engine, State, SuperVersion};
+use crate::SequenceNumber;
+use crate::batch::{BatchView, WriteBatch};
+use crate::db::Durability;
+use crate::error::{Error, Result};
+use crate::memtable::Memtable;
+use crate::wal::Wal;
+use crate::write_queue::Writer;
+
+/// How long a write is delayed when level 0 reaches the slowdown trigger.
+const SLOWDOWN_DELAY: Duration = Duration::from_millis(1);
+/// Longest single wait for background work before conditions are checked again.
+const STALL_WAIT: Duration = Duration::from_millis(100);
+
+impl Engine {
+    /// Applies `batch` atomically; returns the sequence number of its last operation.
+    pub(crate) fn write(
+        &self,
+        batch: WriteBatch,
+        durability: Durability,
+    ) -> Result<SequenceNumber> {
+        self.check_writable()?;
+        if batch.is_empty() {
+            return Ok(self.visible.load(Ordering::Acquire));
+        }
+        let writer = Writer::new(batch, durability == Durability::Sync);
+        if let Some(outcome) = self.write_queue.join(&writer) {
+            return outcome;
+        }
+        // This writer leads a group.
+        let guard = self.write_lock.lock();
+        if let Err(e) = self.make_room() {
+            drop(guard);
+            let group = [writer];
+            let message = e.to_string();
+            let mut own = Some(e);
+            return self.write_queue.complete(&group, |_| {
+                Err(own.take().unwrap_or(Error::Poisoned(message.clone())))
+            });
+        }
+        let group = self.write_queue.take_group(&writer);
+        let result = self.write_group(&group);
+        drop(guard);
+        match result {
+            Ok(sequences) => self.write_queue.complete(&group, |i| Ok(sequences[i])),
+            Err(e) => {
+                let message = e.to_string();
+                let mut own = Some(e);
+                self.write_queue.complete(&group, |i| {
+                    if i == 0 {
+                        Err(own.take().expect("taken once"))
+                    } else {
+                        Err(Error::Poisoned(message.clone()))
+                    }
+                })
+            }
+        }
+    }
+
+    /// Logs and applies a group; returns each batch's last sequence number.
+    fn write_group(&self, group: &[Arc<Writer>]) -> Result<Vec<SequenceNumber>> {
+        self.check_writable()?;
+        let mut batches: Vec<_> = group.iter().map(|w| w.batch.lock()).collect();
+        let mut next = self.visible.load(Ordering::Acquire) + 1;
+        let mut lasts = Vec::with_capacity(batches.len());
+        let mut user_bytes = 0;
+        for batch in batches.iter_mut() {
+            batch.set_sequence(next);
+            next += batch.len() as u64;
+            lasts.push(next - 1);
+            user_bytes += batch.user_bytes();
+        }
+        let sync = group.iter().any(|w| w.sync);
+        {
+            let mut wal = self.wal.lock();
+            let appended = wal
+                .append_batches(batches.iter().map(|b| b.encoded()))
+                .and_then(|n| {
+                    if sync {
+                        wal.sync()?;
+                    }
+                    Ok(n)
+                });
+            match appended {
+                Ok(n) => {
+                    self.counters.wal_bytes.fetch_add(n, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    drop(wal);
+                    let mut state = self.state.lock();
+                    self.poison(&mut state, &e);
+                    return Err(e);
+                }
+            }
+        }
+        let mem = Arc::clone(&self.current.lock().mem);
+        for batch in &batches {
+            let view = BatchView::parse(batch.encoded())
+                .expect("batches built by WriteBatch are well formed");
+            mem.insert_batch(&view);
+        }
+        self.counters
+            .user_bytes
+            .fetch_add(user_bytes, Ordering::Relaxed);
+        self.visible.store(next - 1, Ordering::Release);
+        Ok(lasts)
+    }
+
+    /// Before a group: slows down or waits while background work is behind, and switches to a
+    /// new memtable when the active one is full. Called by the leader holding `write_lock`.
+    fn make_room(&self) -> Result<()> {
+        let mut delayed = false;
+        let mut state = self.state.lock();
+        loop {
+            self.check_writable()?;
+            let l0 = state.manifest.version.levels[0].len();
+            let options = &self.options;
+            if !delayed && l0 >= options.level0_slowdown_trigger {
+                drop(state);
+                let start = Instant::now();
+                std::thread::sleep(SLOWDOWN_DELAY);
+                self.add_stall(start);
+                delayed = true;
+                state = self.state.lock();
+                continue;
+            }
+            if state.mem.approximate_bytes() < options.memtable_bytes_max {
+                return Ok(());
+            }
+            if state.imms.len() >= options.immutable_memtables_max
+                || l0 >= options.level0_stop_trigger
+            {
+                let start = Instant::now();
+                self.bg_cv.notify_all();
+                self.bg_cv.wait_for(&mut state, STALL_WAIT);
+                self.add_stall(start);
+                continue;
+            }
+            self.switch_memtable(&mut state)?;
+            return Ok(());
+        }
+    }
+
+    fn add_stall(&self, since: Instant) {
+        let micros = u64::try_from(since.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.counters
+            .stall_micros
+            .fetch_add(micros, Ordering::Relaxed);
+    }
+
+    /// Freezes the active memtable and starts a new one with its own WAL. The old WAL is synced
+    /// first: a later log must never hold a durable write while an earlier one may lose some.
+    pub(crate) fn switch_memtable(&self, state: &mut State) -> Result<()> {
+        let number = state.manifest.next_file_number;
+        state.manifest.next_file_number += 1;
+        let switched = (|| {
+            let mut wal = self.wal.lock();
+            wal.sync()?;
+            let new_wal = Wal::create(&*self.fs, &self.dir, number)?;
+            *wal = new_wal;
+            Ok(())
+        })();
+        if let Err(e) = switched {
+            self.poison(state, &e);
+            return Err(e);
+        }
+        let old = std::mem::replace(&mut state.mem, Arc::new(Memtable::new(number)));
+        state.imms.push(old);
+        self.install_super_version(state);
+        self.bg_cv.notify_all();
+        Ok(())
+    }
+
+    /// Publishes the memtables and version of `state` to readers.
+    pub(crate) fn install_super_version(&self, state: &State) {
+        let sv = SuperVersion {
+            mem: Arc::clone(&state.mem),
+            imms: state.imms.iter().rev().cloned().collect(),
+            version: Arc::clone(&state.manifest.version),
+        };
+        *self.current.lock() = Arc::new(sv);
+    }
+
+    /// Freezes the active memtable (if it holds anything) and waits until it and every older
+    /// memtable are flushed.
+    pub(crate) fn flush(&self) -> Result<()> {
+        self.check_open()?;
+        let target = {
+            let _writers = self.write_lock.lock();
+            let mut state = self.state.lock();
+            if !state.mem.is_empty() {
+                self.check_writable()?;
+                self.switch_memtable(&mut state)?;
+            }
+            state.imms.last().map(|m| m.wal_number())
+        };
+        let Some(target) = target else { return Ok(()) };
+        let mut state = self.state.lock();
+        loop {
+            if let Some(e) = &state.bg_error {
+                return Err(Error::Poisoned(e.clone()));
+            }
+            if self.closed.load(Ordering::Acquire) {
+                return Err(Error::Closed);
+            }
+            if state.imms.first().is_none_or(|m| m.wal_number() > target) {
+                return Ok(());
+            }
+            self.bg_cv.wait_for(&mut state, STALL_WAIT);
+        }
+    }
+}

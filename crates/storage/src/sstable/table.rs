@@ -1,0 +1,354 @@
+//! [`Table`]: an open table file with its index, filter and range tombstones in memory, and
+//! [`TableIter`], a cursor over its entries (index block → data block).
+
+use std::sync::Arc;
+
+use super::block::{Block, BlockIter};
+use super::bloom;
+use super::format::{
+    BLOCK_TRAILER_LEN, BlockHandle, FOOTER_LEN, Footer, Properties, unframe_block,
+};
+use crate::SequenceNumber;
+use crate::cache::LruCache;
+use crate::db_files::table_file_name;
+use crate::error::{Error, Result};
+use crate::fs::RandomAccessFile;
+use crate::iter::InternalIterator;
+use crate::key::{self, ValueKind};
+use crate::memtable::Lookup;
+use crate::range_tombstone::{Fragment, FragmentedTombstones};
+
+/// Data blocks shared by all tables, keyed by (file number, block offset), charged in bytes.
+pub(crate) type BlockCache = LruCache<(u64, u64), Arc<Block>>;
+
+/// An open table.
+pub(crate) struct Table {
+    number: u64,
+    name: String,
+    file: Arc<dyn RandomAccessFile>,
+    index: Arc<Block>,
+    filter: Option<Vec<u8>>,
+    tombstones: FragmentedTombstones,
+    cache: Arc<BlockCache>,
+}
+
+impl std::fmt::Debug for Table {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Table")
+            .field("number", &self.number)
+            .finish()
+    }
+}
+
+impl Table {
+    /// Reads the footer and metadata blocks of table `number` from `file`.
+    pub(crate) fn open(
+        number: u64,
+        file: Arc<dyn RandomAccessFile>,
+        cache: Arc<BlockCache>,
+    ) -> Result<Self> {
+        let name = table_file_name(number);
+        let corrupt = |detail: String| Error::Corruption {
+            path: name.clone().into(),
+            detail,
+        };
+        let len = file.len();
+        if len < FOOTER_LEN as u64 {
+            return Err(corrupt(format!(
+                "file of {len} bytes is too short for a table"
+            )));
+        }
+        let mut footer_bytes = [0u8; FOOTER_LEN];
+        read_at(&*file, &name, len - FOOTER_LEN as u64, &mut footer_bytes)?;
+        let footer = Footer::decode(&footer_bytes, len).map_err(corrupt)?;
+        let index_raw = read_block_raw(&*file, &name, footer.index)?;
+        let index = Arc::new(Block::new(index_raw, number)?);
+        let filter = if footer.filter.size > 0 {
+            Some(read_block_raw(&*file, &name, footer.filter)?)
+        } else {
+            None
+        };
+        // Parsed only to check it: everything a reader needs is in the manifest.
+        Properties::decode(&read_block_raw(&*file, &name, footer.properties)?)
+            .ok_or_else(|| corrupt("properties block does not parse".to_owned()))?;
+        let tombstones = if footer.range_deletions.size > 0 {
+            let raw = read_block_raw(&*file, &name, footer.range_deletions)?;
+            parse_tombstones(Arc::new(Block::new(raw, number)?)).map_err(corrupt)?
+        } else {
+            FragmentedTombstones::default()
+        };
+        Ok(Self {
+            number,
+            name,
+            file,
+            index,
+            filter,
+            tombstones,
+            cache,
+        })
+    }
+
+    /// The table's range tombstones.
+    pub(crate) fn tombstones(&self) -> &FragmentedTombstones {
+        &self.tombstones
+    }
+
+    /// Reads a data block through the block cache.
+    fn data_block(&self, handle: BlockHandle, fill_cache: bool) -> Result<Arc<Block>> {
+        let cache_key = (self.number, handle.offset);
+        if let Some(block) = self.cache.get(&cache_key) {
+            return Ok(block);
+        }
+        let raw = read_block_raw(&*self.file, &self.name, handle)?;
+        let block = Arc::new(Block::new(raw, self.number)?);
+        if fill_cache {
+            self.cache
+                .insert(cache_key, Arc::clone(&block), block.size());
+        }
+        Ok(block)
+    }
+
+    fn decode_handle(&self, value: &[u8]) -> Result<BlockHandle> {
+        BlockHandle::decode_varint(value).ok_or_else(|| Error::Corruption {
+            path: self.name.clone().into(),
+            detail: "index entry holds a bad block handle".to_owned(),
+        })
+    }
+
+    /// The newest version of `user_key` in this table visible at `read_sequence`.
+    pub(crate) fn get(&self, user_key: &[u8], read_sequence: SequenceNumber) -> Result<Lookup> {
+        let covering = self.tombstones.max_covering(user_key, read_sequence);
+        let nothing = if covering.is_some() {
+            Lookup::Deleted
+        } else {
+            Lookup::Absent
+        };
+        if let Some(filter) = &self.filter
+            && !bloom::may_contain(filter, bloom::hash(user_key))
+        {
+            return Ok(nothing);
+        }
+        let target = key::internal_key(user_key, (read_sequence << 8) | 0xff);
+        let mut index = BlockIter::new(Arc::clone(&self.index));
+        index.seek(&target)?;
+        if !index.valid() {
+            return Ok(nothing);
+        }
+        let handle = self.decode_handle(index.value())?;
+        let mut data = BlockIter::new(self.data_block(handle, true)?);
+        data.seek(&target)?;
+        if !data.valid() || key::user_key(data.key()) != user_key {
+            return Ok(nothing);
+        }
+        let sequence = key::sequence_of(data.key());
+        if covering.is_some_and(|t| t > sequence) {
+            return Ok(Lookup::Deleted);
+        }
+        match key::kind_of(data.key()) {
+            Some(ValueKind::Put) => Ok(Lookup::Value(data.value().to_vec())),
+            Some(ValueKind::Delete) => Ok(Lookup::Deleted),
+            _ => Err(Error::Corruption {
+                path: self.name.clone().into(),
+                detail: "data block entry has an unknown kind".to_owned(),
+            }),
+        }
+    }
+
+    /// A cursor over the point entries; `fill_cache` = false keeps scans by compactions from
+    /// evicting the blocks readers use.
+    pub(crate) fn iter(self: &Arc<Self>, fill_cache: bool) -> TableIter {
+        TableIter {
+            index: BlockIter::new(Arc::clone(&self.index)),
+            data: None,
+            table: Arc::clone(self),
+            fill_cache,
+        }
+    }
+}
+
+fn read_at(file: &dyn RandomAccessFile, name: &str, offset: u64, buf: &mut [u8]) -> Result<()> {
+    file.read_exact_at(offset, buf).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::UnexpectedEof {
+            Error::Corruption {
+                path: name.into(),
+                detail: format!("read past the end at offset {offset}"),
+            }
+        } else {
+            Error::Io {
+                context: "reading a table",
+                path: name.into(),
+                source,
+            }
+        }
+    })
+}
+
+fn read_block_raw(file: &dyn RandomAccessFile, name: &str, handle: BlockHandle) -> Result<Vec<u8>> {
+    let len = usize::try_from(handle.size)
+        .ok()
+        .and_then(|n| n.checked_add(BLOCK_TRAILER_LEN));
+    let Some(len) = len.filter(|&n| handle.offset.saturating_add(n as u64) <= file.len()) else {
+        return Err(Error::Corruption {
+            path: name.into(),
+            detail: format!(
+                "block handle at offset {} runs past the end of the file",
+                handle.offset
+            ),
+        });
+    };
+    let mut buf = vec![0u8; len];
+    read_at(file, name, handle.offset, &mut buf)?;
+    unframe_block(buf, name, handle.offset)
+}
+
+/// Range-deletion block entries (`start @ sequence` → `end`, fragments in order) to fragments.
+fn parse_tombstones(block: Arc<Block>) -> Result<FragmentedTombstones, String> {
+    let mut it = BlockIter::new(block);
+    let mut fragments: Vec<Fragment> = Vec::new();
+    it.seek_to_first().map_err(|e| e.to_string())?;
+    while it.valid() {
+        let ikey = it.key();
+        if ikey.len() < key::TRAILER_LEN || key::kind_of(ikey) != Some(ValueKind::RangeDelete) {
+            return Err("range-deletion block holds a non-tombstone entry".to_owned());
+        }
+        let (start, sequence, end) = (key::user_key(ikey), key::sequence_of(ikey), it.value());
+        match fragments.last_mut() {
+            Some(f) if f.start == start && f.end == end => f.sequences.push(sequence),
+            _ => fragments.push(Fragment {
+                start: start.to_vec(),
+                end: end.to_vec(),
+                sequences: vec![sequence],
+            }),
+        }
+        it.next().map_err(|e| e.to_string())?;
+    }
+    FragmentedTombstones::from_sorted(fragments)
+}
+
+/// A cursor over a table's entries that keeps the table open.
+pub(crate) struct TableIter {
+    index: BlockIter,
+    data: Option<BlockIter>,
+    table: Arc<Table>,
+    fill_cache: bool,
+}
+
+impl TableIter {
+    /// Loads the data block the index cursor points at (or clears it if the index is invalid).
+    fn load_data(&mut self) -> Result<()> {
+        if !self.index.valid() {
+            self.data = None;
+            return Ok(());
+        }
+        let handle = self.table.decode_handle(self.index.value())?;
+        let block = self.table.data_block(handle, self.fill_cache)?;
+        self.data = Some(BlockIter::new(block));
+        Ok(())
+    }
+
+    fn skip_empty_forward(&mut self) -> Result<()> {
+        while self.data.as_ref().is_some_and(|d| !d.valid()) {
+            self.index.next()?;
+            self.load_data()?;
+            if let Some(d) = &mut self.data {
+                d.seek_to_first()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn skip_empty_backward(&mut self) -> Result<()> {
+        while self.data.as_ref().is_some_and(|d| !d.valid()) {
+            self.index.prev()?;
+            self.load_data()?;
+            if let Some(d) = &mut self.data {
+                d.seek_to_last()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn guard(&mut self, r: Result<()>) -> Result<()> {
+        if r.is_err() {
+            self.data = None;
+        }
+        r
+    }
+}
+
+impl InternalIterator for TableIter {
+    #[inline]
+    fn valid(&self) -> bool {
+        self.data.as_ref().is_some_and(BlockIter::valid)
+    }
+
+    fn seek(&mut self, target: &[u8]) -> Result<()> {
+        let r = (|| {
+            self.index.seek(target)?;
+            self.load_data()?;
+            if let Some(d) = &mut self.data {
+                d.seek(target)?;
+            }
+            self.skip_empty_forward()
+        })();
+        self.guard(r)
+    }
+
+    fn seek_for_prev(&mut self, target: &[u8]) -> Result<()> {
+        crate::iter::seek_for_prev_via_seek(self, target)
+    }
+
+    fn seek_to_first(&mut self) -> Result<()> {
+        let r = (|| {
+            self.index.seek_to_first()?;
+            self.load_data()?;
+            if let Some(d) = &mut self.data {
+                d.seek_to_first()?;
+            }
+            self.skip_empty_forward()
+        })();
+        self.guard(r)
+    }
+
+    fn seek_to_last(&mut self) -> Result<()> {
+        let r = (|| {
+            self.index.seek_to_last()?;
+            self.load_data()?;
+            if let Some(d) = &mut self.data {
+                d.seek_to_last()?;
+            }
+            self.skip_empty_backward()
+        })();
+        self.guard(r)
+    }
+
+    #[inline]
+    fn next(&mut self) -> Result<()> {
+        let r = match &mut self.data {
+            Some(d) => d.next().and_then(|()| self.skip_empty_forward()),
+            None => Ok(()),
+        };
+        self.guard(r)
+    }
+
+    fn prev(&mut self) -> Result<()> {
+        let r = match &mut self.data {
+            Some(d) => d.prev().and_then(|()| self.skip_empty_backward()),
+            None => Ok(()),
+        };
+        self.guard(r)
+    }
+
+    #[inline]
+    fn key(&self) -> &[u8] {
+        self.data.as_ref().expect("key() on a valid iterator").key()
+    }
+
+    #[inline]
+    fn value(&self) -> &[u8] {
+        self.data
+            .as_ref()
+            .expect("value() on a valid iterator")
+            .value()
+    }
+}

@@ -1,0 +1,129 @@
+//! The write-ahead log: every batch is appended here before it reaches the memtable.
+//!
+//! One log file per memtable (`NNNNNN.log`); each record (see `record`) holds one encoded
+//! batch, whose header carries its first sequence number. Recovery replays, in file-number
+//! order, every log at or after the manifest's `log_number`. A torn or corrupt record ends the
+//! newest log only if nothing valid follows it; anywhere else it is [`Error::Corruption`].
+
+use std::path::{Path, PathBuf};
+
+use crate::SequenceNumber;
+use crate::batch::BatchView;
+use crate::db_files::wal_file_name;
+use crate::error::{Error, Result};
+use crate::fs::{FileSystem, WritableFile};
+use crate::record::{RecordType, encode_record, read_records};
+
+/// The log being appended to.
+#[derive(Debug)]
+pub(crate) struct Wal {
+    file: Box<dyn WritableFile>,
+    path: PathBuf,
+    synced_len: u64,
+    buf: Vec<u8>,
+}
+
+impl Wal {
+    /// Creates log `number` and makes its directory entry durable, so that a synced record in
+    /// it can never be lost with the file.
+    pub(crate) fn create(fs: &dyn FileSystem, dir: &Path, number: u64) -> Result<Self> {
+        let path = dir.join(wal_file_name(number));
+        let file = fs.create(&path).map_err(|source| Error::Io {
+            context: "creating a WAL file",
+            path: path.clone(),
+            source,
+        })?;
+        fs.sync_dir(dir).map_err(|source| Error::Io {
+            context: "syncing the database directory",
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        Ok(Self {
+            file,
+            path,
+            synced_len: 0,
+            buf: Vec::new(),
+        })
+    }
+
+    /// Appends one record per encoded batch with a single write; returns the bytes written.
+    pub(crate) fn append_batches<'a>(
+        &mut self,
+        batches: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Result<u64> {
+        self.buf.clear();
+        for batch in batches {
+            encode_record(&mut self.buf, RecordType::Batch, batch);
+        }
+        let written = self.buf.len() as u64;
+        self.file
+            .append(&self.buf)
+            .and_then(|()| self.file.flush())
+            .map_err(|source| Error::Io {
+                context: "appending to the WAL",
+                path: self.path.clone(),
+                source,
+            })?;
+        Ok(written)
+    }
+
+    /// Whether bytes were appended since the last sync.
+    pub(crate) fn has_unsynced(&self) -> bool {
+        self.file.len() > self.synced_len
+    }
+
+    /// Makes everything appended so far durable. Never retried after a failure: the caller
+    /// poisons the engine.
+    pub(crate) fn sync(&mut self) -> Result<()> {
+        if !self.has_unsynced() {
+            return Ok(());
+        }
+        self.file.sync().map_err(|source| Error::Io {
+            context: "syncing the WAL",
+            path: self.path.clone(),
+            source,
+        })?;
+        self.synced_len = self.file.len();
+        Ok(())
+    }
+}
+
+/// Replays log `path`, calling `apply` for each batch in order. `newest`: the log may end in a
+/// torn record. `after`: the last sequence number already recovered; every batch must come
+/// after it, in order. Returns the last sequence number seen (or `after`).
+pub(crate) fn replay(
+    fs: &dyn FileSystem,
+    path: &Path,
+    newest: bool,
+    after: SequenceNumber,
+    mut apply: impl FnMut(&BatchView<'_>) -> Result<()>,
+) -> Result<SequenceNumber> {
+    let io = |source| Error::Io {
+        context: "reading the WAL",
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = fs.open(path).map_err(io)?;
+    let mut data = vec![0u8; usize::try_from(file.len()).expect("a WAL fits in memory")];
+    file.read_exact_at(0, &mut data).map_err(io)?;
+    let corrupt = |detail: String| Error::Corruption {
+        path: path.to_path_buf(),
+        detail,
+    };
+    let records = read_records(&data, RecordType::Batch, newest)
+        .map_err(|e| corrupt(format!("at offset {}: {}", e.offset, e.detail)))?;
+    let mut last = after;
+    for range in records.payloads {
+        let batch = BatchView::parse(&data[range.clone()])
+            .map_err(|d| corrupt(format!("record at offset {}: {d}", range.start)))?;
+        if batch.count == 0 || batch.sequence <= last {
+            return Err(corrupt(format!(
+                "record at offset {} has sequence {} after {last}",
+                range.start, batch.sequence
+            )));
+        }
+        apply(&batch)?;
+        last = batch.last_sequence();
+    }
+    Ok(last)
+}
