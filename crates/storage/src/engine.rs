@@ -174,6 +174,19 @@ impl Engine {
             state.next_file_number = state.next_file_number.max(number + 1);
         }
         wals.sort_unstable();
+        // A live table that is gone means the manifest or the directory was damaged; reading
+        // on would silently lose its keys.
+        let present: HashSet<&str> = names.iter().map(String::as_str).collect();
+        if let Some(missing) = state
+            .version
+            .file_numbers()
+            .find(|&n| !present.contains(db_files::table_file_name(n).as_str()))
+        {
+            return Err(Error::Corruption {
+                path: dir.join(db_files::table_file_name(missing)),
+                detail: "a table file named by the manifest is missing".to_owned(),
+            });
+        }
 
         let table_options = table_options(&options);
         let mut last = state.last_sequence;

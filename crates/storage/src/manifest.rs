@@ -15,7 +15,7 @@ use crate::coding::{Reader, put_length_prefixed, put_varint64};
 use crate::db_files::{CURRENT, CURRENT_TMP, manifest_file_name};
 use crate::error::{Error, Result};
 use crate::fs::{FileSystem, WritableFile};
-use crate::record::{RecordType, encode_record, read_records};
+use crate::record::{RecordType, TailRule, encode_record, read_records};
 use crate::version::{FileMeta, Version};
 
 const EDIT_VERSION: u8 = 1;
@@ -293,7 +293,7 @@ pub(crate) fn recover(
         ));
     }
     let data = read_whole(fs, &path, "reading the manifest")?;
-    let records = read_records(&data, RecordType::Edit, true)
+    let records = read_records(&data, RecordType::Edit, TailRule::Truncated)
         .map_err(|e| corrupt(&path, format!("at offset {}: {}", e.offset, e.detail)))?;
     if records.payloads.is_empty() {
         return Err(corrupt(

@@ -1,17 +1,17 @@
 //! Checksummed record framing shared by the WAL and the manifest.
 //!
-//! A record is `length: u32 LE | crc: u32 LE | type: u8 | payload[length]`, where `crc` is the
-//! masked CRC32C of `type ++ payload`. Type 0 is never written, so zero-filled space is never a
-//! valid record.
+//! A record is `length: u32 LE | length_crc: u32 LE | crc: u32 LE | type: u8 | payload[length]`,
+//! where `length_crc` is the masked CRC32C of the four length bytes and `crc` the masked CRC32C
+//! of `type ++ payload`. The separate length check tells a record cut short by a crash (its
+//! length is intact, its bytes run past the end of the file) from a damaged one (the length
+//! itself fails its check). Type 0 is never written.
 //!
-//! Reading applies the recovery rule: in a file whose tail may be torn (the newest WAL, the
-//! manifest), a bad record ends the file *unless* a valid record starts anywhere after it, which
-//! means damage in the middle: an error. In other files any bad record is an error.
+//! Reading applies the recovery rules of [`TailRule`].
 
 use crate::coding::masked_crc;
 
 /// Bytes before the payload.
-pub(crate) const HEADER_LEN: usize = 9;
+pub(crate) const HEADER_LEN: usize = 13;
 
 /// What a record holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,10 +23,26 @@ pub(crate) enum RecordType {
     Edit = 2,
 }
 
+/// How the end of a file may look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TailRule {
+    /// Every record must be whole and valid (older WALs).
+    Strict,
+    /// The last record may be cut short, or the file may end in zeros (the manifest: every
+    /// edit is synced before it takes effect, so only an unfinished append can be damaged).
+    Truncated,
+    /// Any bad record ends the file, unless a valid record starts anywhere after it (the
+    /// newest WAL: its unsynced tail may hold anything).
+    TornOrCorrupt,
+}
+
 /// Appends one framed record to `buf`.
 pub(crate) fn encode_record(buf: &mut Vec<u8>, kind: RecordType, payload: &[u8]) {
-    let len = u32::try_from(payload.len()).expect("records are smaller than 4 GiB");
-    buf.extend_from_slice(&len.to_le_bytes());
+    let len = u32::try_from(payload.len())
+        .expect("records are smaller than 4 GiB")
+        .to_le_bytes();
+    buf.extend_from_slice(&len);
+    buf.extend_from_slice(&masked_crc(&[&len]).to_le_bytes());
     let type_byte = [kind as u8];
     buf.extend_from_slice(&masked_crc(&[&type_byte, payload]).to_le_bytes());
     buf.push(kind as u8);
@@ -45,73 +61,84 @@ pub(crate) struct RecordCorruption {
 /// The records of a file, as byte ranges of its content.
 #[derive(Debug, Default)]
 pub(crate) struct Records {
-    /// `(offset of the header, payload range)` of each valid record, in order.
+    /// The payload range of each valid record, in order.
     pub(crate) payloads: Vec<std::ops::Range<usize>>,
     /// Where the valid records end; less than the file length if a torn tail was dropped.
     pub(crate) valid_len: usize,
 }
 
-/// Checks the record at `pos`; returns its payload range or why it is bad.
-fn check_record(
-    data: &[u8],
-    pos: usize,
-    kind: RecordType,
-) -> Result<std::ops::Range<usize>, String> {
+enum Check {
+    Valid(std::ops::Range<usize>),
+    /// Cut short: fewer bytes than the header, or than its intact length says.
+    Truncated(String),
+    Bad(String),
+}
+
+fn check_record(data: &[u8], pos: usize, kind: RecordType) -> Check {
     let rest = &data[pos..];
     if rest.len() < HEADER_LEN {
-        return Err(format!("truncated record header ({} bytes)", rest.len()));
+        return Check::Truncated(format!("truncated record header ({} bytes)", rest.len()));
     }
-    let len = u32::from_le_bytes(rest[..4].try_into().expect("4 bytes")) as usize;
-    let crc = u32::from_le_bytes(rest[4..8].try_into().expect("4 bytes"));
-    let type_byte = rest[8];
+    let word = |i: usize| u32::from_le_bytes(rest[i..i + 4].try_into().expect("4 bytes"));
+    if masked_crc(&[&rest[..4]]) != word(4) {
+        return Check::Bad("record length fails its checksum".to_owned());
+    }
+    let len = word(0) as usize;
+    let type_byte = rest[12];
     if type_byte != kind as u8 {
-        return Err(format!("unexpected record type {type_byte}"));
+        return Check::Bad(format!("unexpected record type {type_byte}"));
     }
     if rest.len() - HEADER_LEN < len {
-        return Err(format!(
+        return Check::Truncated(format!(
             "record of {len} bytes runs past the end of the file"
         ));
     }
     let payload = &rest[HEADER_LEN..HEADER_LEN + len];
-    if masked_crc(&[&[type_byte], payload]) != crc {
-        return Err("record checksum mismatch".to_owned());
+    if masked_crc(&[&[type_byte], payload]) != word(8) {
+        return Check::Bad("record checksum mismatch".to_owned());
     }
-    Ok(pos + HEADER_LEN..pos + HEADER_LEN + len)
+    Check::Valid(pos + HEADER_LEN..pos + HEADER_LEN + len)
 }
 
-/// Splits `data` into records of type `kind`. With `torn_tail_allowed`, a bad record followed by
-/// nothing valid ends the file; otherwise any bad record is an error.
+/// Splits `data` into records of type `kind`, applying `rule` to a bad record.
 pub(crate) fn read_records(
     data: &[u8],
     kind: RecordType,
-    torn_tail_allowed: bool,
+    rule: TailRule,
 ) -> Result<Records, RecordCorruption> {
     let mut records = Records::default();
     let mut pos = 0;
     while pos < data.len() {
-        match check_record(data, pos, kind) {
-            Ok(range) => {
+        let (detail, truncated) = match check_record(data, pos, kind) {
+            Check::Valid(range) => {
                 pos = range.end;
                 records.payloads.push(range);
+                continue;
             }
-            Err(detail) => {
-                if !torn_tail_allowed {
-                    return Err(RecordCorruption {
-                        offset: pos,
-                        detail,
-                    });
-                }
-                if let Some(next) =
-                    (pos + 1..data.len()).find(|&p| check_record(data, p, kind).is_ok())
-                {
-                    return Err(RecordCorruption {
-                        offset: pos,
-                        detail: format!("{detail}, yet a valid record follows at offset {next}"),
-                    });
-                }
-                break;
-            }
+            Check::Truncated(d) => (d, true),
+            Check::Bad(d) => (d, false),
+        };
+        let zeros = data[pos..].iter().all(|&b| b == 0);
+        let tail_ok = match rule {
+            TailRule::Strict => false,
+            TailRule::Truncated => truncated || zeros,
+            TailRule::TornOrCorrupt => true,
+        };
+        if !tail_ok {
+            return Err(RecordCorruption {
+                offset: pos,
+                detail,
+            });
         }
+        let valid_after =
+            (pos + 1..data.len()).find(|&p| matches!(check_record(data, p, kind), Check::Valid(_)));
+        if let Some(next) = valid_after {
+            return Err(RecordCorruption {
+                offset: pos,
+                detail: format!("{detail}, yet a valid record follows at offset {next}"),
+            });
+        }
+        break;
     }
     records.valid_len = pos;
     Ok(records)
@@ -132,7 +159,7 @@ mod tests {
     #[test]
     fn records_round_trip() {
         let data = file_of(&[b"one", b"", b"three"]);
-        let records = read_records(&data, RecordType::Batch, false).unwrap();
+        let records = read_records(&data, RecordType::Batch, TailRule::Strict).unwrap();
         let got: Vec<&[u8]> = records.payloads.iter().map(|r| &data[r.clone()]).collect();
         assert_eq!(got, vec![&b"one"[..], b"", b"three"]);
         assert_eq!(records.valid_len, data.len());
@@ -142,14 +169,15 @@ mod tests {
     fn torn_tail_is_the_end_of_the_log() {
         let data = file_of(&[b"one", b"two"]);
         for cut in HEADER_LEN + 4..data.len() {
-            let records = read_records(&data[..cut], RecordType::Batch, true).unwrap();
+            let records =
+                read_records(&data[..cut], RecordType::Batch, TailRule::Truncated).unwrap();
             assert_eq!(records.payloads.len(), 1, "cut at {cut}");
-            assert!(read_records(&data[..cut], RecordType::Batch, false).is_err());
+            assert!(read_records(&data[..cut], RecordType::Batch, TailRule::Strict).is_err());
         }
         let mut zeros = data.clone();
         zeros.extend_from_slice(&[0; 64]);
         assert_eq!(
-            read_records(&zeros, RecordType::Batch, true)
+            read_records(&zeros, RecordType::Batch, TailRule::Truncated)
                 .unwrap()
                 .payloads
                 .len(),
@@ -161,7 +189,7 @@ mod tests {
     fn corruption_before_a_valid_record_is_an_error() {
         let mut data = file_of(&[b"first record", b"second record"]);
         data[HEADER_LEN + 2] ^= 0x40;
-        let err = read_records(&data, RecordType::Batch, true).unwrap_err();
+        let err = read_records(&data, RecordType::Batch, TailRule::TornOrCorrupt).unwrap_err();
         assert_eq!(err.offset, 0);
         assert!(
             err.detail.contains("valid record follows"),
@@ -175,7 +203,19 @@ mod tests {
         let mut data = file_of(&[b"first record", b"second record"]);
         let last = data.len() - 1;
         data[last] ^= 1;
-        let records = read_records(&data, RecordType::Batch, true).unwrap();
+        let records = read_records(&data, RecordType::Batch, TailRule::TornOrCorrupt).unwrap();
         assert_eq!(records.payloads.len(), 1);
+        assert!(
+            read_records(&data, RecordType::Batch, TailRule::Truncated).is_err(),
+            "a whole record with a bad checksum is damage, not a torn write"
+        );
+    }
+
+    #[test]
+    fn a_damaged_length_is_not_mistaken_for_a_torn_write() {
+        let mut data = file_of(&[b"first record", b"second record"]);
+        let second = HEADER_LEN + b"first record".len();
+        data[second + 1] ^= 0x40; // the length now claims far more bytes than the file holds
+        assert!(read_records(&data, RecordType::Batch, TailRule::Truncated).is_err());
     }
 }

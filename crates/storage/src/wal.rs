@@ -12,7 +12,7 @@ use crate::batch::BatchView;
 use crate::db_files::wal_file_name;
 use crate::error::{Error, Result};
 use crate::fs::{FileSystem, WritableFile};
-use crate::record::{RecordType, encode_record, read_records};
+use crate::record::{RecordType, TailRule, encode_record, read_records};
 
 /// The log being appended to.
 #[derive(Debug)]
@@ -110,8 +110,16 @@ pub(crate) fn replay(
         path: path.to_path_buf(),
         detail,
     };
-    let records = read_records(&data, RecordType::Batch, newest)
-        .map_err(|e| corrupt(format!("at offset {}: {}", e.offset, e.detail)))?;
+    let records = read_records(
+        &data,
+        RecordType::Batch,
+        if newest {
+            TailRule::TornOrCorrupt
+        } else {
+            TailRule::Strict
+        },
+    )
+    .map_err(|e| corrupt(format!("at offset {}: {}", e.offset, e.detail)))?;
     let mut last = after;
     for range in records.payloads {
         let batch = BatchView::parse(&data[range.clone()])
