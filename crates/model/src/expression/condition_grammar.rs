@@ -105,10 +105,9 @@ fn not(parser: &mut Parser<'_, '_, '_>, allow_operand: bool) -> ParseResult<Grou
     if !parser.eat(TokenKind::Keyword(Keyword::Not)) {
         return primary(parser, allow_operand);
     }
-    parser.enter()?;
+    // No nesting check: a chain of NOTs is bounded by the operator limit.
     let inner = not(parser, false)?;
     let inner = into_condition(parser, inner)?;
-    parser.leave();
     Ok(Grouped::plain(Term::Condition(Condition::Not(Box::new(
         inner,
     )))))

@@ -9,6 +9,7 @@ use std::fmt;
 
 use thiserror::Error;
 
+use crate::json::ValueError;
 use crate::number::NumberError;
 
 /// Which request parameter an expression came from; its `Display` is the parameter's name, as
@@ -41,7 +42,7 @@ impl fmt::Display for ExpressionKind {
 
 /// A request's expressions, placeholders or legacy parameters are invalid, or an update cannot
 /// be applied to the item it targets. Always a client error (`ValidationException`).
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Error)]
 pub enum ExpressionError {
     /// One expression is invalid; the message names the parameter.
     #[error("Invalid {kind}: {problem}")]
@@ -63,6 +64,15 @@ pub enum ExpressionError {
     /// A key of `ExpressionAttributeValues` is not `:` followed by `[A-Za-z0-9_]+`.
     #[error("ExpressionAttributeValues contains invalid key: Syntax error; key: \"{0}\"")]
     InvalidValueKey(String),
+    /// A value of `ExpressionAttributeValues` breaks the data model (an empty set, a bad
+    /// number, ...). (A value nested too deep is reported bare, as [`ValueError::TooDeep`].)
+    #[error("ExpressionAttributeValues contains invalid value: {error} for key {key}")]
+    InvalidValue {
+        /// The placeholder.
+        key: String,
+        /// What is wrong with its value.
+        error: ValueError,
+    },
     /// Names defined in `ExpressionAttributeNames` that no expression of the request uses.
     #[error("Value provided in ExpressionAttributeNames unused in expressions: keys: {{{}}}", .0.join(", "))]
     UnusedNames(Vec<String>),

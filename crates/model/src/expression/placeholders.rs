@@ -27,16 +27,36 @@ pub struct Placeholders<'a> {
 }
 
 impl<'a> Placeholders<'a> {
-    /// Checks the maps as DynamoDB does before parsing any expression: a map that is present
-    /// must not be empty, and every key must be `#` (names) or `:` (values) followed by one or
-    /// more of `[A-Za-z0-9_]`. Names are checked before values.
+    /// Checks the maps (see [`Placeholders::check_maps`]) and starts tracking their use.
     ///
-    /// The values themselves (empty sets, bad numbers, nesting depth) are validated where all
-    /// attribute values of a request are, in the `api` crate.
+    /// # Errors
+    /// As [`Placeholders::check_maps`].
     pub fn new(
         names: Option<&'a AttributeNames>,
         values: Option<&'a AttributeValues>,
     ) -> Result<Placeholders<'a>, ExpressionError> {
+        Placeholders::check_maps(names, values)?;
+        Ok(Placeholders {
+            names,
+            values,
+            used_names: BTreeSet::new(),
+            used_values: BTreeSet::new(),
+        })
+    }
+
+    /// Checks the maps as DynamoDB does before looking at their values or parsing any
+    /// expression: a map that is present must not be empty, and every key must be `#` (names)
+    /// or `:` (values) followed by one or more of `[A-Za-z0-9_]`; names are checked before
+    /// values. Generic over the values' type so the `api` crate can check the keys before it
+    /// reports an invalid value ([`ExpressionError::InvalidValue`]), as DynamoDB does.
+    ///
+    /// # Errors
+    /// [`ExpressionError::EmptyNames`], [`ExpressionError::InvalidNameKey`],
+    /// [`ExpressionError::EmptyValues`] or [`ExpressionError::InvalidValueKey`].
+    pub fn check_maps<V>(
+        names: Option<&AttributeNames>,
+        values: Option<&BTreeMap<String, V>>,
+    ) -> Result<(), ExpressionError> {
         if let Some(names) = names {
             if names.is_empty() {
                 return Err(ExpressionError::EmptyNames);
@@ -53,12 +73,7 @@ impl<'a> Placeholders<'a> {
                 return Err(ExpressionError::InvalidValueKey(bad.clone()));
             }
         }
-        Ok(Placeholders {
-            names,
-            values,
-            used_names: BTreeSet::new(),
-            used_values: BTreeSet::new(),
-        })
+        Ok(())
     }
 
     /// Placeholders with neither map, for requests that use only literal names.
