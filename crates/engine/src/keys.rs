@@ -1,0 +1,106 @@
+//! Where items live in the storage engine: the layout of keys in the `data` keyspace.
+//!
+//! ```text
+//! table_id: u32 BE | index_id: u32 BE | hash64(partition key): u64 BE | partition key | sort key
+//! ```
+//!
+//! - `table_id` first: a table is one contiguous range, removed by one `delete_range`.
+//! - `index_id` 0 is the table itself; secondary indexes get their own ids (and ranges).
+//! - The partition key's hash next: a partition of the table is a contiguous range of the 64-bit
+//!   hash space, so it can later be split and moved as a range, and Scan returns items in hash
+//!   order as DynamoDB does; a Scan segment is a slice of the hash space.
+//! - Then the order-preserving encodings of the key values (`ferrodyn_model::key`): all items of
+//!   one partition key are contiguous and sorted by sort key, which is what Query reads.
+
+use ferrodyn_model::key::{KeyValue, PrimaryKey, hash64};
+
+/// Identifies a table for the life of the database; never reused.
+pub type TableId = u32;
+
+/// `index_id` of a table's own items.
+pub const BASE_INDEX: u32 = 0;
+
+/// Bytes before the partition key's encoding: table id, index id, hash.
+pub const PREFIX_BYTES: usize = 16;
+
+/// The first key of `table_id`'s range (inclusive).
+pub fn table_start(table_id: TableId) -> [u8; 4] {
+    table_id.to_be_bytes()
+}
+
+/// The first key after `table_id`'s range (exclusive end).
+pub fn table_end(table_id: TableId) -> [u8; 4] {
+    (table_id + 1).to_be_bytes()
+}
+
+/// The start of an index's range within a table: `table_id | index_id`.
+pub fn index_prefix(table_id: TableId, index_id: u32) -> [u8; 8] {
+    let mut prefix = [0u8; 8];
+    prefix[..4].copy_from_slice(&table_id.to_be_bytes());
+    prefix[4..].copy_from_slice(&index_id.to_be_bytes());
+    prefix
+}
+
+/// The storage key of the item with `key` in index `index_id` of `table_id`.
+pub fn item_key(table_id: TableId, index_id: u32, key: &PrimaryKey<'_>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(PREFIX_BYTES + 48);
+    let mut partition = Vec::with_capacity(32);
+    key.partition.encode(&mut partition);
+    out.extend_from_slice(&index_prefix(table_id, index_id));
+    out.extend_from_slice(&hash64(&partition).to_be_bytes());
+    out.extend_from_slice(&partition);
+    if let Some(sort) = key.sort {
+        sort.encode(&mut out);
+    }
+    out
+}
+
+/// The prefix shared by every item with partition key `partition` in `index_id` of `table_id`:
+/// a Query reads within it.
+pub fn partition_prefix(table_id: TableId, index_id: u32, partition: KeyValue<'_>) -> Vec<u8> {
+    let mut encoded = Vec::with_capacity(32);
+    partition.encode(&mut encoded);
+    let mut out = Vec::with_capacity(PREFIX_BYTES + encoded.len());
+    out.extend_from_slice(&index_prefix(table_id, index_id));
+    out.extend_from_slice(&hash64(&encoded).to_be_bytes());
+    out.extend_from_slice(&encoded);
+    out
+}
+
+/// The key at hash `hash` in `index_id` of `table_id` (no key values): Scan segments start here.
+pub fn hash_position(table_id: TableId, index_id: u32, hash: u64) -> [u8; PREFIX_BYTES] {
+    let mut out = [0u8; PREFIX_BYTES];
+    out[..8].copy_from_slice(&index_prefix(table_id, index_id));
+    out[8..].copy_from_slice(&hash.to_be_bytes());
+    out
+}
+
+/// The bytes after the 16-byte prefix of a storage key: the encoded primary key.
+pub fn encoded_primary_key(storage_key: &[u8]) -> &[u8] {
+    &storage_key[PREFIX_BYTES.min(storage_key.len())..]
+}
+
+/// The partition-key hash stored in a storage key.
+pub fn stored_hash(storage_key: &[u8]) -> u64 {
+    let bytes: [u8; 8] = storage_key[8..16].try_into().expect("storage keys have a 16-byte prefix");
+    u64::from_be_bytes(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferrodyn_model::key::KeyValue;
+
+    #[test]
+    fn items_of_a_partition_share_its_prefix_and_sort_by_sort_key() {
+        let a = PrimaryKey { partition: KeyValue::S("user"), sort: Some(KeyValue::S("a")) };
+        let b = PrimaryKey { partition: KeyValue::S("user"), sort: Some(KeyValue::S("b")) };
+        let ka = item_key(7, BASE_INDEX, &a);
+        let kb = item_key(7, BASE_INDEX, &b);
+        let prefix = partition_prefix(7, BASE_INDEX, KeyValue::S("user"));
+        assert!(ka.starts_with(&prefix) && kb.starts_with(&prefix));
+        assert!(ka < kb);
+        assert!(ka.as_slice() >= &table_start(7)[..] && ka.as_slice() < &table_end(7)[..]);
+        assert_eq!(stored_hash(&ka), stored_hash(&kb));
+    }
+}

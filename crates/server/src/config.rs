@@ -1,0 +1,103 @@
+//! Server configuration: defaults, overridden by a TOML file, then by environment variables and
+//! command-line flags (the binary merges those last two; see `main.rs`).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+/// When a write is acknowledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// After its WAL record is fsynced (group commit shares one fsync among concurrent writes).
+    /// No acknowledged write is lost on kill -9 or power loss.
+    #[default]
+    Sync,
+    /// After its WAL record reaches the OS; the WAL is fsynced in the background every
+    /// `sync_interval_ms`. A power loss (not a process crash) may lose that interval's writes.
+    Buffered,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Everything `ferrodyn serve` needs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address of the DynamoDB HTTP endpoint. Default `127.0.0.1:8000`.
+    pub listen: SocketAddr,
+    /// Directory of the data (created if missing). Default `./ferrodyn-data`.
+    pub data_dir: PathBuf,
+    /// Keep everything in memory; nothing touches disk and nothing survives a restart.
+    pub in_memory: bool,
+    /// When writes are acknowledged. Default `sync`.
+    pub durability: Durability,
+    /// Background WAL sync period for `buffered` durability, in milliseconds. Default 100.
+    pub sync_interval_ms: u64,
+    /// Memtable size in MiB before it is flushed to disk. Default 32.
+    pub memtable_mib: usize,
+    /// Block cache size in MiB. Default 32.
+    pub block_cache_mib: usize,
+    /// Log line format. Default human.
+    pub log_format: LogFormat,
+    /// Log filter in `tracing-subscriber`'s `EnvFilter` syntax. Default `info`.
+    pub log_filter: String,
+    /// Region reported in table ARNs. Default `us-east-1`.
+    pub region: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            data_dir: PathBuf::from("ferrodyn-data"),
+            in_memory: false,
+            durability: Durability::Sync,
+            sync_interval_ms: 100,
+            memtable_mib: 32,
+            block_cache_mib: 32,
+            log_format: LogFormat::Human,
+            log_filter: "info".to_owned(),
+            region: "us-east-1".to_owned(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads a TOML file whose keys are the fields of [`Config`] (any subset).
+    pub fn from_toml_file(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_overrides_only_what_it_names() {
+        let config: Config =
+            toml::from_str("listen = \"127.0.0.1:9000\"\ndurability = \"buffered\"\n").unwrap();
+        assert_eq!(config.listen.port(), 9000);
+        assert_eq!(config.durability, Durability::Buffered);
+        assert_eq!(config.data_dir, PathBuf::from("ferrodyn-data"));
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        assert!(toml::from_str::<Config>("listne = \"127.0.0.1:9000\"\n").is_err());
+    }
+}

@@ -1,0 +1,96 @@
+//! The `ferrodyn` server: DynamoDB's HTTP API in front of the engine.
+//!
+//! - [`config`]: what the server is told (defaults < TOML file < environment < flags).
+//! - [`http`]: awsJson1.0 over HTTP/1.1 (hyper): headers, checksums, limits, health.
+//! - [`dispatch`]: an operation name and a JSON body in, a status and a JSON body out; the only
+//!   place that maps engine and API errors to HTTP.
+//! - [`serve`]: opens the database, accepts connections, and shuts down gracefully on SIGINT or
+//!   SIGTERM (stop accepting, finish in-flight requests, flush, exit).
+
+pub mod config;
+pub mod dispatch;
+pub mod http;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+pub use config::Config;
+use dispatch::Dispatcher;
+
+/// How long in-flight requests may take to finish after a shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// Runs the server until SIGINT or SIGTERM, then shuts down cleanly.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let dispatcher = Dispatcher::open(&config)?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let local = listener.local_addr().context("listener has no local address")?;
+    tracing::info!(
+        address = %local,
+        data_dir = %if config.in_memory { "(in memory)".into() } else { config.data_dir.display().to_string() },
+        startup_ms = started.elapsed().as_millis() as u64,
+        "listening on {local}"
+    );
+    let shared = Arc::new(http::Shared::new(dispatcher));
+    run_until_signal(listener, shared.clone()).await;
+    tracing::info!("closing the database");
+    shared.dispatcher.close().context("closing the database")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn run_until_signal(listener: TcpListener, shared: Arc<http::Shared>) {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown_signal());
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        // Out of file descriptors and the like: back off instead of spinning.
+                        tracing::warn!(%error, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let shared = shared.clone();
+                let service = service_fn(move |request| http::handle(shared.clone(), request));
+                let connection = http1::Builder::new()
+                    .keep_alive(true)
+                    .serve_connection(TokioIo::new(stream), service);
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    if let Err(error) = connection.await {
+                        tracing::debug!(%peer, %error, "connection ended with an error");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    tracing::info!("shutting down: finishing in-flight requests");
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
+        tracing::warn!("in-flight requests did not finish within {SHUTDOWN_GRACE:?}");
+    }
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate()).expect("SIGTERM handler can be installed");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("received SIGINT"),
+        _ = terminate.recv() => tracing::info!("received SIGTERM"),
+    }
+}
