@@ -1,6 +1,7 @@
 //! The model's errors as DynamoDB reports them: each is a ValidationException whose message is
 //! the error's `Display` (which the model words as DynamoDB does).
 
+use ferrodyn_model::expression::{ExpressionError, LegacyError, UpdateError};
 use ferrodyn_model::json::ValueError;
 use ferrodyn_model::key::KeyError;
 use ferrodyn_model::number::NumberError;
@@ -20,7 +21,15 @@ macro_rules! validation_from {
     };
 }
 
-validation_from!(KeyError, SizeError, ValueError, NumberError);
+validation_from!(
+    KeyError,
+    SizeError,
+    ValueError,
+    NumberError,
+    ExpressionError,
+    LegacyError,
+    UpdateError
+);
 
 #[cfg(test)]
 mod tests {

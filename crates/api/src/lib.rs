@@ -25,8 +25,9 @@
 //!
 //! let op = Operation::from_target(Some("DynamoDB_20120810.GetItem")).unwrap();
 //! let body = br#"{"TableName": "Music", "Key": {"Artist": {"S": "Arturo"}}}"#;
-//! let Request::GetItem(input) = decode_request(op, body).unwrap() else { unreachable!() };
-//! assert_eq!(input.table_name, "Music");
+//! let Request::GetItem(request) = decode_request(op, body).unwrap() else { unreachable!() };
+//! assert_eq!(request.input.table_name, "Music");
+//! assert!(request.expressions.projection.is_none());
 //!
 //! let error = decode_request(op, br#"{"TableName": "ab", "Key": {}}"#).unwrap_err();
 //! assert_eq!(
@@ -49,7 +50,7 @@ mod validate;
 
 pub use error::{ApiError, ApiResult, ErrorKind};
 pub use operation::Operation;
-pub use request::{Request, Response, decode_request, encode_response, write_response};
+pub use request::{Parsed, Request, Response, decode_request, encode_response, write_response};
 pub use validate::batch::{BATCH_GET_KEYS_MAX, BATCH_WRITE_REQUESTS_MAX};
 pub use validate::table::{
     CAPACITY_UNITS_MAX, GLOBAL_SECONDARY_INDEXES_MAX, LOCAL_SECONDARY_INDEXES_MAX,

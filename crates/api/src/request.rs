@@ -1,13 +1,29 @@
 //! [`Request`] and [`Response`]: one variant per operation, and the two calls the server makes.
 
+use std::collections::BTreeMap;
+
+use ferrodyn_model::expression::ParsedExpressions;
+
 use crate::decode::decode_body;
 use crate::error::ApiError;
 use crate::operation::Operation;
 use crate::validate;
 use crate::wire::*;
 
+/// A request of an operation with expressions, and those expressions parsed: from the
+/// expression parameters (`ConditionExpression`, `KeyConditionExpression`, ...) or converted
+/// from the legacy ones (`Expected`, `KeyConditions`, `AttributesToGet`, ...), whichever the
+/// request used. The engine evaluates `expressions` and ignores the input's expression text.
+#[derive(Debug, Clone)]
+pub struct Parsed<T, E = ParsedExpressions> {
+    /// The request as decoded.
+    pub input: T,
+    /// Its expressions, ready to evaluate.
+    pub expressions: E,
+}
+
 /// A decoded and validated request.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 #[allow(missing_docs)] // each variant is the operation of the same name
 pub enum Request {
     CreateTable(CreateTableInput),
@@ -20,13 +36,14 @@ pub enum Request {
     ListTagsOfResource(ListTagsOfResourceInput),
     DescribeLimits(DescribeLimitsInput),
     DescribeEndpoints(DescribeEndpointsRequest),
-    PutItem(PutItemInput),
-    GetItem(GetItemInput),
-    UpdateItem(UpdateItemInput),
-    DeleteItem(DeleteItemInput),
-    Query(QueryInput),
-    Scan(ScanInput),
-    BatchGetItem(BatchGetItemInput),
+    PutItem(Parsed<PutItemInput>),
+    GetItem(Parsed<GetItemInput>),
+    UpdateItem(Parsed<UpdateItemInput>),
+    DeleteItem(Parsed<DeleteItemInput>),
+    Query(Parsed<QueryInput>),
+    Scan(Parsed<ScanInput>),
+    /// Each table's projection, by table name.
+    BatchGetItem(Parsed<BatchGetItemInput, BTreeMap<String, ParsedExpressions>>),
     BatchWriteItem(BatchWriteItemInput),
 }
 
@@ -58,7 +75,8 @@ pub enum Response {
 
 /// Decodes the body of a request for `op` and checks everything that needs no table state,
 /// in DynamoDB's order: JSON types (SerializationException), then the service model's
-/// constraints, then the operation's own rules (ValidationException).
+/// constraints, then the operation's own rules including its expressions (ValidationException).
+/// What remains for the engine needs the table: key schema, indexes, item contents.
 ///
 /// An operation without wire types here ([`Operation::has_wire_types`]) is answered with
 /// UnknownOperationException, as for a name DynamoDB does not know.
@@ -68,6 +86,13 @@ pub fn decode_request(op: Operation, body: &[u8]) -> Result<Request, ApiError> {
             let (input, value_errors) = decode_body(body)?;
             $check(&input, &value_errors)?;
             Ok(Request::$variant(input))
+        }};
+    }
+    macro_rules! parsed {
+        ($variant:ident, $check:path) => {{
+            let (input, value_errors) = decode_body(body)?;
+            let expressions = $check(&input, &value_errors)?;
+            Ok(Request::$variant(Parsed { input, expressions }))
         }};
     }
     match op {
@@ -83,13 +108,13 @@ pub fn decode_request(op: Operation, body: &[u8]) -> Result<Request, ApiError> {
         }
         Operation::DescribeLimits => decode!(DescribeLimits, validate::nothing),
         Operation::DescribeEndpoints => decode!(DescribeEndpoints, validate::nothing),
-        Operation::PutItem => decode!(PutItem, validate::item::put_item),
-        Operation::GetItem => decode!(GetItem, validate::item::get_item),
-        Operation::UpdateItem => decode!(UpdateItem, validate::item::update_item),
-        Operation::DeleteItem => decode!(DeleteItem, validate::item::delete_item),
-        Operation::Query => decode!(Query, validate::query::query),
-        Operation::Scan => decode!(Scan, validate::query::scan),
-        Operation::BatchGetItem => decode!(BatchGetItem, validate::batch::batch_get_item),
+        Operation::PutItem => parsed!(PutItem, validate::item::put_item),
+        Operation::GetItem => parsed!(GetItem, validate::item::get_item),
+        Operation::UpdateItem => parsed!(UpdateItem, validate::item::update_item),
+        Operation::DeleteItem => parsed!(DeleteItem, validate::item::delete_item),
+        Operation::Query => parsed!(Query, validate::query::query),
+        Operation::Scan => parsed!(Scan, validate::query::scan),
+        Operation::BatchGetItem => parsed!(BatchGetItem, validate::batch::batch_get_item),
         Operation::BatchWriteItem => decode!(BatchWriteItem, validate::batch::batch_write_item),
         _ => Err(ApiError::unknown_operation()),
     }

@@ -84,7 +84,7 @@ fn boolean_members_accept_java_spellings() {
         let Ok(Request::GetItem(input)) = decode("GetItem", &body) else {
             panic!("{body}")
         };
-        assert_eq!(input.consistent_read, Some(expected), "{body}");
+        assert_eq!(input.input.consistent_read, Some(expected), "{body}");
     }
 }
 
@@ -270,8 +270,8 @@ fn unknown_members_are_ignored_and_null_is_absent() {
     let Ok(Request::GetItem(input)) = decode("GetItem", body) else {
         panic!()
     };
-    assert_eq!(input.consistent_read, None);
-    assert_eq!(input.projection_expression, None);
+    assert_eq!(input.input.consistent_read, None);
+    assert_eq!(input.input.projection_expression, None);
 }
 
 #[test]

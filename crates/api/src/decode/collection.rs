@@ -154,6 +154,8 @@ impl<'de, T: Decode> Visitor<'de> for MapVisitor<'_, T> {
         let mut invalid = false;
         let mut bad_keys = 0;
         let mut bad_values = 0;
+        // Entries, counting those whose value could not be built.
+        let mut count = 0;
         while let Some(key) = map.next_key::<String>()? {
             if let Some(key_rules) = self.rules.keys
                 && !key_rules
@@ -170,6 +172,7 @@ impl<'de, T: Decode> Visitor<'de> for MapVisitor<'_, T> {
             };
             match slot {
                 Slot::Present(value) => {
+                    count += 1;
                     if let Some(length_rules) = self.rules.values
                         && !length_rules
                             .failures_of(None, value.length(), None)
@@ -181,11 +184,13 @@ impl<'de, T: Decode> Visitor<'de> for MapVisitor<'_, T> {
                 }
                 // A null value is no entry at all.
                 Slot::Absent => {}
-                Slot::Invalid => invalid = true,
+                Slot::Invalid => {
+                    count += 1;
+                    invalid = true;
+                }
             }
         }
-        self.rules
-            .check_parts(cx, &out, None, Some(out.len()), None);
+        self.rules.check_parts(cx, &out, None, Some(count), None);
         if let Some(key_rules) = self.rules.keys {
             let constraint = format!("Map keys must satisfy constraint: {}", key_rules.describe());
             for _ in 0..bad_keys {

@@ -1,9 +1,13 @@
 //! Rules of BatchGetItem and BatchWriteItem.
 
+use std::collections::BTreeMap;
+
 use ferrodyn_model::Item;
+use ferrodyn_model::expression::{ExpressionParams, ParsedExpressions};
 use ferrodyn_model::size::check_item_size;
 
-use super::{attributes_to_get, expression_mix, remaining_values, value_error};
+use super::legacy::{self, parameter_mix};
+use super::{remaining_values, value_error};
 use crate::decode::{Segment, ValueErrors};
 use crate::error::ApiError;
 use crate::wire::{BatchGetItemInput, BatchWriteItemInput};
@@ -29,15 +33,16 @@ fn same_key(a: &Item, b: &Item) -> bool {
             .all(|(name, value)| b.get(name).is_some_and(|other| value.dynamo_eq(other)))
 }
 
-/// BatchGetItem, table by table: parameter mix, duplicate `AttributesToGet`, key values,
-/// duplicate keys, and at most 100 keys in all.
+/// BatchGetItem, table by table: parameter mix, `AttributesToGet`, the projection, key
+/// values, duplicate keys; and at most 100 keys in all. Returns each table's projection.
 pub(crate) fn batch_get_item(
     input: &BatchGetItemInput,
     values: &ValueErrors,
-) -> Result<(), ApiError> {
+) -> Result<BTreeMap<String, ParsedExpressions>, ApiError> {
     let mut keys_in_call = 0;
+    let mut parsed_per_table = BTreeMap::new();
     for (table, request) in &input.request_items {
-        expression_mix(
+        parameter_mix(
             &[(
                 "ProjectionExpression",
                 request.projection_expression.is_some(),
@@ -46,7 +51,17 @@ pub(crate) fn batch_get_item(
             request.expression_attribute_names.is_some(),
             false,
         )?;
-        attributes_to_get(request.attributes_to_get.as_ref())?;
+        let attributes = request
+            .attributes_to_get
+            .as_deref()
+            .map(legacy::attributes_to_get)
+            .transpose()?;
+        let mut parsed = legacy::parse(&ExpressionParams {
+            projection: request.projection_expression.as_deref(),
+            names: request.expression_attribute_names.as_ref(),
+            ..ExpressionParams::default()
+        })?;
+        parsed.projection = parsed.projection.or(attributes);
         values_of_table(values, table)?;
         for (i, key) in request.keys.iter().enumerate() {
             if request.keys[..i]
@@ -64,8 +79,10 @@ pub(crate) fn batch_get_item(
                 ));
             }
         }
+        parsed_per_table.insert(table.clone(), parsed);
     }
-    remaining_values(values)
+    remaining_values(values)?;
+    Ok(parsed_per_table)
 }
 
 /// BatchWriteItem, table by table: each request is a put or a delete, values are valid, put
@@ -90,8 +107,7 @@ pub(crate) fn batch_write_item(
         values_of_table(values, table)?;
         for request in requests {
             if let Some(put) = &request.put_request {
-                check_item_size(&put.item)
-                    .map_err(|error| ApiError::validation(error.to_string()))?;
+                check_item_size(&put.item)?;
             }
         }
         writes_in_call += requests.len();

@@ -1,17 +1,13 @@
-//! Rules of PutItem, GetItem, UpdateItem and DeleteItem.
+//! Rules of PutItem, GetItem, UpdateItem and DeleteItem, ending with their expressions parsed.
 
-use std::collections::BTreeMap;
-
-use ferrodyn_model::AttributeValue;
+use ferrodyn_model::expression::{ExpressionParams, ParsedExpressions};
 use ferrodyn_model::size::check_item_size;
 
-use super::{attributes_to_get, expression_mix, invalid, remaining_values, values_under};
+use super::legacy::{self, parameter_mix};
+use super::{remaining_values, values_under};
 use crate::decode::ValueErrors;
 use crate::error::ApiError;
-use crate::wire::{
-    AttributeAction, AttributeValueUpdate, DeleteItemInput, GetItemInput, PutItemInput,
-    ReturnValue, UpdateItemInput,
-};
+use crate::wire::{DeleteItemInput, GetItemInput, PutItemInput, ReturnValue, UpdateItemInput};
 
 /// PutItem and DeleteItem return the old item or nothing.
 fn all_old_or_none(return_values: Option<ReturnValue>) -> Result<(), ApiError> {
@@ -23,9 +19,12 @@ fn all_old_or_none(return_values: Option<ReturnValue>) -> Result<(), ApiError> {
     }
 }
 
-/// PutItem: parameter mix, item values, `ReturnValues`, item size, then the remaining values.
-pub(crate) fn put_item(input: &PutItemInput, values: &ValueErrors) -> Result<(), ApiError> {
-    expression_mix(
+/// PutItem: parameter mix, item values, `ReturnValues`, item size, `Expected`, expressions.
+pub(crate) fn put_item(
+    input: &PutItemInput,
+    values: &ValueErrors,
+) -> Result<ParsedExpressions, ApiError> {
+    parameter_mix(
         &[("ConditionExpression", input.condition_expression.is_some())],
         &[("Expected", input.expected.is_some())],
         input.expression_attribute_names.is_some(),
@@ -33,13 +32,31 @@ pub(crate) fn put_item(input: &PutItemInput, values: &ValueErrors) -> Result<(),
     )?;
     values_under(values, "Item")?;
     all_old_or_none(input.return_values)?;
-    check_item_size(&input.item).map_err(|error| ApiError::validation(error.to_string()))?;
-    remaining_values(values)
+    check_item_size(&input.item)?;
+    let expected = match &input.expected {
+        Some(expected) => {
+            values_under(values, "Expected")?;
+            legacy::expected(expected, input.conditional_operator)?
+        }
+        None => None,
+    };
+    remaining_values(values)?;
+    let mut parsed = legacy::parse(&ExpressionParams {
+        condition: input.condition_expression.as_deref(),
+        names: input.expression_attribute_names.as_ref(),
+        values: input.expression_attribute_values.as_ref(),
+        ..ExpressionParams::default()
+    })?;
+    parsed.condition = parsed.condition.or(expected);
+    Ok(parsed)
 }
 
-/// GetItem: parameter mix, key values, duplicate `AttributesToGet`.
-pub(crate) fn get_item(input: &GetItemInput, values: &ValueErrors) -> Result<(), ApiError> {
-    expression_mix(
+/// GetItem: parameter mix, key values, `AttributesToGet`, expressions.
+pub(crate) fn get_item(
+    input: &GetItemInput,
+    values: &ValueErrors,
+) -> Result<ParsedExpressions, ApiError> {
+    parameter_mix(
         &[(
             "ProjectionExpression",
             input.projection_expression.is_some(),
@@ -49,13 +66,27 @@ pub(crate) fn get_item(input: &GetItemInput, values: &ValueErrors) -> Result<(),
         false,
     )?;
     values_under(values, "Key")?;
-    attributes_to_get(input.attributes_to_get.as_ref())?;
-    remaining_values(values)
+    let attributes = input
+        .attributes_to_get
+        .as_deref()
+        .map(legacy::attributes_to_get)
+        .transpose()?;
+    remaining_values(values)?;
+    let mut parsed = legacy::parse(&ExpressionParams {
+        projection: input.projection_expression.as_deref(),
+        names: input.expression_attribute_names.as_ref(),
+        ..ExpressionParams::default()
+    })?;
+    parsed.projection = parsed.projection.or(attributes);
+    Ok(parsed)
 }
 
-/// DeleteItem: parameter mix, key values, `ReturnValues`.
-pub(crate) fn delete_item(input: &DeleteItemInput, values: &ValueErrors) -> Result<(), ApiError> {
-    expression_mix(
+/// DeleteItem: parameter mix, key values, `ReturnValues`, `Expected`, expressions.
+pub(crate) fn delete_item(
+    input: &DeleteItemInput,
+    values: &ValueErrors,
+) -> Result<ParsedExpressions, ApiError> {
+    parameter_mix(
         &[("ConditionExpression", input.condition_expression.is_some())],
         &[("Expected", input.expected.is_some())],
         input.expression_attribute_names.is_some(),
@@ -63,12 +94,30 @@ pub(crate) fn delete_item(input: &DeleteItemInput, values: &ValueErrors) -> Resu
     )?;
     values_under(values, "Key")?;
     all_old_or_none(input.return_values)?;
-    remaining_values(values)
+    let expected = match &input.expected {
+        Some(expected) => {
+            values_under(values, "Expected")?;
+            legacy::expected(expected, input.conditional_operator)?
+        }
+        None => None,
+    };
+    remaining_values(values)?;
+    let mut parsed = legacy::parse(&ExpressionParams {
+        condition: input.condition_expression.as_deref(),
+        names: input.expression_attribute_names.as_ref(),
+        values: input.expression_attribute_values.as_ref(),
+        ..ExpressionParams::default()
+    })?;
+    parsed.condition = parsed.condition.or(expected);
+    Ok(parsed)
 }
 
-/// UpdateItem: parameter mix, key values, the legacy `AttributeUpdates`.
-pub(crate) fn update_item(input: &UpdateItemInput, values: &ValueErrors) -> Result<(), ApiError> {
-    expression_mix(
+/// UpdateItem: parameter mix, key values, `AttributeUpdates`, `Expected`, expressions.
+pub(crate) fn update_item(
+    input: &UpdateItemInput,
+    values: &ValueErrors,
+) -> Result<ParsedExpressions, ApiError> {
+    parameter_mix(
         &[
             ("UpdateExpression", input.update_expression.is_some()),
             ("ConditionExpression", input.condition_expression.is_some()),
@@ -81,49 +130,29 @@ pub(crate) fn update_item(input: &UpdateItemInput, values: &ValueErrors) -> Resu
         input.expression_attribute_values.is_some(),
     )?;
     values_under(values, "Key")?;
-    if let Some(updates) = &input.attribute_updates {
-        values_under(values, "AttributeUpdates")?;
-        attribute_updates(updates)?;
-    }
-    remaining_values(values)
-}
-
-/// The legacy updates: a value is required except to delete the attribute, `DELETE` with a
-/// value takes a set, and `ADD` a number, set or list.
-fn attribute_updates(updates: &BTreeMap<String, AttributeValueUpdate>) -> Result<(), ApiError> {
-    for update in updates.values() {
-        let action = update.action.unwrap_or(AttributeAction::Put);
-        match (&update.value, action) {
-            (None, AttributeAction::Delete) => {}
-            (None, _) => {
-                return Err(invalid(
-                    "Only DELETE action is allowed when no attribute value is specified",
-                ));
-            }
-            (Some(value), AttributeAction::Delete) if !is_set(value) => {
-                return Err(invalid(format!(
-                    "DELETE action with value is not supported for the type {}",
-                    value.type_name()
-                )));
-            }
-            (Some(value), AttributeAction::Add)
-                if !is_set(value)
-                    && !matches!(value, AttributeValue::N(_) | AttributeValue::L(_)) =>
-            {
-                return Err(invalid(format!(
-                    "ADD action is not supported for the type {}",
-                    value.type_name()
-                )));
-            }
-            _ => {}
+    let updates = match &input.attribute_updates {
+        Some(updates) => {
+            values_under(values, "AttributeUpdates")?;
+            Some(legacy::attribute_updates(updates)?)
         }
-    }
-    Ok(())
-}
-
-fn is_set(value: &AttributeValue) -> bool {
-    matches!(
-        value,
-        AttributeValue::Ss(_) | AttributeValue::Ns(_) | AttributeValue::Bs(_)
-    )
+        None => None,
+    };
+    let expected = match &input.expected {
+        Some(expected) => {
+            values_under(values, "Expected")?;
+            legacy::expected(expected, input.conditional_operator)?
+        }
+        None => None,
+    };
+    remaining_values(values)?;
+    let mut parsed = legacy::parse(&ExpressionParams {
+        update: input.update_expression.as_deref(),
+        condition: input.condition_expression.as_deref(),
+        names: input.expression_attribute_names.as_ref(),
+        values: input.expression_attribute_values.as_ref(),
+        ..ExpressionParams::default()
+    })?;
+    parsed.update = parsed.update.or(updates);
+    parsed.condition = parsed.condition.or(expected);
+    Ok(parsed)
 }

@@ -1,6 +1,9 @@
 //! Rules of Query and Scan.
 
-use super::{attributes_to_get, expression_mix, remaining_values, values_under};
+use ferrodyn_model::expression::{ExpressionParams, ParsedExpressions};
+
+use super::legacy::{self, parameter_mix};
+use super::{remaining_values, values_under};
 use crate::decode::ValueErrors;
 use crate::error::ApiError;
 use crate::wire::{QueryInput, ScanInput, Select};
@@ -54,12 +57,16 @@ fn select_rules(selection: &Selection<'_>, prefix: &str) -> Result<(), ApiError>
 }
 
 /// Query: parameter mix (`KeyConditions` may go with the other expressions when
-/// `KeyConditionExpression` is absent), `Select`, duplicate `AttributesToGet`, the starting
-/// key's values, and a key condition of one form or the other.
-pub(crate) fn query(input: &QueryInput, values: &ValueErrors) -> Result<(), ApiError> {
+/// `KeyConditionExpression` is absent), `Select`, `QueryFilter`, `AttributesToGet`, the
+/// starting key's values, a key condition of one form or the other, expressions, then
+/// `KeyConditions`.
+pub(crate) fn query(
+    input: &QueryInput,
+    values: &ValueErrors,
+) -> Result<ParsedExpressions, ApiError> {
     let key_conditions_with_expressions =
         input.key_conditions.is_some() && input.key_condition_expression.is_none();
-    expression_mix(
+    parameter_mix(
         &[
             (
                 "ProjectionExpression",
@@ -92,8 +99,18 @@ pub(crate) fn query(input: &QueryInput, values: &ValueErrors) -> Result<(), ApiE
         },
         "1 validation error detected: ",
     )?;
-    values_under(values, "QueryFilter")?;
-    attributes_to_get(input.attributes_to_get.as_ref())?;
+    let filter = match &input.query_filter {
+        Some(filter) => {
+            values_under(values, "QueryFilter")?;
+            legacy::filter(filter, input.conditional_operator)?
+        }
+        None => None,
+    };
+    let attributes = input
+        .attributes_to_get
+        .as_deref()
+        .map(legacy::attributes_to_get)
+        .transpose()?;
     values_under(values, "ExclusiveStartKey")?;
     if input.key_conditions.is_none() && input.key_condition_expression.is_none() {
         return Err(ApiError::validation(
@@ -101,14 +118,29 @@ pub(crate) fn query(input: &QueryInput, values: &ValueErrors) -> Result<(), ApiE
              the request.",
         ));
     }
-    values_under(values, "KeyConditions")?;
-    remaining_values(values)
+    values_under(values, "ExpressionAttributeValues")?;
+    let mut parsed = legacy::parse(&ExpressionParams {
+        projection: input.projection_expression.as_deref(),
+        filter: input.filter_expression.as_deref(),
+        key_condition: input.key_condition_expression.as_deref(),
+        names: input.expression_attribute_names.as_ref(),
+        values: input.expression_attribute_values.as_ref(),
+        ..ExpressionParams::default()
+    })?;
+    if let Some(key_conditions) = &input.key_conditions {
+        values_under(values, "KeyConditions")?;
+        parsed.key_condition = Some(legacy::key_conditions(key_conditions)?);
+    }
+    remaining_values(values)?;
+    parsed.filter = parsed.filter.or(filter);
+    parsed.projection = parsed.projection.or(attributes);
+    Ok(parsed)
 }
 
-/// Scan: parameter mix, duplicate `AttributesToGet`, the starting key's values, the parallel
-/// scan parameters, `Select`.
-pub(crate) fn scan(input: &ScanInput, values: &ValueErrors) -> Result<(), ApiError> {
-    expression_mix(
+/// Scan: parameter mix, `AttributesToGet`, `ScanFilter`, the starting key's values, the
+/// parallel scan parameters, `Select`, expressions.
+pub(crate) fn scan(input: &ScanInput, values: &ValueErrors) -> Result<ParsedExpressions, ApiError> {
+    parameter_mix(
         &[
             (
                 "ProjectionExpression",
@@ -124,8 +156,18 @@ pub(crate) fn scan(input: &ScanInput, values: &ValueErrors) -> Result<(), ApiErr
         input.expression_attribute_names.is_some(),
         input.expression_attribute_values.is_some(),
     )?;
-    attributes_to_get(input.attributes_to_get.as_ref())?;
-    values_under(values, "ScanFilter")?;
+    let attributes = input
+        .attributes_to_get
+        .as_deref()
+        .map(legacy::attributes_to_get)
+        .transpose()?;
+    let filter = match &input.scan_filter {
+        Some(filter) => {
+            values_under(values, "ScanFilter")?;
+            legacy::filter(filter, input.conditional_operator)?
+        }
+        None => None,
+    };
     values_under(values, "ExclusiveStartKey")?;
     match (input.segment, input.total_segments) {
         (Some(_), None) => {
@@ -157,5 +199,15 @@ pub(crate) fn scan(input: &ScanInput, values: &ValueErrors) -> Result<(), ApiErr
         },
         "",
     )?;
-    remaining_values(values)
+    remaining_values(values)?;
+    let mut parsed = legacy::parse(&ExpressionParams {
+        projection: input.projection_expression.as_deref(),
+        filter: input.filter_expression.as_deref(),
+        names: input.expression_attribute_names.as_ref(),
+        values: input.expression_attribute_values.as_ref(),
+        ..ExpressionParams::default()
+    })?;
+    parsed.filter = parsed.filter.or(filter);
+    parsed.projection = parsed.projection.or(attributes);
+    Ok(parsed)
 }
