@@ -114,6 +114,47 @@ pub enum Condition {
     Or(Box<Condition>, Box<Condition>),
 }
 
+impl Operand {
+    /// Calls `visit` with every document path in the operand.
+    pub fn visit_paths<'a>(&'a self, visit: &mut impl FnMut(&'a DocumentPath)) {
+        match self {
+            Operand::Path(path) => visit(path),
+            Operand::Value(_) => {}
+            Operand::Size(inner) => inner.visit_paths(visit),
+        }
+    }
+}
+
+impl Condition {
+    /// Calls `visit` with every document path in the condition, in the order written.
+    pub fn visit_paths<'a>(&'a self, visit: &mut impl FnMut(&'a DocumentPath)) {
+        match self {
+            Condition::Compare(_, left, right)
+            | Condition::BeginsWith(left, right)
+            | Condition::Contains(left, right) => {
+                left.visit_paths(visit);
+                right.visit_paths(visit);
+            }
+            Condition::Between(value, low, high) => {
+                value.visit_paths(visit);
+                low.visit_paths(visit);
+                high.visit_paths(visit);
+            }
+            Condition::In(value, candidates) => {
+                value.visit_paths(visit);
+                candidates.iter().for_each(|c| c.visit_paths(visit));
+            }
+            Condition::AttributeExists(path) | Condition::AttributeNotExists(path) => visit(path),
+            Condition::AttributeType(operand, _) => operand.visit_paths(visit),
+            Condition::Not(inner) => inner.visit_paths(visit),
+            Condition::And(left, right) | Condition::Or(left, right) => {
+                left.visit_paths(visit);
+                right.visit_paths(visit);
+            }
+        }
+    }
+}
+
 /// One action of an update expression.
 #[derive(Debug, Clone, PartialEq)]
 pub enum UpdateAction {
@@ -140,6 +181,23 @@ impl UpdateAction {
     }
 }
 
+impl UpdateAction {
+    /// Calls `visit` with every document path of the action: the path it writes, then the
+    /// paths its value reads.
+    pub fn visit_paths<'a>(&'a self, visit: &mut impl FnMut(&'a DocumentPath)) {
+        visit(self.path());
+        if let UpdateAction::Set(_, value) = self {
+            match value {
+                SetValue::Operand(operand) => operand.visit_paths(visit),
+                SetValue::Plus(left, right) | SetValue::Minus(left, right) => {
+                    left.visit_paths(visit);
+                    right.visit_paths(visit);
+                }
+            }
+        }
+    }
+}
+
 /// The right-hand side of a `SET` action.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SetValue {
@@ -162,4 +220,22 @@ pub enum SetOperand {
     IfNotExists(DocumentPath, Box<SetOperand>),
     /// `list_append(first, second)`.
     ListAppend(Box<SetOperand>, Box<SetOperand>),
+}
+
+impl SetOperand {
+    /// Calls `visit` with every document path in the operand.
+    pub fn visit_paths<'a>(&'a self, visit: &mut impl FnMut(&'a DocumentPath)) {
+        match self {
+            SetOperand::Path(path) => visit(path),
+            SetOperand::Value(_) => {}
+            SetOperand::IfNotExists(path, fallback) => {
+                visit(path);
+                fallback.visit_paths(visit);
+            }
+            SetOperand::ListAppend(first, second) => {
+                first.visit_paths(visit);
+                second.visit_paths(visit);
+            }
+        }
+    }
 }

@@ -136,6 +136,26 @@ pub enum ExpressionError {
         /// Attributes in the key schema (1 or 2).
         key_attributes: usize,
     },
+    /// An update writes a key attribute.
+    #[error(
+        "One or more parameter values were invalid: Cannot update attribute {0}. This attribute is part of the key"
+    )]
+    KeyAttributeUpdated(String),
+    /// A Query filter reads a key attribute of the table or index queried.
+    #[error(
+        "{parameter} can only contain non-primary key attributes: Primary key attribute: {attribute}"
+    )]
+    FilterOnKeyAttribute {
+        /// `Filter Expression` or `QueryFilter`, as DynamoDB names them here.
+        parameter: &'static str,
+        /// The key attribute.
+        attribute: String,
+    },
+    /// A path goes inside a key attribute (`pk.x`, `pk[0]`).
+    #[error(
+        "Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: Key: {0}"
+    )]
+    NestedKeyPath(String),
     /// A legacy parameter is invalid.
     #[error(transparent)]
     Legacy(#[from] LegacyError),

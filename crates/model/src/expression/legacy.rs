@@ -237,7 +237,8 @@ fn expected_entry(name: &str, entry: &ExpectedAttribute) -> Result<Condition, Le
     if !operator.takes(values.len()) {
         return Err(LegacyError::ArgumentCount(operator.name()));
     }
-    check_same_type_and_order(operator, &values)?;
+    check_same_type(&values)?;
+    check_between_order(operator, &values)?;
     Ok(condition(name, operator, values))
 }
 
@@ -304,29 +305,29 @@ fn check_attribute_condition(entry: &AttributeCondition) -> Result<(), LegacyErr
     if !operator.takes(values.len()) {
         return Err(LegacyError::ArgumentCount(operator.name()));
     }
-    if let Some(first) = values.first()
-        && values.iter().any(|v| v.value_type() != first.value_type())
-    {
-        return Err(LegacyError::MixedTypes);
-    }
+    check_same_type(values)?;
     if let Some(bad) = values.iter().find(|v| !operator.accepts(v.value_type())) {
         return Err(LegacyError::OperatorType {
             operator: operator.name(),
             value_type: bad.type_name(),
         });
     }
-    check_same_type_and_order(operator, values)
+    check_between_order(operator, values)
 }
 
-fn check_same_type_and_order(
+fn check_same_type(values: &[AttributeValue]) -> Result<(), LegacyError> {
+    match values.first() {
+        Some(first) if values.iter().any(|v| v.value_type() != first.value_type()) => {
+            Err(LegacyError::MixedTypes)
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_between_order(
     operator: ComparisonOperator,
     values: &[AttributeValue],
 ) -> Result<(), LegacyError> {
-    if let Some(first) = values.first()
-        && values.iter().any(|v| v.value_type() != first.value_type())
-    {
-        return Err(LegacyError::MixedTypes);
-    }
     if operator == ComparisonOperator::Between
         && compare_ordered(&values[0], &values[1]) == Some(std::cmp::Ordering::Greater)
     {

@@ -13,6 +13,8 @@
 //! - [`projection`]: applying a [`Projection`] to an item.
 //! - [`key_condition`]: a Query's key condition, checked against the key schema and turned
 //!   into a partition key value and a sort-key range.
+//! - [`key_attributes`]: checks against the table's key schema (updates may not write key
+//!   attributes, Query filters may not read them, no path may go inside one).
 //! - [`legacy`]: `Expected`, `KeyConditions`, `QueryFilter`/`ScanFilter`, `AttributeUpdates`
 //!   and `AttributesToGet`, converted to the same types.
 //!
@@ -34,6 +36,7 @@ pub mod ast;
 mod condition_grammar;
 pub mod error;
 pub mod eval;
+pub mod key_attributes;
 pub mod key_condition;
 pub mod legacy;
 mod lexer;
