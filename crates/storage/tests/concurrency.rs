@@ -324,9 +324,9 @@ fn concurrency_run(seed: u64, writers: usize, readers: usize, batches: u64) {
 
 #[test]
 fn writers_and_readers_see_consistent_prefixes() {
-    for_each_seed("writers_and_readers_see_consistent_prefixes", 2, |seed| {
+    for_each_seed("writers_and_readers_see_consistent_prefixes", 4, |seed| {
         with_timeout("concurrency run", Duration::from_secs(240), move || {
-            concurrency_run(seed, 4, 3, scaled(1500) as u64)
+            concurrency_run(seed, 4, 3, scaled(3000) as u64)
         });
     });
 }

@@ -219,10 +219,10 @@ fn crash_run(seed: u64, rounds: usize, steps: usize) {
 fn power_cuts_keep_a_prefix_with_every_synced_batch() {
     for_each_seed(
         "power_cuts_keep_a_prefix_with_every_synced_batch",
-        8,
+        20,
         |seed| {
             with_timeout("crash run", Duration::from_secs(300), move || {
-                crash_run(seed, 5, 150)
+                crash_run(seed, 8, 300)
             });
         },
     );

@@ -225,7 +225,7 @@ fn io_error_run(seed: u64, steps: usize) {
 
 #[test]
 fn write_errors_poison_the_engine_and_reopen_recovers_a_prefix() {
-    for_each_seed("write_errors_poison_the_engine", 12, |seed| {
+    for_each_seed("write_errors_poison_the_engine", 30, |seed| {
         with_timeout("I/O error run", Duration::from_secs(300), move || {
             io_error_run(seed, 300)
         });
@@ -323,7 +323,7 @@ fn read_error_run(seed: u64, steps: usize) {
 
 #[test]
 fn read_errors_never_give_wrong_values_or_lose_data() {
-    for_each_seed("read_errors_never_give_wrong_values", 4, |seed| {
+    for_each_seed("read_errors_never_give_wrong_values", 8, |seed| {
         with_timeout("read error run", Duration::from_secs(300), move || {
             read_error_run(seed, 400)
         });

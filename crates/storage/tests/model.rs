@@ -205,11 +205,11 @@ fn run_model(seed: u64, steps: usize, fs: Arc<dyn FileSystem>, path: &Path) {
 
 #[test]
 fn random_operations_match_the_model() {
-    for_each_seed("random_operations_match_the_model", 6, |seed| {
+    for_each_seed("random_operations_match_the_model", 10, |seed| {
         with_timeout("model run", Duration::from_secs(300), move || {
             run_model(
                 seed,
-                scaled(1500),
+                scaled(4000),
                 Arc::new(MemFileSystem::new()),
                 Path::new("/db"),
             )
@@ -223,7 +223,7 @@ fn random_operations_match_the_model_on_disk() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
         with_timeout("model run on disk", Duration::from_secs(300), move || {
-            run_model(seed, scaled(800), Arc::new(RealFileSystem::new()), &path)
+            run_model(seed, scaled(1500), Arc::new(RealFileSystem::new()), &path)
         });
     });
 }

@@ -497,8 +497,9 @@ pub fn is_corruption(err: &Error) -> bool {
     matches!(err, Error::Corruption { .. })
 }
 
-/// Finds the prefix of `history` that `db` holds: the smallest `p` in `min..=history.len()`
-/// such that `base` plus `history[..p]` equals the database, or `None`.
+/// Finds the prefix of `history` that `db` holds: the largest `p` in `min..=history.len()`
+/// such that `base` plus `history[..p]` equals the database, or `None`. (Several `p` match
+/// when some batches change nothing; the largest assumes the least was lost.)
 pub fn matching_prefix(
     base: &Model,
     history: &[Vec<Op>],
@@ -506,13 +507,16 @@ pub fn matching_prefix(
     actual: &Model,
 ) -> Option<usize> {
     let mut model = base.clone();
-    for (p, ops) in history.iter().enumerate() {
+    let mut found = None;
+    for p in 0..=history.len() {
         if p >= min && &model == actual {
-            return Some(p);
+            found = Some(p);
         }
-        model.apply(ops);
+        if let Some(ops) = history.get(p) {
+            model.apply(ops);
+        }
     }
-    (&model == actual).then_some(history.len())
+    found
 }
 
 /// Explains how `actual` differs from `expected` (first differing key per keyspace).
