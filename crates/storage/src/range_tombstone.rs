@@ -178,29 +178,52 @@ impl VisibleTombstones {
         hi: Option<&[u8]>,
         read_sequence: SequenceNumber,
     ) -> Self {
-        let mut raw = Vec::new();
+        let mut raw: Vec<(&[u8], &[u8], SequenceNumber)> = Vec::new();
         for source in sources {
             for f in source.overlapping(lo, hi) {
                 if let Some(sequence) = f.newest_visible(read_sequence) {
-                    raw.push(RangeTombstone {
-                        start: f.start.clone(),
-                        end: f.end.clone(),
-                        sequence,
-                    });
+                    raw.push((&f.start, &f.end, sequence));
                 }
             }
         }
         if raw.is_empty() {
             return Self::default();
         }
-        let fragmented = FragmentedTombstones::build(raw);
-        Self {
-            fragments: fragmented
-                .fragments
-                .into_iter()
-                .map(|f| (f.start, f.end, f.sequences[0]))
-                .collect(),
+        // Sweep the boundaries in order, keeping the multiset of sequences of the tombstones
+        // covering the current piece; each piece needs only the largest.
+        let mut events: Vec<(&[u8], bool, SequenceNumber)> = Vec::with_capacity(raw.len() * 2);
+        for &(start, end, sequence) in &raw {
+            events.push((start, true, sequence));
+            events.push((end, false, sequence));
         }
+        events.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut active: std::collections::BTreeMap<SequenceNumber, usize> =
+            std::collections::BTreeMap::new();
+        let mut fragments: Vec<(Vec<u8>, Vec<u8>, SequenceNumber)> = Vec::new();
+        let mut i = 0;
+        while i < events.len() {
+            let at = events[i].0;
+            while i < events.len() && events[i].0 == at {
+                let (_, starts, sequence) = events[i];
+                if starts {
+                    *active.entry(sequence).or_insert(0) += 1;
+                } else if let Some(count) = active.get_mut(&sequence) {
+                    *count -= 1;
+                    if *count == 0 {
+                        active.remove(&sequence);
+                    }
+                }
+                i += 1;
+            }
+            let (Some((&max, _)), Some(next)) = (active.last_key_value(), events.get(i)) else {
+                continue;
+            };
+            match fragments.last_mut() {
+                Some(last) if last.1 == at && last.2 == max => last.1 = next.0.to_vec(),
+                _ => fragments.push((at.to_vec(), next.0.to_vec(), max)),
+            }
+        }
+        Self { fragments }
     }
 
     /// Whether a version of `key` at `sequence` is hidden by a visible tombstone.
@@ -279,5 +302,49 @@ mod tests {
         let v = VisibleTombstones::collect([&a, &b], b"", None, 10);
         assert!(v.covers(b"d", 6));
         assert!(v.covers(b"b", 6));
+    }
+
+    #[test]
+    fn visible_tombstones_match_brute_force() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        for _ in 0..50 {
+            let all: Vec<RangeTombstone> = (0..next(12))
+                .map(|_| {
+                    let a = next(20) as u8;
+                    let b = next(20) as u8;
+                    RangeTombstone {
+                        start: vec![a.min(b)],
+                        end: vec![a.max(b)],
+                        sequence: 1 + next(30),
+                    }
+                })
+                .collect();
+            let split = all.len() / 2;
+            let x = FragmentedTombstones::build(all[..split].iter().cloned());
+            let y = FragmentedTombstones::build(all[split..].iter().cloned());
+            let read = next(35);
+            let v = VisibleTombstones::collect([&x, &y], b"", None, read);
+            for key in 0..21u8 {
+                for version in 0..32 {
+                    let expected = all.iter().any(|t| {
+                        t.start[0] <= key
+                            && key < t.end[0]
+                            && t.sequence <= read
+                            && t.sequence > version
+                    });
+                    assert_eq!(
+                        v.covers(&[key], version),
+                        expected,
+                        "key {key} version {version} read {read}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -89,8 +89,8 @@ impl Wal {
 }
 
 /// Replays log `path`, calling `apply` for each batch in order. `newest`: the log may end in a
-/// torn record. `after`: the last sequence number already recovered; every batch must come
-/// after it, in order. Returns the last sequence number seen (or `after`).
+/// torn record. `after`: the last sequence number already recovered; batches must continue from
+/// it without a gap. Returns the last sequence number seen (or `after`).
 pub(crate) fn replay(
     fs: &dyn FileSystem,
     path: &Path,
@@ -124,10 +124,14 @@ pub(crate) fn replay(
     for range in records.payloads {
         let batch = BatchView::parse(&data[range.clone()])
             .map_err(|d| corrupt(format!("record at offset {}: {d}", range.start)))?;
-        if batch.count == 0 || batch.sequence <= last {
+        // Sequence numbers are dense: a gap means a log, or a manifest edit that retired one,
+        // is missing, and recovering on would silently lose the writes in between.
+        if batch.count == 0 || batch.sequence != last + 1 {
             return Err(corrupt(format!(
-                "record at offset {} has sequence {} after {last}",
-                range.start, batch.sequence
+                "record at offset {} has sequence {}, expected {} (a log or a manifest edit is missing)",
+                range.start,
+                batch.sequence,
+                last + 1
             )));
         }
         apply(&batch)?;
