@@ -532,33 +532,25 @@ fn render(value: &AttributeValue) -> String {
 
 fn render_into(value: &AttributeValue, out: &mut String) {
     use base64::Engine;
-    use std::fmt::Write;
     let base64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
-    let _ = write!(out, "{{{}:", value.type_name());
+    let list = |texts: Vec<String>| format!("[{}]", texts.join(", "));
+    out.push('{');
+    out.push_str(value.type_name());
+    out.push(':');
     match value {
         AttributeValue::S(s) => out.push_str(s),
-        AttributeValue::N(n) => {
-            let _ = write!(out, "{n}");
-        }
+        AttributeValue::N(n) => out.push_str(&n.to_string()),
         AttributeValue::B(b) => out.push_str(&base64(b)),
-        AttributeValue::Bool(b) => {
-            let _ = write!(out, "{b}");
-        }
+        AttributeValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         AttributeValue::Null => out.push_str("true"),
-        AttributeValue::Ss(set) => {
-            let _ = write!(out, "[{}]", set.join(", "));
-        }
+        AttributeValue::Ss(set) => out.push_str(&list(set.clone())),
         AttributeValue::Ns(set) => {
-            let texts: Vec<String> = set.iter().map(ToString::to_string).collect();
-            let _ = write!(out, "[{}]", texts.join(", "));
+            out.push_str(&list(set.iter().map(ToString::to_string).collect()))
         }
-        AttributeValue::Bs(set) => {
-            let texts: Vec<String> = set.iter().map(|b| base64(b)).collect();
-            let _ = write!(out, "[{}]", texts.join(", "));
-        }
-        AttributeValue::L(list) => {
+        AttributeValue::Bs(set) => out.push_str(&list(set.iter().map(|b| base64(b)).collect())),
+        AttributeValue::L(elements) => {
             out.push('[');
-            for (i, element) in list.iter().enumerate() {
+            for (i, element) in elements.iter().enumerate() {
                 if i > 0 {
                     out.push_str(", ");
                 }
@@ -572,7 +564,8 @@ fn render_into(value: &AttributeValue, out: &mut String) {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                let _ = write!(out, "{key}=");
+                out.push_str(key);
+                out.push('=');
                 render_into(element, out);
             }
             out.push('}');
