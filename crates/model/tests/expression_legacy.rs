@@ -329,11 +329,7 @@ fn attribute_updates_validation_and_semantics() {
         ("old", update(Some(AttributeAction::Delete), None)),
         ("fresh", update(Some(AttributeAction::Add), Some(n("7")))),
     ]);
-    let after = attribute_updates(&all)
-        .unwrap()
-        .apply(&before)
-        .unwrap()
-        .item;
+    let after = attribute_updates(&all).unwrap().apply(&before).unwrap();
     let expected = Item::from([
         ("a".to_string(), s("y")),
         ("n".to_string(), n("3")),

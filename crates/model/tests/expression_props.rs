@@ -278,7 +278,7 @@ proptest! {
         let paths: Vec<String> = removed.iter().rev().map(|i| format!("l[{i}]")).collect();
         let mut placeholders = Placeholders::none();
         let update = parse_update(&format!("REMOVE {}", paths.join(", ")), &mut placeholders).unwrap();
-        let after = update.apply(&item).unwrap().item;
+        let after = update.apply(&item).unwrap();
         let expected: Vec<AttributeValue> = list
             .into_iter()
             .enumerate()

@@ -62,7 +62,6 @@ fn apply(
 ) -> Result<Item, String> {
     parse(expression, values)
         .apply(before)
-        .map(|outcome| outcome.item)
         .map_err(|e| e.to_string())
 }
 
@@ -324,7 +323,7 @@ fn updated_paths_give_updated_old_and_new() {
     ]);
     let values = [(":x", s("x")), (":y", s("y"))];
     let update = parse("SET a.b = :x, a.c = :y REMOVE r", &values);
-    let after = update.apply(&before).unwrap().item;
+    let after = update.apply(&before).unwrap();
     let new = update.updated_paths().apply(&after);
     assert_eq!(new, item(&[("a", m(&[("b", s("x")), ("c", s("y"))]))]));
     let old = update.updated_paths().apply(&before);

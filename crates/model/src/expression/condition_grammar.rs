@@ -197,7 +197,9 @@ fn clause(parser: &mut Parser<'_, '_, '_>, left: RawOperand) -> ParseResult<Cond
         let args = [checked(parser, left), checked(parser, right)];
         report_misused(parser, &args);
         report_not_distinct(parser, op.symbol(), &args);
-        if parser.kind() == ExpressionKind::KeyCondition && op != Comparator::Eq {
+        if parser.kind() == ExpressionKind::KeyCondition
+            && !matches!(op, Comparator::Eq | Comparator::Ne)
+        {
             report_unordered(parser, op.symbol(), &args);
         }
         let [left, right] = args;

@@ -61,7 +61,7 @@ pub use path::{DocumentPath, PathElement};
 pub use placeholders::{AttributeNames, AttributeValues, Placeholders};
 pub use projection::Projection;
 pub use request::{ExpressionParams, ParsedExpressions};
-pub use update::{UpdateExpression, UpdateOutcome};
+pub use update::UpdateExpression;
 
 /// Parses a condition, filter or key-condition expression (`kind` says which, for messages).
 ///

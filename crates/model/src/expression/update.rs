@@ -31,13 +31,6 @@ pub struct UpdateExpression {
     updated: Projection,
 }
 
-/// The result of applying an update.
-#[derive(Debug, Clone, PartialEq)]
-pub struct UpdateOutcome {
-    /// The item after the update.
-    pub item: Item,
-}
-
 impl UpdateExpression {
     /// An update from an `UpdateExpression`'s actions.
     pub(crate) fn new(actions: Vec<UpdateAction>) -> UpdateExpression {
@@ -89,7 +82,7 @@ impl UpdateExpression {
     /// [`UpdateError`] with DynamoDB's message when an operand is missing or has the wrong
     /// type, a path cannot be written, arithmetic leaves DynamoDB's number range, or the
     /// result nests deeper than 32 levels.
-    pub fn apply(&self, item: &Item) -> Result<UpdateOutcome, UpdateError> {
+    pub fn apply(&self, item: &Item) -> Result<Item, UpdateError> {
         // Read every SET operand from the item as it was.
         let mut values = Vec::with_capacity(self.actions.len());
         for action in &self.actions {
@@ -126,7 +119,7 @@ impl UpdateExpression {
                 return Err(UpdateError::TooDeep);
             }
         }
-        Ok(UpdateOutcome { item: new })
+        Ok(new)
     }
 
     fn evaluate(&self, value: &SetValue, item: &Item) -> Result<AttributeValue, UpdateError> {
