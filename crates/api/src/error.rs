@@ -361,6 +361,51 @@ impl ApiError {
         }
     }
 
+    /// ValidationException for a Query or Scan naming an index the table does not have.
+    pub fn index_not_found(index_name: &str) -> Self {
+        Self::validation(format!(
+            "The table does not have the specified index: {index_name}"
+        ))
+    }
+
+    /// ValidationException for `ConsistentRead` on a global secondary index.
+    pub fn consistent_read_on_global_index() -> Self {
+        Self::validation("Consistent reads are not supported on global secondary indexes")
+    }
+
+    /// ValidationException for `Select=ALL_ATTRIBUTES` on a global secondary index that does
+    /// not project every attribute.
+    pub fn all_attributes_on_global_index(index_name: &str) -> Self {
+        Self::validation(format!(
+            "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not \
+             supported for global secondary index {index_name} because its projection type is \
+             not ALL"
+        ))
+    }
+
+    /// ValidationException for an `ExclusiveStartKey` that does not fit the table's or index's
+    /// key schema.
+    pub fn invalid_start_key() -> Self {
+        Self::validation(
+            "The provided starting key is invalid: The provided key element does not match the \
+             schema",
+        )
+    }
+
+    /// ValidationException for a batch naming the same item twice (BatchWriteItem's check
+    /// needs the key schema, so the engine makes it).
+    pub fn duplicate_keys() -> Self {
+        Self::validation("Provided list of item keys contains duplicates")
+    }
+
+    /// ValidationException for DeleteTable on a table with deletion protection.
+    pub fn deletion_protected() -> Self {
+        Self::validation(
+            "Resource cannot be deleted as it is currently protected against deletion. Disable \
+             deletion protection first.",
+        )
+    }
+
     /// ItemCollectionSizeLimitExceededException.
     pub fn item_collection_size_limit_exceeded() -> Self {
         Self::new(
@@ -594,6 +639,36 @@ mod tests {
                 r#""CancellationReasons":[{"Code":"None"},{"Code":"ConditionalCheckFailed","Message":"The conditional request failed"}]}"#
             )
         );
+    }
+
+    #[test]
+    fn engine_facing_messages() {
+        assert_eq!(
+            ApiError::index_not_found("byDate").message,
+            "The table does not have the specified index: byDate"
+        );
+        assert_eq!(
+            ApiError::all_attributes_on_global_index("g").message,
+            "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not \
+             supported for global secondary index g because its projection type is not ALL"
+        );
+        assert_eq!(
+            ApiError::invalid_start_key().message,
+            "The provided starting key is invalid: The provided key element does not match the \
+             schema"
+        );
+        assert_eq!(
+            ApiError::deletion_protected().message,
+            "Resource cannot be deleted as it is currently protected against deletion. Disable \
+             deletion protection first."
+        );
+        for error in [
+            ApiError::consistent_read_on_global_index(),
+            ApiError::duplicate_keys(),
+            ApiError::index_not_found("i"),
+        ] {
+            assert_eq!(error.kind, ErrorKind::Validation);
+        }
     }
 
     #[test]

@@ -148,5 +148,16 @@ pub(crate) fn parameter_mix(
 
 /// Parses the request's expressions (placeholder maps, each expression, unused placeholders).
 pub(crate) fn parse(params: &ExpressionParams<'_>) -> Result<ParsedExpressions, ApiError> {
+    let nothing = params.condition.is_none()
+        && params.update.is_none()
+        && params.key_condition.is_none()
+        && params.filter.is_none()
+        && params.projection.is_none()
+        && params.names.is_none()
+        && params.values.is_none();
+    if nothing {
+        // The common GetItem/PutItem case: nothing to parse or check.
+        return Ok(ParsedExpressions::default());
+    }
     Ok(params.parse()?)
 }
