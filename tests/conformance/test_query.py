@@ -334,7 +334,9 @@ def test_unsupported_key_operators(ddb, numeric_table, operator):
 
 
 def test_two_conditions_on_one_key(ddb, numeric_table):
-    with validation_error("KeyConditionExpressions must only contain one condition per key"):
+    with validation_error(
+        "Invalid KeyConditionExpression: KeyConditionExpressions must only contain one condition per key"
+    ):
         ddb.query(
             TableName=numeric_table,
             KeyConditionExpression="pk = :pk AND sk > :a AND sk < :b",
