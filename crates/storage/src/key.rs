@@ -96,37 +96,6 @@ pub(crate) fn compare_internal(a: &[u8], b: &[u8]) -> Ordering {
     }
 }
 
-/// An internal key as an unsized, ordered type, so that a memtable keyed by owned buffers can be
-/// searched with a borrowed slice.
-#[derive(Debug, PartialEq, Eq)]
-#[repr(transparent)]
-pub(crate) struct InternalKey([u8]);
-
-impl InternalKey {
-    /// Views `bytes` (at least [`TRAILER_LEN`] long) as an internal key.
-    #[inline]
-    pub(crate) fn from_slice(bytes: &[u8]) -> &InternalKey {
-        debug_assert!(bytes.len() >= TRAILER_LEN);
-        // SAFETY: `InternalKey` is `repr(transparent)` over `[u8]`, so both references have the
-        // same layout and metadata; the lifetime is carried over unchanged.
-        unsafe { &*(bytes as *const [u8] as *const InternalKey) }
-    }
-}
-
-impl Ord for InternalKey {
-    #[inline]
-    fn cmp(&self, other: &Self) -> Ordering {
-        compare_internal(&self.0, &other.0)
-    }
-}
-
-impl PartialOrd for InternalKey {
-    #[inline]
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
 /// The user-key prefix of keyspace `id`.
 #[inline]
 pub(crate) fn keyspace_prefix(id: u32) -> [u8; KEYSPACE_PREFIX_LEN] {
