@@ -38,6 +38,8 @@ pub(crate) fn invalid(detail: impl std::fmt::Display) -> ApiError {
 pub(crate) fn value_error(path: &[Segment], error: &ValueError) -> ApiError {
     let message = error.to_string();
     match path {
+        // Too deep a value is reported bare wherever it is.
+        _ if matches!(error, ValueError::TooDeep) => ApiError::validation(message),
         [
             Segment::Field("ExpressionAttributeValues"),
             Segment::Key(key),
@@ -115,5 +117,13 @@ mod tests {
             &ValueError::DuplicateNumbers,
         );
         assert_eq!(duplicate.message, "Input collection contains duplicates");
+        let deep = value_error(
+            &[
+                Segment::Field("ExpressionAttributeValues"),
+                Segment::Key(":v".into()),
+            ],
+            &ValueError::TooDeep,
+        );
+        assert_eq!(deep.message, ValueError::TooDeep.to_string());
     }
 }
