@@ -10,7 +10,6 @@ mod common;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use common::*;
 use ferrodyn_storage::fs::MemFileSystem;
@@ -24,7 +23,7 @@ fn total_level_bytes(db: &Db) -> u64 {
 #[test]
 fn deleted_keys_stay_deleted_through_flushes_compactions_and_reopens() {
     for_each_seed("deleted_keys_stay_deleted", 6, |seed| {
-        with_timeout("tombstone run", Duration::from_secs(300), move || {
+        with_timeout("tombstone run", time_limit(300), move || {
             let mut rng = rng(seed);
             let fs = Arc::new(MemFileSystem::new());
             let options = small_options(Path::new("/db"), fs, &mut rng);
@@ -237,7 +236,7 @@ fn a_snapshot_keeps_deleted_data_until_it_is_dropped() {
 #[test]
 fn snapshots_are_isolated_while_compactions_run() {
     for_each_seed("snapshots_are_isolated_while_compactions_run", 6, |seed| {
-        with_timeout("snapshot run", Duration::from_secs(300), move || {
+        with_timeout("snapshot run", time_limit(300), move || {
             let mut rng = rng(seed);
             let options = small_options(Path::new("/db"), Arc::new(MemFileSystem::new()), &mut rng);
             let pool = key_pool(&mut rng, 300);

@@ -16,7 +16,6 @@ use std::ops::Bound;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
-use std::time::Duration;
 
 use common::*;
 use ferrodyn_storage::fs::MemFileSystem;
@@ -325,7 +324,7 @@ fn concurrency_run(seed: u64, writers: usize, readers: usize, batches: u64) {
 #[test]
 fn writers_and_readers_see_consistent_prefixes() {
     for_each_seed("writers_and_readers_see_consistent_prefixes", 4, |seed| {
-        with_timeout("concurrency run", Duration::from_secs(240), move || {
+        with_timeout("concurrency run", time_limit(240), move || {
             concurrency_run(seed, 4, 3, scaled(3000) as u64)
         });
     });

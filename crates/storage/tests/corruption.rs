@@ -21,7 +21,6 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use common::*;
 use ferrodyn_storage::fs::{FileSystem, MemFileSystem};
@@ -304,7 +303,7 @@ fn corruption_run(seed: u64, damages: usize) {
 #[test]
 fn damaged_files_give_corruption_errors_never_wrong_data() {
     for_each_seed("damaged_files_give_corruption_errors", 8, |seed| {
-        with_timeout("corruption run", Duration::from_secs(300), move || {
+        with_timeout("corruption run", time_limit(300), move || {
             corruption_run(seed, 60)
         });
     });

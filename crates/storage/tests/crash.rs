@@ -20,7 +20,6 @@ mod common;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use common::*;
 use ferrodyn_storage::fs::{FaultFileSystem, FaultPlan, FileSystem};
@@ -221,7 +220,7 @@ fn power_cuts_keep_a_prefix_with_every_synced_batch() {
         "power_cuts_keep_a_prefix_with_every_synced_batch",
         20,
         |seed| {
-            with_timeout("crash run", Duration::from_secs(300), move || {
+            with_timeout("crash run", time_limit(300), move || {
                 crash_run(seed, 8, 300)
             });
         },

@@ -17,7 +17,6 @@ mod common;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use common::*;
 use ferrodyn_storage::fs::{Fault, FaultFileSystem, FaultPlan, Operation};
@@ -226,7 +225,7 @@ fn io_error_run(seed: u64, steps: usize) {
 #[test]
 fn write_errors_poison_the_engine_and_reopen_recovers_a_prefix() {
     for_each_seed("write_errors_poison_the_engine", 30, |seed| {
-        with_timeout("I/O error run", Duration::from_secs(300), move || {
+        with_timeout("I/O error run", time_limit(300), move || {
             io_error_run(seed, 300)
         });
     });
@@ -324,7 +323,7 @@ fn read_error_run(seed: u64, steps: usize) {
 #[test]
 fn read_errors_never_give_wrong_values_or_lose_data() {
     for_each_seed("read_errors_never_give_wrong_values", 8, |seed| {
-        with_timeout("read error run", Duration::from_secs(300), move || {
+        with_timeout("read error run", time_limit(300), move || {
             read_error_run(seed, 400)
         });
     });

@@ -11,7 +11,6 @@ mod common;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use common::*;
 use ferrodyn_storage::fs::{FileSystem, MemFileSystem, RealFileSystem};
@@ -206,7 +205,7 @@ fn run_model(seed: u64, steps: usize, fs: Arc<dyn FileSystem>, path: &Path) {
 #[test]
 fn random_operations_match_the_model() {
     for_each_seed("random_operations_match_the_model", 10, |seed| {
-        with_timeout("model run", Duration::from_secs(300), move || {
+        with_timeout("model run", time_limit(300), move || {
             run_model(
                 seed,
                 scaled(4000),
@@ -222,7 +221,7 @@ fn random_operations_match_the_model_on_disk() {
     for_each_seed("random_operations_match_the_model_on_disk", 1, |seed| {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
-        with_timeout("model run on disk", Duration::from_secs(300), move || {
+        with_timeout("model run on disk", time_limit(300), move || {
             run_model(seed, scaled(1500), Arc::new(RealFileSystem::new()), &path)
         });
     });

@@ -91,7 +91,7 @@ impl FileSystem for SlowSyncs {
 
 #[test]
 fn writes_stall_with_bounded_level0_and_all_complete() {
-    with_timeout("stalled writes", Duration::from_secs(240), || {
+    with_timeout("stalled writes", time_limit(240), || {
         let fs = SlowSyncs {
             inner: MemFileSystem::new(),
             delay: Duration::from_millis(4),

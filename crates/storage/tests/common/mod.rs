@@ -43,6 +43,12 @@ pub fn scaled(n: usize) -> usize {
     if long() { n * LONG_FACTOR } else { n }
 }
 
+/// A safety-net time limit of `secs` seconds, longer in long runs (the work scales too).
+pub fn time_limit(secs: u64) -> Duration {
+    let factor = if long() { LONG_FACTOR as u64 } else { 1 };
+    Duration::from_secs(secs * factor)
+}
+
 /// Prints how to reproduce a failing iteration when the test panics.
 struct SeedGuard {
     test: &'static str,
