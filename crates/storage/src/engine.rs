@@ -29,7 +29,7 @@ use crate::fs::{FileLock, FileSystem};
 use crate::iter::{DbIter, InternalIterator, LevelIter, MergingIter};
 use crate::key;
 use crate::manifest::{self, ManifestState, ManifestWriter};
-use crate::memtable::{Lookup, Memtable};
+use crate::memtable::{Lookup, LookupKey, Memtable};
 use crate::options::Options;
 use crate::range_tombstone::{FragmentedTombstones, VisibleTombstones};
 use crate::sstable::{BlockCache, TableOptions};
@@ -330,15 +330,15 @@ impl Engine {
         user_key_suffix: &[u8],
     ) -> Result<Option<Vec<u8>>> {
         self.check_open()?;
-        let user_key = key::make_user_key(keyspace.id, user_key_suffix);
+        let lookup = LookupKey::new(keyspace.id, user_key_suffix, sequence);
         for mem in std::iter::once(&sv.mem).chain(&sv.imms) {
-            match mem.get(&user_key, sequence) {
+            match mem.get(&lookup) {
                 Lookup::Absent => {}
                 Lookup::Value(v) => return Ok(Some(v)),
                 Lookup::Deleted => return Ok(None),
             }
         }
-        match sv.version.get(&self.tables, &user_key, sequence)? {
+        match sv.version.get(&self.tables, &lookup)? {
             Lookup::Value(v) => Ok(Some(v)),
             Lookup::Deleted | Lookup::Absent => Ok(None),
         }

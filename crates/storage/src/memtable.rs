@@ -99,6 +99,45 @@ impl Ord for MemEntry {
     }
 }
 
+/// A point lookup's key, built once and used for every source: the internal key
+/// `user key @ (read sequence, highest kind)`, which sorts just before every version the read
+/// may see.
+pub(crate) struct LookupKey {
+    entry: MemEntry,
+    sequence: SequenceNumber,
+}
+
+impl LookupKey {
+    /// The lookup of `key` in keyspace `keyspace_id` at `sequence`.
+    pub(crate) fn new(keyspace_id: u32, key: &[u8], sequence: SequenceNumber) -> Self {
+        let mut ikey = Vec::with_capacity(key::KEYSPACE_PREFIX_LEN + key.len() + key::TRAILER_LEN);
+        key::append_user_key(&mut ikey, keyspace_id, key);
+        ikey.extend_from_slice(&((sequence << 8) | 0xff).to_le_bytes());
+        let user_key = key::user_key(&ikey);
+        let entry = MemEntry {
+            head: head_of(user_key),
+            key_len: ikey.len() as u32,
+            buf: ikey.into_boxed_slice(),
+        };
+        Self { entry, sequence }
+    }
+
+    /// The internal key to seek.
+    pub(crate) fn internal_key(&self) -> &[u8] {
+        self.entry.key()
+    }
+
+    /// The user key (keyspace prefix included).
+    pub(crate) fn user_key(&self) -> &[u8] {
+        key::user_key(self.entry.key())
+    }
+
+    /// The read sequence.
+    pub(crate) fn sequence(&self) -> SequenceNumber {
+        self.sequence
+    }
+}
+
 /// What one source (memtable or table) knows about a key at a read sequence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Lookup {
@@ -211,11 +250,11 @@ impl Memtable {
     }
 
     /// The newest version of `user_key` visible at `read_sequence`, honouring range tombstones.
-    pub(crate) fn get(&self, user_key: &[u8], read_sequence: SequenceNumber) -> Lookup {
-        let target = key::internal_key(user_key, (read_sequence << 8) | 0xff);
+    pub(crate) fn get(&self, lookup: &LookupKey) -> Lookup {
+        let (user_key, read_sequence) = (lookup.user_key(), lookup.sequence());
         let point = self
             .map
-            .lower_bound(std::ops::Bound::Included(&MemEntry::search(&target)))
+            .lower_bound(std::ops::Bound::Included(&lookup.entry))
             .filter(|e| key::user_key(e.key().key()) == user_key);
         let covering = if self.has_range_tombstones() {
             self.range_tombstones()
@@ -341,11 +380,11 @@ mod tests {
         apply(&mem, 1, |b| b.put(ks, b"k", b"v1"));
         apply(&mem, 2, |b| b.put(ks, b"k", b"v2"));
         apply(&mem, 3, |b| b.delete(ks, b"k"));
-        let uk = key::make_user_key(0, b"k");
-        assert_eq!(mem.get(&uk, 1), Lookup::Value(b"v1".to_vec()));
-        assert_eq!(mem.get(&uk, 2), Lookup::Value(b"v2".to_vec()));
-        assert_eq!(mem.get(&uk, 3), Lookup::Deleted);
-        assert_eq!(mem.get(&key::make_user_key(0, b"x"), 3), Lookup::Absent);
+        let get = |m: &Memtable, k: &[u8], seq| m.get(&LookupKey::new(0, k, seq));
+        assert_eq!(get(&mem, b"k", 1), Lookup::Value(b"v1".to_vec()));
+        assert_eq!(get(&mem, b"k", 2), Lookup::Value(b"v2".to_vec()));
+        assert_eq!(get(&mem, b"k", 3), Lookup::Deleted);
+        assert_eq!(get(&mem, b"x", 3), Lookup::Absent);
     }
 
     #[test]
@@ -355,12 +394,12 @@ mod tests {
         apply(&mem, 1, |b| b.put(ks, b"b", b"old"));
         apply(&mem, 2, |b| b.delete_range(ks, b"a", b"c"));
         apply(&mem, 3, |b| b.put(ks, b"b", b"new"));
-        let uk = key::make_user_key(0, b"b");
-        assert_eq!(mem.get(&uk, 1), Lookup::Value(b"old".to_vec()));
-        assert_eq!(mem.get(&uk, 2), Lookup::Deleted);
-        assert_eq!(mem.get(&uk, 3), Lookup::Value(b"new".to_vec()));
-        assert_eq!(mem.get(&key::make_user_key(0, b"a"), 2), Lookup::Deleted);
-        assert_eq!(mem.get(&key::make_user_key(0, b"c"), 2), Lookup::Absent);
+        let get = |m: &Memtable, k: &[u8], seq| m.get(&LookupKey::new(0, k, seq));
+        assert_eq!(get(&mem, b"b", 1), Lookup::Value(b"old".to_vec()));
+        assert_eq!(get(&mem, b"b", 2), Lookup::Deleted);
+        assert_eq!(get(&mem, b"b", 3), Lookup::Value(b"new".to_vec()));
+        assert_eq!(get(&mem, b"a", 2), Lookup::Deleted);
+        assert_eq!(get(&mem, b"c", 2), Lookup::Absent);
     }
 
     #[test]

@@ -11,7 +11,8 @@ use std::sync::Arc;
 use crate::SequenceNumber;
 use crate::error::Result;
 use crate::key::{self, MAX_TRAILER, compare_internal};
-use crate::memtable::Lookup;
+use crate::memtable::{Lookup, LookupKey};
+use crate::sstable::bloom;
 use crate::table_cache::TableCache;
 
 /// What the manifest records about a table file.
@@ -122,34 +123,37 @@ impl Version {
         self.levels[level].partition_point(|f| compare_internal(&f.largest, ikey) == Ordering::Less)
     }
 
-    /// The newest version of `user_key` visible at `read_sequence` in the tables.
-    pub(crate) fn get(
-        &self,
-        tables: &TableCache,
-        user_key: &[u8],
-        read_sequence: SequenceNumber,
-    ) -> Result<Lookup> {
+    /// The newest version of the looked-up key visible at its read sequence in the tables.
+    pub(crate) fn get(&self, tables: &TableCache, lookup: &LookupKey) -> Result<Lookup> {
+        let (user_key, read_sequence) = (lookup.user_key(), lookup.sequence());
+        let target = lookup.internal_key();
+        let hash = bloom::hash(user_key);
         for file in &self.levels[0] {
             if file.smallest_sequence > read_sequence || !file.covers_user_key(user_key) {
                 continue;
             }
-            match tables.get(file)?.get(user_key, read_sequence)? {
+            match tables
+                .get(file)?
+                .get(user_key, target, hash, read_sequence)?
+            {
                 Lookup::Absent => {}
                 found => return Ok(found),
             }
         }
-        let target = key::internal_key(user_key, (read_sequence << 8) | 0xff);
         for level in 1..self.levels.len() {
             let files = &self.levels[level];
             if files.is_empty() {
                 continue;
             }
-            let i = self.find_file(level, &target);
+            let i = self.find_file(level, target);
             let Some(file) = files.get(i) else { continue };
             if !file.covers_user_key(user_key) {
                 continue;
             }
-            match tables.get(file)?.get(user_key, read_sequence)? {
+            match tables
+                .get(file)?
+                .get(user_key, target, hash, read_sequence)?
+            {
                 Lookup::Absent => {}
                 found => return Ok(found),
             }

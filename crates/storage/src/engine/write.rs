@@ -36,17 +36,20 @@ impl Engine {
         }
         // This writer leads a group.
         let guard = self.write_lock.lock();
-        if let Err(e) = self.make_room() {
-            drop(guard);
-            let group = [writer];
-            let message = e.to_string();
-            let mut own = Some(e);
-            return self.write_queue.complete(&group, |_| {
-                Err(own.take().unwrap_or(Error::Poisoned(message.clone())))
-            });
-        }
+        let mem = match self.make_room() {
+            Ok(mem) => mem,
+            Err(e) => {
+                drop(guard);
+                let group = [writer];
+                let message = e.to_string();
+                let mut own = Some(e);
+                return self.write_queue.complete(&group, |_| {
+                    Err(own.take().unwrap_or(Error::Poisoned(message.clone())))
+                });
+            }
+        };
         let group = self.write_queue.take_group(&writer);
-        let result = self.write_group(&group);
+        let result = self.write_group(&group, &mem);
         drop(guard);
         match result {
             Ok(sequences) => self.write_queue.complete(&group, |i| Ok(sequences[i])),
@@ -65,7 +68,7 @@ impl Engine {
     }
 
     /// Logs and applies a group; returns each batch's last sequence number.
-    fn write_group(&self, group: &[Arc<Writer>]) -> Result<Vec<SequenceNumber>> {
+    fn write_group(&self, group: &[Arc<Writer>], mem: &Memtable) -> Result<Vec<SequenceNumber>> {
         self.check_writable()?;
         let mut batches: Vec<_> = group.iter().map(|w| w.batch.lock()).collect();
         let mut next = self.visible.load(Ordering::Acquire) + 1;
@@ -100,11 +103,8 @@ impl Engine {
                 }
             }
         }
-        let mem = Arc::clone(&self.current.lock().mem);
         for batch in &batches {
-            let view = BatchView::parse(batch.encoded())
-                .expect("batches built by WriteBatch are well formed");
-            mem.insert_batch(&view);
+            mem.insert_batch(&BatchView::trusted(batch.encoded()));
         }
         self.counters
             .user_bytes
@@ -114,8 +114,18 @@ impl Engine {
     }
 
     /// Before a group: slows down or waits while background work is behind, and switches to a
-    /// new memtable when the active one is full. Called by the leader holding `write_lock`.
-    fn make_room(&self) -> Result<()> {
+    /// new memtable when the active one is full. Called by the leader holding `write_lock`;
+    /// returns the memtable the group goes into.
+    fn make_room(&self) -> Result<Arc<Memtable>> {
+        {
+            // Fast path, without the state lock: nothing to wait for.
+            let current = self.current.lock();
+            if current.version.levels[0].len() < self.options.level0_slowdown_trigger
+                && current.mem.approximate_bytes() < self.options.memtable_bytes_max
+            {
+                return Ok(Arc::clone(&current.mem));
+            }
+        }
         let mut delayed = false;
         let mut state = self.state.lock();
         loop {
@@ -132,7 +142,7 @@ impl Engine {
                 continue;
             }
             if state.mem.approximate_bytes() < options.memtable_bytes_max {
-                return Ok(());
+                return Ok(Arc::clone(&state.mem));
             }
             if state.imms.len() >= options.immutable_memtables_max
                 || l0 >= options.level0_stop_trigger
@@ -144,7 +154,7 @@ impl Engine {
                 continue;
             }
             self.switch_memtable(&mut state)?;
-            return Ok(());
+            return Ok(Arc::clone(&state.mem));
         }
     }
 

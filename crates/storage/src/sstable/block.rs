@@ -100,7 +100,9 @@ impl BlockBuilder {
 /// A parsed, immutable block.
 #[derive(Debug)]
 pub(crate) struct Block {
-    data: Box<[u8]>,
+    // A `Vec`, not a boxed slice: the bytes come from a read buffer that is a few bytes larger,
+    // and shrinking it would copy the block.
+    data: Vec<u8>,
     restarts_offset: usize,
     num_restarts: usize,
     /// The table file this block came from (for error messages).
@@ -124,7 +126,7 @@ impl Block {
         }
         let restarts_offset = data.len() - 4 - 4 * num_restarts;
         let block = Self {
-            data: data.into_boxed_slice(),
+            data,
             restarts_offset,
             num_restarts,
             file_number,
@@ -172,15 +174,26 @@ pub(crate) struct BlockIter {
 impl BlockIter {
     /// A cursor over `block`, positioned nowhere.
     pub(crate) fn new(block: Arc<Block>) -> Self {
+        Self::with_buffer(block, Vec::new())
+    }
+
+    /// A cursor over `block` that reuses `key_buffer`'s allocation for its current key.
+    pub(crate) fn with_buffer(block: Arc<Block>, mut key_buffer: Vec<u8>) -> Self {
+        key_buffer.clear();
         let end = block.restarts_offset;
         Self {
             block,
             current: end,
             next_offset: end,
             restart_index: 0,
-            key: Vec::new(),
+            key: key_buffer,
             value: (0, 0),
         }
+    }
+
+    /// Gives back the key buffer for reuse.
+    pub(crate) fn into_buffer(self) -> Vec<u8> {
+        self.key
     }
 
     fn invalidate(&mut self) {

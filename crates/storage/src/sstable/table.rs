@@ -115,8 +115,15 @@ impl Table {
         })
     }
 
-    /// The newest version of `user_key` in this table visible at `read_sequence`.
-    pub(crate) fn get(&self, user_key: &[u8], read_sequence: SequenceNumber) -> Result<Lookup> {
+    /// The newest version of `user_key` in this table visible at `read_sequence`; `target` is
+    /// `user_key @ (read_sequence, highest kind)` and `hash` the user key's filter hash.
+    pub(crate) fn get(
+        &self,
+        user_key: &[u8],
+        target: &[u8],
+        hash: u64,
+        read_sequence: SequenceNumber,
+    ) -> Result<Lookup> {
         let covering = self.tombstones.max_covering(user_key, read_sequence);
         let nothing = if covering.is_some() {
             Lookup::Deleted
@@ -124,19 +131,18 @@ impl Table {
             Lookup::Absent
         };
         if let Some(filter) = &self.filter
-            && !bloom::may_contain(filter, bloom::hash(user_key))
+            && !bloom::may_contain(filter, hash)
         {
             return Ok(nothing);
         }
-        let target = key::internal_key(user_key, (read_sequence << 8) | 0xff);
         let mut index = BlockIter::new(Arc::clone(&self.index));
-        index.seek(&target)?;
+        index.seek(target)?;
         if !index.valid() {
             return Ok(nothing);
         }
         let handle = self.decode_handle(index.value())?;
-        let mut data = BlockIter::new(self.data_block(handle, true)?);
-        data.seek(&target)?;
+        let mut data = BlockIter::with_buffer(self.data_block(handle, true)?, index.into_buffer());
+        data.seek(target)?;
         if !data.valid() || key::user_key(data.key()) != user_key {
             return Ok(nothing);
         }
@@ -242,7 +248,12 @@ impl TableIter {
         }
         let handle = self.table.decode_handle(self.index.value())?;
         let block = self.table.data_block(handle, self.fill_cache)?;
-        self.data = Some(BlockIter::new(block));
+        let buffer = self
+            .data
+            .take()
+            .map(BlockIter::into_buffer)
+            .unwrap_or_default();
+        self.data = Some(BlockIter::with_buffer(block, buffer));
         Ok(())
     }
 
