@@ -15,23 +15,12 @@ use crate::key::{ValueKind, append_user_key};
 pub(crate) const HEADER_LEN: usize = 12;
 
 /// An atomic group of writes: after a crash either all of it is there or none.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct WriteBatch {
     rep: Vec<u8>,
     count: u32,
     user_bytes: u64,
     scratch: Vec<u8>,
-}
-
-impl Default for WriteBatch {
-    fn default() -> Self {
-        Self {
-            rep: vec![0; HEADER_LEN],
-            count: 0,
-            user_bytes: 0,
-            scratch: Vec::new(),
-        }
-    }
 }
 
 impl WriteBatch {
@@ -77,7 +66,15 @@ impl WriteBatch {
         // One reservation per operation: growing by doubling from the 12-byte header would
         // reallocate several times for a typical single-put batch.
         let second_len = second.map_or(0, |s| s.len() + 10);
-        self.rep.reserve(1 + 10 + 4 + key.len() + second_len);
+        let op_len = 1 + 10 + 4 + key.len() + second_len;
+        if self.rep.is_empty() {
+            // The header is written with the first operation, so an empty batch allocates
+            // nothing and a one-operation batch allocates once.
+            self.rep.reserve_exact(HEADER_LEN + op_len);
+            self.rep.resize(HEADER_LEN, 0);
+        } else {
+            self.rep.reserve(op_len);
+        }
         self.rep.push(kind as u8);
         crate::coding::put_varint64(&mut self.rep, (key.len() + 4) as u64);
         append_user_key(&mut self.rep, keyspace.id, key);
@@ -93,12 +90,19 @@ impl WriteBatch {
         self.user_bytes
     }
 
-    /// Stamps the first sequence number into the header.
+    /// Stamps the first sequence number into the header. The batch must not be empty.
     pub(crate) fn set_sequence(&mut self, sequence: SequenceNumber) {
+        assert!(!self.is_empty(), "an empty batch is never written");
         self.rep[..8].copy_from_slice(&sequence.to_le_bytes());
     }
 
-    /// The encoding, header included.
+    /// The sequence number of the last operation, once stamped.
+    pub(crate) fn last_sequence(&self) -> SequenceNumber {
+        let first = u64::from_le_bytes(self.rep[..8].try_into().expect("8-byte header field"));
+        first + u64::from(self.count) - 1
+    }
+
+    /// The encoding, header included (empty for an empty batch).
     pub(crate) fn encoded(&self) -> &[u8] {
         &self.rep
     }

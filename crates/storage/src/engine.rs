@@ -91,8 +91,9 @@ pub(crate) struct Engine {
     /// Signalled when background work may be available or has finished.
     pub(crate) bg_cv: Condvar,
     pub(crate) write_queue: WriteQueue,
-    /// Held by the write leader, and by `flush` to switch memtables between groups.
-    pub(crate) write_lock: Mutex<()>,
+    /// Held by the write leader, and by `flush` to switch memtables between groups; holds the
+    /// leader's group (a buffer reused from one group to the next).
+    pub(crate) write_lock: Mutex<Vec<Arc<crate::write_queue::Writer>>>,
     pub(crate) wal: Mutex<Wal>,
     /// Every write up to this sequence number is in a memtable and may be read.
     pub(crate) visible: AtomicU64,
@@ -267,7 +268,7 @@ impl Engine {
             }),
             bg_cv: Condvar::new(),
             write_queue: WriteQueue::default(),
-            write_lock: Mutex::new(()),
+            write_lock: Mutex::new(Vec::new()),
             wal: Mutex::new(wal),
             visible: AtomicU64::new(last),
             snapshots: Mutex::new(BTreeMap::new()),

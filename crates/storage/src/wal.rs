@@ -46,24 +46,22 @@ impl Wal {
         })
     }
 
-    /// Appends one record per encoded batch with a single write; returns the bytes written.
-    pub(crate) fn append_batches<'a>(
-        &mut self,
-        batches: impl IntoIterator<Item = &'a [u8]>,
-    ) -> Result<u64> {
-        self.buf.clear();
-        for batch in batches {
-            encode_record(&mut self.buf, RecordType::Batch, batch);
-        }
+    /// Queues one record holding an encoded batch; [`Wal::write_records`] writes the queue.
+    pub(crate) fn add_record(&mut self, batch: &[u8]) {
+        encode_record(&mut self.buf, RecordType::Batch, batch);
+    }
+
+    /// Writes the queued records with a single append and hands them to the operating system;
+    /// returns the bytes written.
+    pub(crate) fn write_records(&mut self) -> Result<u64> {
         let written = self.buf.len() as u64;
-        self.file
-            .append(&self.buf)
-            .and_then(|()| self.file.flush())
-            .map_err(|source| Error::Io {
-                context: "appending to the WAL",
-                path: self.path.clone(),
-                source,
-            })?;
+        let result = self.file.append(&self.buf).and_then(|()| self.file.flush());
+        self.buf.clear();
+        result.map_err(|source| Error::Io {
+            context: "appending to the WAL",
+            path: self.path.clone(),
+            source,
+        })?;
         Ok(written)
     }
 

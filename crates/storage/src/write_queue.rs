@@ -61,8 +61,10 @@ impl WriteQueue {
         }
     }
 
-    /// The leader's group: the leader first, then followers in queue order, bounded in bytes.
-    pub(crate) fn take_group(&self, leader: &Arc<Writer>) -> Vec<Arc<Writer>> {
+    /// Fills `group` with the leader's group: the leader first, then followers in queue order,
+    /// bounded in bytes.
+    pub(crate) fn take_group(&self, leader: &Arc<Writer>, group: &mut Vec<Arc<Writer>>) {
+        group.clear();
         let queue = self.queue.lock();
         debug_assert!(Arc::ptr_eq(&queue[0], leader));
         let first = leader.batch.lock().encoded().len();
@@ -72,16 +74,18 @@ impl WriteQueue {
             GROUP_BYTES_MAX
         };
         let mut size = 0;
-        let mut group = Vec::new();
         for w in queue.iter() {
-            let len = w.batch.lock().encoded().len();
+            let len = if group.is_empty() {
+                first
+            } else {
+                w.batch.lock().encoded().len()
+            };
             if !group.is_empty() && size + len > limit {
                 break;
             }
             size += len;
             group.push(Arc::clone(w));
         }
-        group
     }
 
     /// Ends the leader's turn: hands every follower of the group its outcome, removes the group

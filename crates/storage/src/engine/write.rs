@@ -35,24 +35,26 @@ impl Engine {
             return outcome;
         }
         // This writer leads a group.
-        let guard = self.write_lock.lock();
+        let mut group = self.write_lock.lock();
         let mem = match self.make_room() {
             Ok(mem) => mem,
             Err(e) => {
-                drop(guard);
-                let group = [writer];
+                drop(group);
                 let message = e.to_string();
                 let mut own = Some(e);
-                return self.write_queue.complete(&group, |_| {
-                    Err(own.take().unwrap_or(Error::Poisoned(message.clone())))
-                });
+                return self
+                    .write_queue
+                    .complete(std::slice::from_ref(&writer), |_| {
+                        Err(own.take().unwrap_or(Error::Poisoned(message.clone())))
+                    });
             }
         };
-        let group = self.write_queue.take_group(&writer);
+        self.write_queue.take_group(&writer, &mut group);
         let result = self.write_group(&group, &mem);
-        drop(guard);
-        match result {
-            Ok(sequences) => self.write_queue.complete(&group, |i| Ok(sequences[i])),
+        let outcome = match result {
+            Ok(()) => self
+                .write_queue
+                .complete(&group, |i| Ok(group[i].batch.lock().last_sequence())),
             Err(e) => {
                 let message = e.to_string();
                 let mut own = Some(e);
@@ -64,33 +66,33 @@ impl Engine {
                     }
                 })
             }
-        }
+        };
+        group.clear();
+        outcome
     }
 
-    /// Logs and applies a group; returns each batch's last sequence number.
-    fn write_group(&self, group: &[Arc<Writer>], mem: &Memtable) -> Result<Vec<SequenceNumber>> {
+    /// Logs and applies a group (each batch is stamped with its sequence numbers).
+    fn write_group(&self, group: &[Arc<Writer>], mem: &Memtable) -> Result<()> {
         self.check_writable()?;
-        let mut batches: Vec<_> = group.iter().map(|w| w.batch.lock()).collect();
-        let mut next = self.visible.load(Ordering::Acquire) + 1;
-        let mut lasts = Vec::with_capacity(batches.len());
+        let first = self.visible.load(Ordering::Acquire) + 1;
+        let mut next = first;
         let mut user_bytes = 0;
-        for batch in batches.iter_mut() {
-            batch.set_sequence(next);
-            next += batch.len() as u64;
-            lasts.push(next - 1);
-            user_bytes += batch.user_bytes();
-        }
         let sync = group.iter().any(|w| w.sync);
         {
             let mut wal = self.wal.lock();
-            let appended = wal
-                .append_batches(batches.iter().map(|b| b.encoded()))
-                .and_then(|n| {
-                    if sync {
-                        wal.sync()?;
-                    }
-                    Ok(n)
-                });
+            for w in group {
+                let mut batch = w.batch.lock();
+                batch.set_sequence(next);
+                next += batch.len() as u64;
+                user_bytes += batch.user_bytes();
+                wal.add_record(batch.encoded());
+            }
+            let appended = wal.write_records().and_then(|n| {
+                if sync {
+                    wal.sync()?;
+                }
+                Ok(n)
+            });
             match appended {
                 Ok(n) => {
                     self.counters.wal_bytes.fetch_add(n, Ordering::Relaxed);
@@ -103,14 +105,14 @@ impl Engine {
                 }
             }
         }
-        for batch in &batches {
-            mem.insert_batch(&BatchView::trusted(batch.encoded()));
+        for w in group {
+            mem.insert_batch(&BatchView::trusted(w.batch.lock().encoded()));
         }
         self.counters
             .user_bytes
             .fetch_add(user_bytes, Ordering::Relaxed);
         self.visible.store(next - 1, Ordering::Release);
-        Ok(lasts)
+        Ok(())
     }
 
     /// Before a group: slows down or waits while background work is behind, and switches to a
