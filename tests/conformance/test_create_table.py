@@ -469,7 +469,7 @@ def test_empty_gsi_list(ddb, table_names):
 
 
 def test_stream_enabled_without_view_type(ddb, table_names):
-    with validation_error(match="StreamViewType"):
+    with validation_error(match="(Stream|Update)ViewType"):
         create(ddb, table_names(), **HASH_ONLY, **ON_DEMAND, StreamSpecification={"StreamEnabled": True})
 
 

@@ -238,18 +238,6 @@ def test_mixing_legacy_and_expression_parameters(ddb, hash_table, item):
         )
 
 
-def test_conditional_operator_without_conditions(ddb, hash_table, item):
-    # ConditionalOperator is a legacy parameter, so it cannot accompany an expression.
-    key, _ = item
-    with validation_error(match="ConditionalOperator"):
-        ddb.delete_item(
-            TableName=hash_table,
-            Key=key,
-            ConditionalOperator="AND",
-            ConditionExpression="attribute_exists(a)",
-        )
-
-
 def test_expression_names_without_expression(ddb, hash_table, item):
     key, _ = item
     with validation_error("ExpressionAttributeNames can only be specified when using expressions"):

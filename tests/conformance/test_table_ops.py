@@ -305,9 +305,9 @@ def test_tags_with_malformed_arn(ddb):
     # An ARN that is not a table's. (A string that is no ARN at all fails IAM authorisation on
     # DynamoDB before DynamoDB looks at it; there is no IAM here, so that case is not asserted.)
     arn = "arn:aws:dynamodb:us-east-1:000000000000:tablex/abc"
-    with validation_error(match="Invalid TableArn"):
+    with validation_error(match="Invalid TableArn|Invalid resource arn provided"):
         ddb.list_tags_of_resource(ResourceArn=arn)
-    with validation_error(match="Invalid TableArn"):
+    with validation_error(match="Invalid TableArn|Invalid resource arn provided"):
         ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "a", "Value": "1"}])
 
 

@@ -569,7 +569,8 @@ fn stream_encryption_class_and_tags_on_create() {
         ),
         (
             r#", "Tags": [{"Key": "", "Value": "1"}]"#,
-            "The Tag Key provided is invalid, Key: ",
+            "1 validation error detected: Value '' at 'tags.1.member.key' failed to satisfy \
+             constraint: Member must have length greater than or equal to 1",
         ),
         (
             r#", "OnDemandThroughput": {"MaxReadRequestUnits": 0}"#,

@@ -99,7 +99,10 @@ fn tag_rules() {
             "TagResource",
             &format!(r#"{{"ResourceArn": "{ARN}", "Tags": [{{"Key": "a", "Value": "{long}"}}]}}"#)
         ),
-        format!("The Tag Value provided is invalid, Value: {long}")
+        format!(
+            "1 validation error detected: Value '{long}' at 'tags.1.member.value' failed to \
+             satisfy constraint: Member must have length less than or equal to 256"
+        )
     );
 }
 

@@ -82,7 +82,9 @@ pub fn encoded_primary_key(storage_key: &[u8]) -> &[u8] {
 
 /// The partition-key hash stored in a storage key.
 pub fn stored_hash(storage_key: &[u8]) -> u64 {
-    let bytes: [u8; 8] = storage_key[8..16].try_into().expect("storage keys have a 16-byte prefix");
+    let bytes: [u8; 8] = storage_key[8..16]
+        .try_into()
+        .expect("storage keys have a 16-byte prefix");
     u64::from_be_bytes(bytes)
 }
 
@@ -93,8 +95,14 @@ mod tests {
 
     #[test]
     fn items_of_a_partition_share_its_prefix_and_sort_by_sort_key() {
-        let a = PrimaryKey { partition: KeyValue::S("user"), sort: Some(KeyValue::S("a")) };
-        let b = PrimaryKey { partition: KeyValue::S("user"), sort: Some(KeyValue::S("b")) };
+        let a = PrimaryKey {
+            partition: KeyValue::S("user"),
+            sort: Some(KeyValue::S("a")),
+        };
+        let b = PrimaryKey {
+            partition: KeyValue::S("user"),
+            sort: Some(KeyValue::S("b")),
+        };
         let ka = item_key(7, BASE_INDEX, &a);
         let kb = item_key(7, BASE_INDEX, &b);
         let prefix = partition_prefix(7, BASE_INDEX, KeyValue::S("user"));

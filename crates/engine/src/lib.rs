@@ -1,8 +1,180 @@
 //! One node's database: the table catalog, partition stores over the storage engine, and the
 //! execution of DynamoDB operations.
 //!
-//! - [`keys`]: where items live in the storage engine (the key layout).
-//! - [`writer`]: the ordered, group-committed write path of each partition.
+//! A request arrives decoded and validated by `ferrodyn_api` (everything that needs no table);
+//! [`Database::execute`] finds the table and runs the operation:
+//! - reads (GetItem, Query, Scan, BatchGetItem) go straight to the storage engine, which only
+//!   ever shows durable writes;
+//! - writes become mutations on the partition's ordered write path ([`writer`]): evaluated one at
+//!   a time against the current item, grouped, made durable with one WAL sync, then answered.
+//!
+//! Modules:
+//! - [`catalog`]: table definitions, durable in the `meta` keyspace.
+//! - [`keys`]: the layout of item keys in the `data` keyspace.
+//! - [`writer`]: the partition write path (the single-node replicator).
+//! - `table_ops`, `item_ops`, `query`, `batch`: the operations.
+//! - [`describe`]: `TableDescription`s.
 
+pub mod catalog;
+pub mod describe;
 pub mod keys;
 pub mod writer;
+
+mod batch;
+mod clock;
+mod item_ops;
+mod query;
+mod table_ops;
+
+use std::sync::Arc;
+
+use ferrodyn_api::{ApiError, ApiResult, Request, Response};
+use ferrodyn_storage::{Db, Durability, Keyspace};
+
+use catalog::{Catalog, Table};
+use describe::Location;
+use writer::WriterPool;
+
+/// How to open a [`Database`].
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    /// The storage engine's options (path, file system, memory budgets).
+    pub storage: ferrodyn_storage::Options,
+    /// When writes are acknowledged.
+    pub durability: Durability,
+    /// Region shown in ARNs.
+    pub region: String,
+    /// Account id shown in ARNs.
+    pub account: String,
+    /// What DescribeEndpoints answers (`host:port`).
+    pub endpoint_address: String,
+    /// Threads committing writes. Default 4.
+    pub writer_threads: usize,
+}
+
+impl DatabaseConfig {
+    /// Defaults for a database with `storage`: sync durability, `us-east-1`, account
+    /// `000000000000`.
+    pub fn new(storage: ferrodyn_storage::Options) -> Self {
+        Self {
+            storage,
+            durability: Durability::Sync,
+            region: "us-east-1".to_owned(),
+            account: "000000000000".to_owned(),
+            endpoint_address: "127.0.0.1:8000".to_owned(),
+            writer_threads: 4,
+        }
+    }
+}
+
+/// One node's database. `Send + Sync`; share it behind an `Arc`.
+#[derive(Debug)]
+pub struct Database {
+    db: Db,
+    data: Keyspace,
+    meta: Keyspace,
+    catalog: Catalog,
+    writers: WriterPool,
+    location: Location,
+    endpoint_address: String,
+}
+
+/// The database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The storage engine could not open its files (locked, damaged, unreadable).
+    #[error(transparent)]
+    Storage(#[from] ferrodyn_storage::Error),
+    /// The catalog is damaged.
+    #[error("the table catalog cannot be read: {0}")]
+    Catalog(#[from] catalog::CatalogError),
+}
+
+impl Database {
+    /// Opens (creating if missing) the database, recovering from a crash if there was one.
+    pub fn open(config: DatabaseConfig) -> Result<Database, OpenError> {
+        let db = Db::open(config.storage)?;
+        let data = db.keyspace("data")?;
+        let meta = db.keyspace("meta")?;
+        let catalog = Catalog::load(db.clone(), data, meta)?;
+        let writers = WriterPool::start(db.clone(), config.durability, config.writer_threads);
+        Ok(Database {
+            db,
+            data,
+            meta,
+            catalog,
+            writers,
+            location: Location {
+                region: config.region,
+                account: config.account,
+            },
+            endpoint_address: config.endpoint_address,
+        })
+    }
+
+    /// Runs one request.
+    pub async fn execute(&self, request: Request) -> ApiResult<Response> {
+        Ok(match request {
+            Request::CreateTable(input) => Response::CreateTable(self.create_table(input)?),
+            Request::DescribeTable(input) => Response::DescribeTable(self.describe_table(input)?),
+            Request::ListTables(input) => Response::ListTables(self.list_tables(input)?),
+            Request::DeleteTable(input) => Response::DeleteTable(self.delete_table(input).await?),
+            Request::UpdateTable(input) => Response::UpdateTable(self.update_table(input)?),
+            Request::TagResource(input) => {
+                self.tag_resource(input)?;
+                Response::TagResource
+            }
+            Request::UntagResource(input) => {
+                self.untag_resource(input)?;
+                Response::UntagResource
+            }
+            Request::ListTagsOfResource(input) => {
+                Response::ListTagsOfResource(self.list_tags_of_resource(input)?)
+            }
+            Request::DescribeLimits(_) => Response::DescribeLimits(self.describe_limits()),
+            Request::DescribeEndpoints(_) => Response::DescribeEndpoints(self.describe_endpoints()),
+            Request::PutItem(request) => Response::PutItem(self.put_item(request).await?),
+            Request::GetItem(request) => Response::GetItem(self.get_item(request)?),
+            Request::UpdateItem(request) => Response::UpdateItem(self.update_item(request).await?),
+            Request::DeleteItem(request) => Response::DeleteItem(self.delete_item(request).await?),
+            Request::Query(request) => Response::Query(self.query(request)?),
+            Request::Scan(request) => Response::Scan(self.scan(request)?),
+            Request::BatchGetItem(request) => Response::BatchGetItem(self.batch_get_item(request)?),
+            Request::BatchWriteItem(input) => {
+                Response::BatchWriteItem(self.batch_write_item(input).await?)
+            }
+        })
+    }
+
+    /// Waits for queued writes, stops the writer threads and closes the storage engine (which
+    /// syncs its WAL).
+    pub fn close(&self) -> Result<(), ferrodyn_storage::Error> {
+        self.writers.stop();
+        self.db.clone().close()
+    }
+
+    /// Number of tables.
+    pub fn table_count(&self) -> usize {
+        self.catalog.len()
+    }
+
+    /// The storage engine's counters.
+    pub fn storage_metrics(&self) -> ferrodyn_storage::Metrics {
+        self.db.metrics()
+    }
+
+    /// The table called `name`, for the control-plane operations (whose not-found message names
+    /// the table).
+    fn table_named(&self, name: &str) -> ApiResult<Arc<Table>> {
+        self.catalog
+            .get(name)
+            .ok_or_else(|| ApiError::table_not_found(name))
+    }
+
+    /// The table called `name`, for the data-plane operations.
+    fn table_for_items(&self, name: &str) -> ApiResult<Arc<Table>> {
+        self.catalog
+            .get(name)
+            .ok_or_else(ApiError::resource_not_found)
+    }
+}

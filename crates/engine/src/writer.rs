@@ -19,6 +19,7 @@
 use std::collections::HashMap;
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::thread::JoinHandle;
 
 use ferrodyn_storage::{Db, Durability, Keyspace, WriteBatch};
@@ -38,11 +39,24 @@ pub struct Group<'a> {
     batch: WriteBatch,
     /// Writes staged by earlier mutations of this group: key → new value (`None` = deleted).
     overlay: HashMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Change of the partition's item count and size by this group.
+    items_delta: i64,
+    bytes_delta: i64,
+    /// The partition's data was dropped (DeleteTable): its statistics must not be rewritten.
+    dropped: bool,
 }
 
 impl<'a> Group<'a> {
     fn new(db: &'a Db, keyspace: Keyspace) -> Self {
-        Self { db, keyspace, batch: WriteBatch::new(), overlay: HashMap::new() }
+        Self {
+            db,
+            keyspace,
+            batch: WriteBatch::new(),
+            overlay: HashMap::new(),
+            items_delta: 0,
+            bytes_delta: 0,
+            dropped: false,
+        }
     }
 
     /// The value of `key` as this mutation must see it: staged by an earlier mutation of the
@@ -66,16 +80,74 @@ impl<'a> Group<'a> {
         self.overlay.insert(key, None);
     }
 
-    /// Stages a write to another keyspace (catalog, statistics) in the same atomic batch.
-    /// Not visible through [`Group::get`].
-    pub fn put_in(&mut self, keyspace: Keyspace, key: &[u8], value: &[u8]) {
-        self.batch.put(keyspace, key, value);
+    /// Accounts for an item replaced in the partition: its size (DynamoDB's item size) before
+    /// and after, `None` where there was or will be no item.
+    pub fn count_item_change(&mut self, before: Option<usize>, after: Option<usize>) {
+        self.items_delta += i64::from(after.is_some()) - i64::from(before.is_some());
+        self.bytes_delta += after.unwrap_or(0) as i64 - before.unwrap_or(0) as i64;
+    }
+
+    /// Stages the removal of every key in `start..end` of the partition's keyspace, and of the
+    /// partition's statistics record: the partition is gone (DeleteTable).
+    pub fn drop_partition(&mut self, start: &[u8], end: &[u8], meta: Keyspace, stats_key: &[u8]) {
+        self.batch.delete_range(self.keyspace, start, end);
+        self.batch.delete(meta, stats_key);
+        self.overlay.clear();
+        self.dropped = true;
+    }
+
+    /// Stages the removal of a key of another keyspace (the catalog) in the same atomic batch.
+    pub fn delete_in(&mut self, keyspace: Keyspace, key: &[u8]) {
+        self.batch.delete(keyspace, key);
+    }
+}
+
+/// A partition's item count and total item size (DynamoDB's sizes), kept exact: every group
+/// writes the new totals in the same batch as the items.
+#[derive(Debug, Default)]
+pub struct PartitionStats {
+    items: AtomicI64,
+    bytes: AtomicI64,
+}
+
+impl PartitionStats {
+    /// Items in the partition.
+    pub fn items(&self) -> i64 {
+        self.items.load(Ordering::Relaxed)
+    }
+
+    /// Total size of the partition's items in bytes.
+    pub fn bytes(&self) -> i64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    /// Reads totals as stored: two big-endian i64s.
+    pub fn decode(bytes: &[u8]) -> Option<PartitionStats> {
+        if bytes.len() != 16 {
+            return None;
+        }
+        let items = i64::from_be_bytes(bytes[..8].try_into().ok()?);
+        let size = i64::from_be_bytes(bytes[8..].try_into().ok()?);
+        Some(PartitionStats {
+            items: AtomicI64::new(items),
+            bytes: AtomicI64::new(size),
+        })
+    }
+
+    fn encode(items: i64, bytes: i64) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        out[..8].copy_from_slice(&items.to_be_bytes());
+        out[8..].copy_from_slice(&bytes.to_be_bytes());
+        out
     }
 }
 
 /// A partition's queue of mutations. Cheap to share; submit from any thread.
 pub struct WriteQueue {
     keyspace: Keyspace,
+    meta: Keyspace,
+    stats_key: Vec<u8>,
+    stats: PartitionStats,
     state: Mutex<QueueState>,
 }
 
@@ -87,9 +159,26 @@ struct QueueState {
 }
 
 impl WriteQueue {
-    /// An empty queue for a partition whose items live in `keyspace`.
-    pub fn new(keyspace: Keyspace) -> Arc<Self> {
-        Arc::new(Self { keyspace, state: Mutex::new(QueueState::default()) })
+    /// An empty queue for a partition whose items live in `keyspace`, with its statistics
+    /// (`stats`, as loaded) stored under `stats_key` in `meta`.
+    pub fn new(
+        keyspace: Keyspace,
+        meta: Keyspace,
+        stats_key: Vec<u8>,
+        stats: PartitionStats,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            keyspace,
+            meta,
+            stats_key,
+            stats,
+            state: Mutex::new(QueueState::default()),
+        })
+    }
+
+    /// The partition's item count and size, as of the last committed group.
+    pub fn stats(&self) -> &PartitionStats {
+        &self.stats
     }
 }
 
@@ -124,7 +213,9 @@ struct RunQueue {
 
 impl std::fmt::Debug for WriterPool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WriterPool").field("durability", &self.shared.durability).finish()
+        f.debug_struct("WriterPool")
+            .field("durability", &self.shared.durability)
+            .finish()
     }
 }
 
@@ -146,7 +237,10 @@ impl WriterPool {
                     .expect("a writer thread can be spawned")
             })
             .collect();
-        Self { shared, threads: Mutex::new(handles) }
+        Self {
+            shared,
+            threads: Mutex::new(handles),
+        }
     }
 
     /// Queues `mutation` on `queue`; it runs after every mutation submitted to it before.
@@ -204,11 +298,28 @@ impl PoolShared {
         let mutations = std::mem::take(&mut queue.state.lock().pending);
         let mut group = Group::new(&self.db, queue.keyspace);
         let completions: Vec<Completion> = mutations.into_iter().map(|m| m(&mut group)).collect();
+        let stats = &queue.stats;
+        let totals = (
+            stats.items() + group.items_delta,
+            stats.bytes() + group.bytes_delta,
+        );
+        let counted = !group.dropped && (group.items_delta != 0 || group.bytes_delta != 0);
+        if counted {
+            group.batch.put(
+                queue.meta,
+                &queue.stats_key,
+                &PartitionStats::encode(totals.0, totals.1),
+            );
+        }
         let result = if group.batch.is_empty() {
             Ok(())
         } else {
             self.db.write(group.batch, self.durability).map(|_| ())
         };
+        if result.is_ok() && counted {
+            stats.items.store(totals.0, Ordering::Relaxed);
+            stats.bytes.store(totals.1, Ordering::Relaxed);
+        }
         for completion in completions {
             completion(clone_result(&result));
         }
@@ -229,7 +340,9 @@ impl PoolShared {
 }
 
 /// Storage errors are not `Clone`; every mutation of a failed group gets an equivalent error.
-fn clone_result(result: &Result<(), ferrodyn_storage::Error>) -> Result<(), ferrodyn_storage::Error> {
+fn clone_result(
+    result: &Result<(), ferrodyn_storage::Error>,
+) -> Result<(), ferrodyn_storage::Error> {
     match result {
         Ok(()) => Ok(()),
         Err(error) => Err(ferrodyn_storage::Error::Poisoned(error.to_string())),

@@ -1,10 +1,16 @@
-//! From an operation name and a JSON body to a status and a JSON body.
+//! From an operation name and a JSON body to a status and a JSON body: the one place where API
+//! and engine errors become HTTP answers.
 
 use bytes::Bytes;
-use ferrodyn_api::{ApiError, Operation};
+use ferrodyn_api::sigv4::{Authorization, SignedRequest};
+use ferrodyn_api::{ApiError, Operation, decode_request, write_response};
+use ferrodyn_engine::{Database, DatabaseConfig};
+use ferrodyn_storage::fs::{MemFileSystem, RealFileSystem};
 use hyper::HeaderMap;
+use std::sync::Arc;
 
 use crate::Config;
+use crate::config::Durability;
 
 /// A response before HTTP framing.
 #[derive(Debug)]
@@ -17,37 +23,114 @@ pub struct Reply {
 
 impl Reply {
     fn error(error: &ApiError) -> Reply {
-        Reply { status: error.http_status(), body: error.to_json() }
+        if error.http_status() >= 500 {
+            tracing::warn!(kind = ?error.kind, message = %error.message, "request failed");
+        }
+        Reply {
+            status: error.http_status(),
+            body: error.to_json(),
+        }
     }
 }
 
 /// Executes DynamoDB operations against the node's database.
 #[derive(Debug)]
-pub struct Dispatcher {}
+pub struct Dispatcher {
+    database: Database,
+}
 
 impl Dispatcher {
     /// Opens the database described by `config`.
     pub fn open(config: &Config) -> anyhow::Result<Dispatcher> {
-        let _ = config;
-        Ok(Dispatcher {})
+        let fs: Arc<dyn ferrodyn_storage::fs::FileSystem> = if config.in_memory {
+            Arc::new(MemFileSystem::new())
+        } else {
+            std::fs::create_dir_all(&config.data_dir).map_err(|error| {
+                anyhow::anyhow!(
+                    "cannot create data directory {}: {error}",
+                    config.data_dir.display()
+                )
+            })?;
+            Arc::new(RealFileSystem::new())
+        };
+        let path = if config.in_memory {
+            "/ferrodyn".into()
+        } else {
+            config.data_dir.clone()
+        };
+        let mut storage = ferrodyn_storage::Options::new(path, fs);
+        storage.memtable_bytes_max = config.memtable_mib << 20;
+        storage.block_cache_bytes = config.block_cache_mib << 20;
+        storage.buffered_sync_interval = std::time::Duration::from_millis(config.sync_interval_ms);
+        let mut database = DatabaseConfig::new(storage);
+        database.durability = match config.durability {
+            Durability::Sync => ferrodyn_storage::Durability::Sync,
+            Durability::Buffered => ferrodyn_storage::Durability::Buffered,
+        };
+        database.region = config.region.clone();
+        database.endpoint_address = config.listen.to_string();
+        let database = Database::open(database).map_err(|error| match error {
+            ferrodyn_engine::OpenError::Storage(ferrodyn_storage::Error::Locked {
+                dir, ..
+            }) => anyhow::anyhow!(
+                "data directory {} is already in use by another ferrodyn process (lock held); \
+                 stop it or choose another --data-dir",
+                dir.display()
+            ),
+            other => anyhow::anyhow!("cannot open the database: {other}"),
+        })?;
+        Ok(Dispatcher { database })
     }
 
     /// The body of `GET /health`.
     pub fn health_json(&self) -> Vec<u8> {
-        br#"{"status":"ok"}"#.to_vec()
+        format!(
+            r#"{{"status":"ok","tables":{}}}"#,
+            self.database.table_count()
+        )
+        .into_bytes()
     }
 
-    /// Runs one request.
-    pub async fn dispatch(&self, target: Option<&str>, headers: &HeaderMap, body: Bytes) -> Reply {
-        let _ = (headers, body);
-        match Operation::from_target(target) {
-            Ok(_) => Reply::error(&ApiError::unknown_operation()),
+    /// Runs one request: target, signature form, body, then the operation.
+    pub async fn dispatch(
+        &self,
+        target: Option<&str>,
+        query: Option<&str>,
+        headers: &HeaderMap,
+        body: Bytes,
+    ) -> Reply {
+        match self.run(target, query, headers, &body).await {
+            Ok(body) => Reply { status: 200, body },
             Err(error) => Reply::error(&error),
         }
     }
 
-    /// Flushes and closes the database.
+    async fn run(
+        &self,
+        target: Option<&str>,
+        query: Option<&str>,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Vec<u8>, ApiError> {
+        let operation = Operation::from_target(target)?;
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        Authorization::from_request(&SignedRequest {
+            authorization: header("authorization"),
+            x_amz_date: header("x-amz-date"),
+            date: header("date"),
+            query,
+        })?;
+        let request = decode_request(operation, body)?;
+        let response = self.database.execute(request).await?;
+        let mut out = Vec::with_capacity(256);
+        write_response(&response, &mut out);
+        Ok(out)
+    }
+
+    /// Finishes queued writes and closes the database.
     pub fn close(&self) -> anyhow::Result<()> {
-        Ok(())
+        self.database
+            .close()
+            .map_err(|error| anyhow::anyhow!("{error}"))
     }
 }

@@ -38,7 +38,10 @@ pub struct Shared {
 impl Shared {
     /// State for serving `dispatcher`.
     pub fn new(dispatcher: Dispatcher) -> Self {
-        Self { dispatcher, request_ids: RequestIds::new() }
+        Self {
+            dispatcher,
+            request_ids: RequestIds::new(),
+        }
     }
 }
 
@@ -90,7 +93,10 @@ async fn post(shared: &Shared, request: Request<Incoming>) -> Response<Full<Byte
     let body = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(error) => {
-            if error.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+            if error
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
                 return too_large();
             }
             tracing::debug!(%error, "request body could not be read");
@@ -100,9 +106,17 @@ async fn post(shared: &Shared, request: Request<Incoming>) -> Response<Full<Byte
     if !body.is_empty() && content_type != JSON_1_0 && content_type != "application/json" {
         return unknown_operation_xml();
     }
-    let response_type = if content_type == "application/json" { "application/json" } else { JSON_1_0 };
+    let response_type = if content_type == "application/json" {
+        "application/json"
+    } else {
+        JSON_1_0
+    };
     let target = parts.headers.get(AMZ_TARGET).and_then(|v| v.to_str().ok());
-    let Reply { status, body } = shared.dispatcher.dispatch(target, &parts.headers, body).await;
+    let query = parts.uri.query();
+    let Reply { status, body } = shared
+        .dispatcher
+        .dispatch(target, query, &parts.headers, body)
+        .await;
     let status = StatusCode::from_u16(status).expect("dispatcher statuses are valid HTTP codes");
     respond(status, response_type, Bytes::from(body))
 }
@@ -145,13 +159,17 @@ impl RequestIds {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or_default();
-        let mut state = (nanos as u64) ^ (u64::from(std::process::id()) << 32) ^ 0x9E37_79B9_7F4A_7C15;
+        let mut state =
+            (nanos as u64) ^ (u64::from(std::process::id()) << 32) ^ 0x9E37_79B9_7F4A_7C15;
         let mut prefix = [0u8; 39];
         for byte in &mut prefix {
             state = splitmix64(state);
             *byte = ALPHABET[(state % ALPHABET.len() as u64) as usize];
         }
-        Self { prefix, counter: AtomicU64::new(0) }
+        Self {
+            prefix,
+            counter: AtomicU64::new(0),
+        }
     }
 
     fn next(&self) -> HeaderValue {
@@ -189,7 +207,11 @@ mod tests {
         let a = ids.next();
         let b = ids.next();
         assert_eq!(a.len(), 52);
-        assert!(a.as_bytes().iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
+        assert!(
+            a.as_bytes()
+                .iter()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        );
         assert_ne!(a, b);
     }
 }

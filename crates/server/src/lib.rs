@@ -33,7 +33,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let local = listener.local_addr().context("listener has no local address")?;
+    let local = listener
+        .local_addr()
+        .context("listener has no local address")?;
     tracing::info!(
         address = %local,
         data_dir = %if config.in_memory { "(in memory)".into() } else { config.data_dir.display().to_string() },
@@ -81,7 +83,10 @@ async fn run_until_signal(listener: TcpListener, shared: Arc<http::Shared>) {
     }
     drop(listener);
     tracing::info!("shutting down: finishing in-flight requests");
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::warn!("in-flight requests did not finish within {SHUTDOWN_GRACE:?}");
     }
 }

@@ -218,6 +218,17 @@ pub(crate) mod presets {
         len_max: Some(255),
         ..Rules::NONE
     };
+    /// A tag's key: 1 to 128 characters.
+    pub(crate) const TAG_KEY: Rules = Rules {
+        len_min: Some(1),
+        len_max: Some(128),
+        ..Rules::NONE
+    };
+    /// A tag's value: at most 256 characters.
+    pub(crate) const TAG_VALUE: Rules = Rules {
+        len_max: Some(256),
+        ..Rules::NONE
+    };
     /// Capacity units: at least 1.
     pub(crate) const POSITIVE: Rules = Rules {
         min: Some(1),

@@ -295,8 +295,8 @@ wire_struct! {
     /// A tag of a resource.
     pub struct Tag {
         /// The key, 1 to 128 characters.
-        "Key" key: required String,
+        "Key" key: required String = presets::TAG_KEY,
         /// The value, up to 256 characters.
-        "Value" value: required String,
+        "Value" value: required String = presets::TAG_VALUE,
     }
 }

@@ -1,0 +1,222 @@
+//! BatchGetItem and BatchWriteItem.
+//!
+//! BatchWriteItem checks every request of every table before writing anything (a malformed key
+//! or a duplicate fails the whole call, as in DynamoDB), then submits one mutation per table to
+//! its write path; each write in it is applied on its own (a batch is not a transaction), but
+//! they share one WAL sync.
+
+use std::collections::{BTreeMap, HashSet};
+
+use ferrodyn_api::wire::*;
+use ferrodyn_api::{ApiError, ApiResult, Parsed};
+use ferrodyn_model::codec;
+use ferrodyn_model::expression::ParsedExpressions;
+use ferrodyn_model::key::KeyError;
+use ferrodyn_model::size::{item_size, read_units, write_units};
+use tokio::sync::oneshot;
+
+use crate::Database;
+use crate::item_ops::read_item;
+use crate::keys::{self, BASE_INDEX};
+use crate::table_ops::internal;
+
+/// BatchGetItem answers at most this many bytes of items; the rest are `UnprocessedKeys`.
+const RESPONSE_BYTES_MAX: usize = 16 * 1024 * 1024;
+
+/// One write of a BatchWriteItem, checked and encoded.
+enum Write {
+    Put {
+        key: Vec<u8>,
+        value: Vec<u8>,
+        size: usize,
+    },
+    Delete {
+        key: Vec<u8>,
+    },
+}
+
+impl Database {
+    /// BatchGetItem.
+    pub fn batch_get_item(
+        &self,
+        request: Parsed<BatchGetItemInput, BTreeMap<String, ParsedExpressions>>,
+    ) -> ApiResult<BatchGetItemOutput> {
+        let Parsed { input, expressions } = request;
+        // Check every table and key before reading anything.
+        let mut plans = Vec::with_capacity(input.request_items.len());
+        for (name, request) in &input.request_items {
+            let table = self.table_for_items(name)?;
+            let mut storage_keys = Vec::with_capacity(request.keys.len());
+            for key in &request.keys {
+                let key = table.schema.key_from_map(key)?;
+                storage_keys.push(keys::item_key(table.id, BASE_INDEX, &key));
+            }
+            plans.push((name, request, storage_keys));
+        }
+        let mut output = BatchGetItemOutput::default();
+        let mut consumed = Vec::new();
+        let mut response_bytes = 0usize;
+        for (name, request, storage_keys) in plans {
+            let projection = expressions.get(name).and_then(|e| e.projection.as_ref());
+            let consistent = request.consistent_read.unwrap_or(false);
+            let mut units = 0.0;
+            let mut found = Vec::new();
+            let mut unprocessed = Vec::new();
+            for (key, storage_key) in request.keys.iter().zip(&storage_keys) {
+                if response_bytes >= RESPONSE_BYTES_MAX {
+                    unprocessed.push(key.clone());
+                    continue;
+                }
+                let Some(bytes) = self.db.get(self.data, storage_key).map_err(internal)? else {
+                    units += read_units(1, consistent);
+                    continue;
+                };
+                let item = codec::decode_item(&bytes).map_err(internal)?;
+                let size = item_size(&item);
+                units += read_units(size.max(1), consistent);
+                response_bytes += size;
+                found.push(match projection {
+                    Some(projection) => projection.apply(&item),
+                    None => item,
+                });
+            }
+            if !unprocessed.is_empty() {
+                output.unprocessed_keys.insert(
+                    name.clone(),
+                    KeysAndAttributes {
+                        keys: unprocessed,
+                        ..request.clone()
+                    },
+                );
+            }
+            output.responses.insert(name.clone(), found);
+            consumed.extend(Consumption::table(units).report(name, input.return_consumed_capacity));
+        }
+        output.consumed_capacity = (!consumed.is_empty()).then_some(consumed);
+        Ok(output)
+    }
+
+    /// BatchWriteItem.
+    pub async fn batch_write_item(
+        &self,
+        input: BatchWriteItemInput,
+    ) -> ApiResult<BatchWriteItemOutput> {
+        let mut plans = Vec::with_capacity(input.request_items.len());
+        for (name, requests) in &input.request_items {
+            let table = self.table_for_items(name)?;
+            let mut seen = HashSet::with_capacity(requests.len());
+            let mut writes = Vec::with_capacity(requests.len());
+            for request in requests {
+                let write = if let Some(put) = &request.put_request {
+                    // BatchWriteItem words a put whose item lacks (or mistypes) a key attribute
+                    // as a schema mismatch, unlike PutItem.
+                    let key = table
+                        .schema
+                        .key_of_item(&put.item)
+                        .map_err(|error| match error {
+                            KeyError::MissingInItem { .. } | KeyError::TypeMismatch { .. } => {
+                                ApiError::from(KeyError::SchemaMismatch)
+                            }
+                            other => ApiError::from(other),
+                        })?;
+                    let size = item_size(&put.item);
+                    let mut value = Vec::with_capacity(size + 32);
+                    codec::encode_item(&put.item, &mut value);
+                    Write::Put {
+                        key: keys::item_key(table.id, BASE_INDEX, &key),
+                        value,
+                        size,
+                    }
+                } else if let Some(delete) = &request.delete_request {
+                    let key = table.schema.key_from_map(&delete.key)?;
+                    Write::Delete {
+                        key: keys::item_key(table.id, BASE_INDEX, &key),
+                    }
+                } else {
+                    return Err(ApiError::internal(
+                        "a validated write request is a put or a delete",
+                    ));
+                };
+                let key = match &write {
+                    Write::Put { key, .. } | Write::Delete { key } => key.clone(),
+                };
+                if !seen.insert(key) {
+                    return Err(ApiError::duplicate_keys());
+                }
+                writes.push(write);
+            }
+            plans.push((name.clone(), table, writes));
+        }
+        let mut pending = Vec::with_capacity(plans.len());
+        for (name, table, writes) in plans {
+            let (sender, receiver) = oneshot::channel::<ApiResult<f64>>();
+            let owned = table.clone();
+            self.writers.submit(
+                &table.queue,
+                Box::new(move |group| {
+                    let decided = if owned.is_deleted() {
+                        Err(ApiError::resource_not_found())
+                    } else {
+                        let mut units = 0.0;
+                        let mut failure = None;
+                        for write in writes {
+                            let key = match &write {
+                                Write::Put { key, .. } | Write::Delete { key } => key.clone(),
+                            };
+                            let old = match read_item(group, &key) {
+                                Ok(old) => old,
+                                Err(error) => {
+                                    failure = Some(error);
+                                    break;
+                                }
+                            };
+                            let old_size = old.as_ref().map(item_size);
+                            match write {
+                                Write::Put { key, value, size } => {
+                                    group.put(key, value);
+                                    group.count_item_change(old_size, Some(size));
+                                    units += write_units(old_size.unwrap_or(0).max(size));
+                                }
+                                Write::Delete { key } => {
+                                    if old.is_some() {
+                                        group.delete(key);
+                                        group.count_item_change(old_size, None);
+                                    }
+                                    units += write_units(old_size.unwrap_or(1).max(1));
+                                }
+                            }
+                        }
+                        match failure {
+                            Some(error) => Err(error),
+                            None => Ok(units),
+                        }
+                    };
+                    Box::new(move |durable| {
+                        let answer = match (decided, durable) {
+                            (Err(error), _) => Err(error),
+                            (Ok(units), Ok(())) => Ok(units),
+                            (Ok(_), Err(error)) => Err(internal(error)),
+                        };
+                        let _ = sender.send(answer);
+                    })
+                }),
+            );
+            pending.push((name, receiver));
+        }
+        let mut consumed = Vec::new();
+        for (name, receiver) in pending {
+            let units = receiver.await.unwrap_or_else(|_| {
+                Err(ApiError::internal(
+                    "the write path stopped before answering",
+                ))
+            })?;
+            consumed
+                .extend(Consumption::table(units).report(&name, input.return_consumed_capacity));
+        }
+        Ok(BatchWriteItemOutput {
+            unprocessed_items: BTreeMap::new(),
+            item_collection_metrics: None,
+            consumed_capacity: (!consumed.is_empty()).then_some(consumed),
+        })
+    }
+}

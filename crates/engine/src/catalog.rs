@@ -1,0 +1,361 @@
+//! The table catalog: every table's definition, kept durably in the `meta` keyspace and in
+//! memory for the request path.
+//!
+//! A table's definition is a [`TableRecord`], stored as versioned JSON under `table/<name>`. The
+//! next table id is stored under `next_table_id`. Table ids are never reused, so that the data of
+//! a deleted table can never be mistaken for a new table's (see [`crate::keys`]).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use ferrodyn_model::key::{KeySchema, ScalarType};
+use ferrodyn_storage::{Db, Direction, Durability, Keyspace, WriteBatch};
+use parking_lot::RwLock;
+use serde::{Deserialize, Serialize};
+
+use crate::keys::TableId;
+use crate::writer::{PartitionStats, WriteQueue};
+
+/// Format of [`TableRecord`] as stored.
+const RECORD_FORMAT: u32 = 1;
+const TABLE_PREFIX: &[u8] = b"table/";
+const STATS_PREFIX: &[u8] = b"stats/";
+const NEXT_TABLE_ID: &[u8] = b"next_table_id";
+
+/// Everything DynamoDB knows about a table, as persisted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableRecord {
+    /// Version of this record's layout.
+    pub format: u32,
+    /// Where the table's items live (never reused).
+    pub id: TableId,
+    /// The table name.
+    pub name: String,
+    /// DynamoDB's `TableId`: a UUID.
+    pub uuid: String,
+    /// Creation time, seconds since the Unix epoch.
+    pub created_at: f64,
+    /// `AttributeDefinitions`: name and type (`S`, `N`, `B`), in the order given.
+    pub attribute_definitions: Vec<(String, String)>,
+    /// The partition key attribute.
+    pub hash_key: String,
+    /// The sort key attribute, if any.
+    pub range_key: Option<String>,
+    /// Billing mode and provisioned throughput.
+    pub billing: Billing,
+    /// Local secondary indexes (definitions only).
+    pub local_indexes: Vec<IndexRecord>,
+    /// Global secondary indexes (definitions only).
+    pub global_indexes: Vec<IndexRecord>,
+    /// The stream, if one was ever enabled.
+    pub stream: Option<StreamRecord>,
+    /// Server-side encryption with a KMS key, if requested.
+    pub sse: Option<SseRecord>,
+    /// `STANDARD` or `STANDARD_INFREQUENT_ACCESS`, if set.
+    pub table_class: Option<String>,
+    /// Whether DeleteTable is refused.
+    pub deletion_protection: bool,
+    /// On-demand maximum read and write request units, if set.
+    pub on_demand: Option<(Option<i64>, Option<i64>)>,
+    /// Tags, by key.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// How a table (or index) pays for throughput.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Billing {
+    /// `PAY_PER_REQUEST` rather than `PROVISIONED`.
+    pub pay_per_request: bool,
+    /// Provisioned read capacity units (0 on demand).
+    pub read_capacity: i64,
+    /// Provisioned write capacity units (0 on demand).
+    pub write_capacity: i64,
+    /// When the provisioned throughput last went up.
+    pub last_increase: Option<f64>,
+    /// When the provisioned throughput last went down.
+    pub last_decrease: Option<f64>,
+    /// Decreases since midnight UTC of the day of `last_decrease`.
+    pub decreases_today: i64,
+    /// When the table last switched to `PAY_PER_REQUEST`.
+    pub last_switch_to_pay_per_request: Option<f64>,
+    /// When the billing mode last changed (DynamoDB allows one switch per 24 hours).
+    pub last_billing_switch: Option<f64>,
+    /// Whether the billing mode was given explicitly at creation or since.
+    pub billing_mode_explicit: bool,
+}
+
+/// A secondary index's definition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexRecord {
+    /// The index name.
+    pub name: String,
+    /// Its partition key attribute.
+    pub hash_key: String,
+    /// Its sort key attribute.
+    pub range_key: Option<String>,
+    /// `ALL`, `KEYS_ONLY` or `INCLUDE`.
+    pub projection_type: String,
+    /// For `INCLUDE`: the projected non-key attributes.
+    pub non_key_attributes: Option<Vec<String>>,
+    /// A GSI's own provisioned throughput (read, write), on a provisioned table.
+    pub throughput: Option<(i64, i64)>,
+    /// A GSI's on-demand maximums.
+    pub on_demand: Option<(Option<i64>, Option<i64>)>,
+}
+
+/// A table's stream settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StreamRecord {
+    /// Whether the stream is enabled now.
+    pub enabled: bool,
+    /// `KEYS_ONLY`, `NEW_IMAGE`, `OLD_IMAGE` or `NEW_AND_OLD_IMAGES`.
+    pub view_type: String,
+    /// The stream's label (a timestamp), part of its ARN.
+    pub label: String,
+}
+
+/// Server-side encryption settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SseRecord {
+    /// `KMS`.
+    pub sse_type: String,
+    /// The KMS key's ARN.
+    pub kms_key_arn: String,
+}
+
+impl TableRecord {
+    /// The table's primary key schema.
+    pub fn key_schema(&self) -> KeySchema {
+        let type_of = |name: &str| {
+            self.attribute_definitions
+                .iter()
+                .find(|(n, _)| n == name)
+                .and_then(|(_, t)| ScalarType::from_name(t))
+                .expect("key attributes are defined (checked at CreateTable)")
+        };
+        let schema = KeySchema::new(&self.hash_key, type_of(&self.hash_key));
+        match &self.range_key {
+            Some(range) => schema.with_sort(range, type_of(range)),
+            None => schema,
+        }
+    }
+}
+
+/// A table as the request path sees it.
+#[derive(Debug)]
+pub struct Table {
+    /// Where its items live.
+    pub id: TableId,
+    /// Its name.
+    pub name: String,
+    /// Its primary key.
+    pub schema: KeySchema,
+    /// Its definition (changed by UpdateTable and tagging).
+    pub record: RwLock<TableRecord>,
+    /// The ordered write path of its (single, for now) partition.
+    pub queue: Arc<WriteQueue>,
+    /// Set by DeleteTable: queued writes that run after it fail as if the table did not exist.
+    pub deleted: AtomicBool,
+}
+
+impl Table {
+    fn new(record: TableRecord, data: Keyspace, meta: Keyspace, stats: PartitionStats) -> Self {
+        let queue = WriteQueue::new(data, meta, stats_key(record.id, 0), stats);
+        Table {
+            id: record.id,
+            name: record.name.clone(),
+            schema: record.key_schema(),
+            record: RwLock::new(record),
+            queue,
+            deleted: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether DeleteTable has run.
+    pub fn is_deleted(&self) -> bool {
+        self.deleted.load(Ordering::Acquire)
+    }
+}
+
+/// Every table of the node.
+#[derive(Debug)]
+pub struct Catalog {
+    db: Db,
+    data: Keyspace,
+    meta: Keyspace,
+    tables: RwLock<BTreeMap<String, Arc<Table>>>,
+    next_id: parking_lot::Mutex<TableId>,
+}
+
+impl Catalog {
+    /// Loads every table from the `meta` keyspace.
+    pub fn load(db: Db, data: Keyspace, meta: Keyspace) -> Result<Catalog, CatalogError> {
+        let mut tables = BTreeMap::new();
+        let next_id = match db.get(meta, NEXT_TABLE_ID)? {
+            Some(bytes) => decode_u32(&bytes).ok_or(CatalogError::Corrupt("next_table_id"))?,
+            None => 1,
+        };
+        let end = prefix_end(TABLE_PREFIX);
+        let range = (
+            std::ops::Bound::Included(TABLE_PREFIX),
+            std::ops::Bound::Excluded(end.as_slice()),
+        );
+        for entry in db.iter(meta, range, Direction::Forward)? {
+            let (_, value) = entry?;
+            let record: TableRecord = serde_json::from_slice(&value)
+                .map_err(|_| CatalogError::Corrupt("table record"))?;
+            let stats = match db.get(meta, &stats_key(record.id, 0))? {
+                Some(bytes) => {
+                    PartitionStats::decode(&bytes).ok_or(CatalogError::Corrupt("stats"))?
+                }
+                None => PartitionStats::default(),
+            };
+            let table = Table::new(record, data, meta, stats);
+            tables.insert(table.name.clone(), Arc::new(table));
+        }
+        Ok(Catalog {
+            db,
+            data,
+            meta,
+            tables: RwLock::new(tables),
+            next_id: parking_lot::Mutex::new(next_id),
+        })
+    }
+
+    /// The table called `name`, if it exists.
+    pub fn get(&self, name: &str) -> Option<Arc<Table>> {
+        self.tables.read().get(name).cloned()
+    }
+
+    /// Table names in order, starting after `exclusive_start`.
+    pub fn names_after(&self, exclusive_start: Option<&str>, limit: usize) -> (Vec<String>, bool) {
+        let tables = self.tables.read();
+        let mut names = Vec::new();
+        let mut more = false;
+        let start = match exclusive_start {
+            Some(start) => std::ops::Bound::Excluded(start.to_owned()),
+            None => std::ops::Bound::Unbounded,
+        };
+        for name in tables
+            .range::<String, _>((start, std::ops::Bound::Unbounded))
+            .map(|(n, _)| n)
+        {
+            if names.len() == limit {
+                more = true;
+                break;
+            }
+            names.push(name.clone());
+        }
+        (names, more)
+    }
+
+    /// Number of tables.
+    pub fn len(&self) -> usize {
+        self.tables.read().len()
+    }
+
+    /// Whether there are no tables.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Creates a table from `record` (whose id is assigned here), durably.
+    ///
+    /// # Errors
+    /// [`CatalogError::Exists`] if the name is taken.
+    pub fn create(&self, mut record: TableRecord) -> Result<Arc<Table>, CatalogError> {
+        let mut tables = self.tables.write();
+        if tables.contains_key(&record.name) {
+            return Err(CatalogError::Exists);
+        }
+        let mut next_id = self.next_id.lock();
+        record.id = *next_id;
+        record.format = RECORD_FORMAT;
+        let mut batch = WriteBatch::new();
+        batch.put(self.meta, NEXT_TABLE_ID, &(*next_id + 1).to_be_bytes());
+        batch.put(self.meta, &table_key(&record.name), &encode_record(&record));
+        self.db.write(batch, Durability::Sync)?;
+        *next_id += 1;
+        let table = Arc::new(Table::new(
+            record,
+            self.data,
+            self.meta,
+            PartitionStats::default(),
+        ));
+        tables.insert(table.name.clone(), table.clone());
+        Ok(table)
+    }
+
+    /// Durably replaces the definition of `table` by `record`.
+    pub fn update(&self, table: &Table, record: TableRecord) -> Result<(), CatalogError> {
+        let mut current = table.record.write();
+        let mut batch = WriteBatch::new();
+        batch.put(self.meta, &table_key(&record.name), &encode_record(&record));
+        self.db.write(batch, Durability::Sync)?;
+        *current = record;
+        Ok(())
+    }
+
+    /// Removes `name` from the catalog (no new request finds it) and returns it. The caller then
+    /// drops its data through the table's write queue, after every write already queued.
+    pub fn remove(&self, name: &str) -> Option<Arc<Table>> {
+        let table = self.tables.write().remove(name)?;
+        table.deleted.store(true, Ordering::Release);
+        Some(table)
+    }
+
+    /// Every table.
+    pub fn all(&self) -> Vec<Arc<Table>> {
+        self.tables.read().values().cloned().collect()
+    }
+}
+
+/// Storage key of a table's record.
+pub fn table_key(name: &str) -> Vec<u8> {
+    [TABLE_PREFIX, name.as_bytes()].concat()
+}
+
+/// Storage key of the statistics of a table's partition.
+pub fn stats_key(table: TableId, partition: u32) -> Vec<u8> {
+    let mut key = STATS_PREFIX.to_vec();
+    key.extend_from_slice(&table.to_be_bytes());
+    key.extend_from_slice(&partition.to_be_bytes());
+    key
+}
+
+fn encode_record(record: &TableRecord) -> Vec<u8> {
+    serde_json::to_vec(record).expect("table records serialize")
+}
+
+fn decode_u32(bytes: &[u8]) -> Option<u32> {
+    Some(u32::from_be_bytes(bytes.try_into().ok()?))
+}
+
+/// The first key after every key starting with `prefix`.
+pub fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xFF {
+            end.push(last + 1);
+            return end;
+        }
+    }
+    // Every byte was 0xFF: no key follows the prefix's range; an empty vector stands for "no end"
+    // and callers only pass non-0xFF prefixes.
+    end
+}
+
+/// The catalog could not be read or changed.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// A table of that name exists.
+    #[error("table already exists")]
+    Exists,
+    /// A stored record does not parse: the meta keyspace is damaged.
+    #[error("the stored {0} is damaged")]
+    Corrupt(&'static str),
+    /// The storage engine failed.
+    #[error(transparent)]
+    Storage(#[from] ferrodyn_storage::Error),
+}

@@ -1,0 +1,274 @@
+//! The single-item operations: PutItem, GetItem, UpdateItem and DeleteItem.
+//!
+//! Each write is one mutation on the partition's write path (see [`crate::writer`]): it reads the
+//! item as it is, evaluates the condition against it (an absent item is an empty one), stages
+//! the new version and the change of the partition's statistics, and answers once the group it
+//! belongs to is durable.
+
+use std::sync::Arc;
+
+use ferrodyn_api::wire::*;
+use ferrodyn_api::{ApiError, ApiResult, Parsed};
+use ferrodyn_model::expression::{Condition, UpdateExpression};
+use ferrodyn_model::size::{ITEM_BYTES_MAX, item_size, read_units, write_units};
+use ferrodyn_model::{Item, codec};
+use tokio::sync::oneshot;
+
+use crate::Database;
+use crate::catalog::Table;
+use crate::keys::{self, BASE_INDEX};
+use crate::table_ops::internal;
+use crate::writer::Group;
+
+/// What a write mutation decided, sent back to the request once durable.
+struct WriteOutcome {
+    /// The item before the write.
+    old: Option<Item>,
+    /// The item after the write (for UpdateItem's return values).
+    new: Option<Item>,
+    /// The size of the larger of the two versions: what write capacity is charged on.
+    charged_bytes: usize,
+}
+
+impl Database {
+    /// PutItem.
+    pub async fn put_item(&self, request: Parsed<PutItemInput>) -> ApiResult<PutItemOutput> {
+        let Parsed { input, expressions } = request;
+        let table = self.table_for_items(&input.table_name)?;
+        let key = table.schema.key_of_item(&input.item)?;
+        let storage_key = keys::item_key(table.id, BASE_INDEX, &key);
+        let new_size = item_size(&input.item);
+        let mut value = Vec::with_capacity(new_size + 32);
+        codec::encode_item(&input.item, &mut value);
+        let condition = expressions.condition;
+        let return_on_failure = input.return_values_on_condition_check_failure
+            == Some(ReturnValuesOnConditionCheckFailure::AllOld);
+        let outcome = self
+            .mutate(&table, move |group| {
+                let old = read_item(group, &storage_key)?;
+                check_condition(condition.as_ref(), old.as_ref(), return_on_failure)?;
+                let old_size = old.as_ref().map(item_size);
+                group.put(storage_key, value);
+                group.count_item_change(old_size, Some(new_size));
+                Ok(WriteOutcome {
+                    old,
+                    new: None,
+                    charged_bytes: old_size.unwrap_or(0).max(new_size),
+                })
+            })
+            .await?;
+        Ok(PutItemOutput {
+            attributes: match input.return_values {
+                Some(ReturnValue::AllOld) => outcome.old,
+                _ => None,
+            },
+            consumed_capacity: Consumption::table(write_units(outcome.charged_bytes))
+                .report(&input.table_name, input.return_consumed_capacity),
+            item_collection_metrics: None,
+        })
+    }
+
+    /// GetItem.
+    pub fn get_item(&self, request: Parsed<GetItemInput>) -> ApiResult<GetItemOutput> {
+        let Parsed { input, expressions } = request;
+        let table = self.table_for_items(&input.table_name)?;
+        let key = table.schema.key_from_map(&input.key)?;
+        let storage_key = keys::item_key(table.id, BASE_INDEX, &key);
+        let item = match self.db.get(self.data, &storage_key).map_err(internal)? {
+            Some(bytes) => Some(codec::decode_item(&bytes).map_err(internal)?),
+            None => None,
+        };
+        let consistent = input.consistent_read.unwrap_or(false);
+        let units = read_units(item.as_ref().map_or(0, item_size).max(1), consistent);
+        let item = match (&expressions.projection, item) {
+            (Some(projection), Some(item)) => Some(projection.apply(&item)),
+            (_, item) => item,
+        };
+        Ok(GetItemOutput {
+            item,
+            consumed_capacity: Consumption::table(units)
+                .report(&input.table_name, input.return_consumed_capacity),
+        })
+    }
+
+    /// UpdateItem: creates the item (with its key) if it does not exist.
+    pub async fn update_item(
+        &self,
+        request: Parsed<UpdateItemInput>,
+    ) -> ApiResult<UpdateItemOutput> {
+        let Parsed { input, expressions } = request;
+        let table = self.table_for_items(&input.table_name)?;
+        let key = table.schema.key_from_map(&input.key)?;
+        let storage_key = keys::item_key(table.id, BASE_INDEX, &key);
+        if let Some(update) = &expressions.update {
+            ferrodyn_model::expression::key_attributes::check_update(update, &table.schema)?;
+        }
+        let key_item = input.key.clone();
+        let condition = expressions.condition;
+        let update = expressions.update;
+        let return_on_failure = input.return_values_on_condition_check_failure
+            == Some(ReturnValuesOnConditionCheckFailure::AllOld);
+        let updated_paths = update.as_ref().map(|u| u.updated_paths().clone());
+        let outcome = self
+            .mutate(&table, move |group| {
+                let old = read_item(group, &storage_key)?;
+                check_condition(condition.as_ref(), old.as_ref(), return_on_failure)?;
+                let new = apply_update(update.as_ref(), old.as_ref(), key_item)?;
+                let new_size = item_size(&new);
+                if new_size > ITEM_BYTES_MAX {
+                    return Err(ApiError::validation(
+                        "Item size to update has exceeded the maximum allowed size",
+                    ));
+                }
+                let old_size = old.as_ref().map(item_size);
+                let mut value = Vec::with_capacity(new_size + 32);
+                codec::encode_item(&new, &mut value);
+                group.put(storage_key, value);
+                group.count_item_change(old_size, Some(new_size));
+                Ok(WriteOutcome {
+                    old,
+                    new: Some(new),
+                    charged_bytes: old_size.unwrap_or(0).max(new_size),
+                })
+            })
+            .await?;
+        let attributes = match input.return_values {
+            Some(ReturnValue::AllOld) => outcome.old,
+            Some(ReturnValue::AllNew) => outcome.new,
+            Some(ReturnValue::UpdatedOld) => outcome
+                .old
+                .zip(updated_paths)
+                .map(|(old, paths)| paths.apply(&old)),
+            Some(ReturnValue::UpdatedNew) => outcome
+                .new
+                .zip(updated_paths)
+                .map(|(new, paths)| paths.apply(&new)),
+            Some(ReturnValue::None) | None => None,
+        }
+        .filter(|attributes| !attributes.is_empty());
+        Ok(UpdateItemOutput {
+            attributes,
+            consumed_capacity: Consumption::table(write_units(outcome.charged_bytes))
+                .report(&input.table_name, input.return_consumed_capacity),
+            item_collection_metrics: None,
+        })
+    }
+
+    /// DeleteItem.
+    pub async fn delete_item(
+        &self,
+        request: Parsed<DeleteItemInput>,
+    ) -> ApiResult<DeleteItemOutput> {
+        let Parsed { input, expressions } = request;
+        let table = self.table_for_items(&input.table_name)?;
+        let key = table.schema.key_from_map(&input.key)?;
+        let storage_key = keys::item_key(table.id, BASE_INDEX, &key);
+        let condition = expressions.condition;
+        let return_on_failure = input.return_values_on_condition_check_failure
+            == Some(ReturnValuesOnConditionCheckFailure::AllOld);
+        let outcome = self
+            .mutate(&table, move |group| {
+                let old = read_item(group, &storage_key)?;
+                check_condition(condition.as_ref(), old.as_ref(), return_on_failure)?;
+                let old_size = old.as_ref().map(item_size);
+                if old.is_some() {
+                    group.delete(storage_key);
+                    group.count_item_change(old_size, None);
+                }
+                Ok(WriteOutcome {
+                    old,
+                    new: None,
+                    charged_bytes: old_size.unwrap_or(0),
+                })
+            })
+            .await?;
+        Ok(DeleteItemOutput {
+            attributes: match input.return_values {
+                Some(ReturnValue::AllOld) => outcome.old,
+                _ => None,
+            },
+            consumed_capacity: Consumption::table(write_units(outcome.charged_bytes.max(1)))
+                .report(&input.table_name, input.return_consumed_capacity),
+            item_collection_metrics: None,
+        })
+    }
+
+    /// Runs `decide` on the table's write path and waits until its writes are durable.
+    async fn mutate<F>(&self, table: &Arc<Table>, decide: F) -> ApiResult<WriteOutcome>
+    where
+        F: FnOnce(&mut Group<'_>) -> ApiResult<WriteOutcome> + Send + 'static,
+    {
+        let (sender, receiver) = oneshot::channel();
+        let owned = table.clone();
+        self.writers.submit(
+            &table.queue,
+            Box::new(move |group| {
+                let decided = if owned.is_deleted() {
+                    Err(ApiError::resource_not_found())
+                } else {
+                    decide(group)
+                };
+                Box::new(move |durable| {
+                    let answer = match (decided, durable) {
+                        (Err(error), _) => Err(error),
+                        (Ok(outcome), Ok(())) => Ok(outcome),
+                        (Ok(_), Err(error)) => Err(internal(error)),
+                    };
+                    let _ = sender.send(answer);
+                })
+            }),
+        );
+        receiver.await.unwrap_or_else(|_| {
+            Err(ApiError::internal(
+                "the write path stopped before answering",
+            ))
+        })
+    }
+}
+
+/// The item stored under `storage_key` as the current mutation must see it.
+pub(crate) fn read_item(group: &Group<'_>, storage_key: &[u8]) -> ApiResult<Option<Item>> {
+    match group.get(storage_key).map_err(internal)? {
+        Some(bytes) => Ok(Some(codec::decode_item(&bytes).map_err(internal)?)),
+        None => Ok(None),
+    }
+}
+
+/// Fails with ConditionalCheckFailedException (carrying the item if asked) unless `condition`
+/// holds for `item` (an absent item is an empty one).
+pub(crate) fn check_condition(
+    condition: Option<&Condition>,
+    item: Option<&Item>,
+    return_item_on_failure: bool,
+) -> ApiResult<()> {
+    let Some(condition) = condition else {
+        return Ok(());
+    };
+    let holds = match item {
+        Some(item) => condition.evaluate(item),
+        None => condition.evaluate(&Item::new()),
+    };
+    if holds {
+        Ok(())
+    } else {
+        Err(ApiError::conditional_check_failed(
+            item.filter(|_| return_item_on_failure).cloned(),
+        ))
+    }
+}
+
+/// The item after `update`: applied to the existing item, or to one holding only the key.
+fn apply_update(
+    update: Option<&UpdateExpression>,
+    old: Option<&Item>,
+    key: Item,
+) -> ApiResult<Item> {
+    let base = match old {
+        Some(old) => old.clone(),
+        None => key,
+    };
+    match update {
+        Some(update) => Ok(update.apply(&base)?),
+        None => Ok(base),
+    }
+}

@@ -1,0 +1,542 @@
+//! The control plane: CreateTable, DescribeTable, ListTables, DeleteTable, UpdateTable, the
+//! tagging operations, DescribeLimits and DescribeEndpoints.
+//!
+//! Tables are created and changed at once: CreateTable answers `CREATING` (as DynamoDB does) but
+//! the table is usable as soon as the call returns, and DescribeTable already shows `ACTIVE`.
+//! DeleteTable answers `DELETING`; the table is gone when the call returns and its data is
+//! dropped (a range deletion) after every write already queued on it.
+
+use std::sync::Arc;
+
+use ferrodyn_api::arn::{ResourceArn, ResourceKind};
+use ferrodyn_api::wire::*;
+use ferrodyn_api::{ApiError, ApiResult, TAGS_MAX};
+use tokio::sync::oneshot;
+
+use crate::Database;
+use crate::catalog::{Billing, CatalogError, IndexRecord, SseRecord, StreamRecord, TableRecord};
+use crate::clock;
+use crate::describe::describe;
+use crate::keys;
+
+impl Database {
+    /// CreateTable.
+    pub fn create_table(&self, input: CreateTableInput) -> ApiResult<CreateTableOutput> {
+        let now = clock::now_seconds();
+        let pay_per_request = input.billing_mode == Some(BillingMode::PayPerRequest);
+        let throughput = input.provisioned_throughput.as_ref();
+        let billing = Billing {
+            pay_per_request,
+            read_capacity: if pay_per_request {
+                0
+            } else {
+                throughput.map_or(0, |t| t.read_capacity_units)
+            },
+            write_capacity: if pay_per_request {
+                0
+            } else {
+                throughput.map_or(0, |t| t.write_capacity_units)
+            },
+            last_increase: None,
+            last_decrease: None,
+            decreases_today: 0,
+            last_switch_to_pay_per_request: pay_per_request.then_some(now),
+            last_billing_switch: None,
+            billing_mode_explicit: input.billing_mode.is_some(),
+        };
+        let key_of = |schema: &[KeySchemaElement], kind: KeyType| {
+            schema
+                .iter()
+                .find(|e| e.key_type == kind)
+                .map(|e| e.attribute_name.clone())
+        };
+        let hash_key = key_of(&input.key_schema, KeyType::Hash)
+            .ok_or_else(|| ApiError::internal("validated key schema has a hash key"))?;
+        let range_key = key_of(&input.key_schema, KeyType::Range);
+        let index =
+            |name: &str, schema: &[KeySchemaElement], projection: &Projection| IndexRecord {
+                name: name.to_owned(),
+                hash_key: key_of(schema, KeyType::Hash).unwrap_or_default(),
+                range_key: key_of(schema, KeyType::Range),
+                projection_type: projection
+                    .projection_type
+                    .unwrap_or(ProjectionType::All)
+                    .as_str()
+                    .to_owned(),
+                non_key_attributes: projection.non_key_attributes.clone(),
+                throughput: None,
+                on_demand: None,
+            };
+        let local_indexes = input
+            .local_secondary_indexes
+            .iter()
+            .flatten()
+            .map(|lsi| index(&lsi.index_name, &lsi.key_schema, &lsi.projection))
+            .collect();
+        let global_indexes = input
+            .global_secondary_indexes
+            .iter()
+            .flatten()
+            .map(|gsi| IndexRecord {
+                throughput: (!pay_per_request).then(|| {
+                    gsi.provisioned_throughput
+                        .as_ref()
+                        .map_or((0, 0), |t| (t.read_capacity_units, t.write_capacity_units))
+                }),
+                on_demand: gsi
+                    .on_demand_throughput
+                    .as_ref()
+                    .map(|t| (t.max_read_request_units, t.max_write_request_units)),
+                ..index(&gsi.index_name, &gsi.key_schema, &gsi.projection)
+            })
+            .collect();
+        let stream = input
+            .stream_specification
+            .as_ref()
+            .filter(|s| s.stream_enabled)
+            .map(|s| StreamRecord {
+                enabled: true,
+                view_type: s
+                    .stream_view_type
+                    .map_or("NEW_AND_OLD_IMAGES", |v| v.as_str())
+                    .to_owned(),
+                label: clock::stream_label(now),
+            });
+        let record = TableRecord {
+            format: 0,
+            id: 0,
+            name: input.table_name.clone(),
+            uuid: clock::uuid_v4(),
+            created_at: now,
+            attribute_definitions: input
+                .attribute_definitions
+                .iter()
+                .map(|d| {
+                    (
+                        d.attribute_name.clone(),
+                        d.attribute_type.as_str().to_owned(),
+                    )
+                })
+                .collect(),
+            hash_key,
+            range_key,
+            billing,
+            local_indexes,
+            global_indexes,
+            stream,
+            sse: sse_record(input.sse_specification.as_ref(), &self.location),
+            table_class: input.table_class.clone(),
+            deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
+            on_demand: input
+                .on_demand_throughput
+                .as_ref()
+                .map(|t| (t.max_read_request_units, t.max_write_request_units)),
+            tags: input
+                .tags
+                .iter()
+                .flatten()
+                .map(|t| (t.key.clone(), t.value.clone()))
+                .collect(),
+        };
+        let table = match self.catalog.create(record) {
+            Ok(table) => table,
+            Err(CatalogError::Exists) => {
+                return Err(ApiError::table_already_exists(&input.table_name));
+            }
+            Err(error) => return Err(internal(error)),
+        };
+        tracing::info!(table = %table.name, id = table.id, "created table");
+        Ok(CreateTableOutput {
+            table_description: Some(describe(&table, TableStatus::Creating, &self.location)),
+        })
+    }
+
+    /// DescribeTable.
+    pub fn describe_table(&self, input: DescribeTableInput) -> ApiResult<DescribeTableOutput> {
+        let table = self.table_named(&input.table_name)?;
+        Ok(DescribeTableOutput {
+            table: Some(describe(&table, TableStatus::Active, &self.location)),
+        })
+    }
+
+    /// ListTables: names in order, at most `Limit` (default and maximum 100).
+    pub fn list_tables(&self, input: ListTablesInput) -> ApiResult<ListTablesOutput> {
+        let limit = input.limit.map_or(100, |l| l.clamp(1, 100) as usize);
+        let (names, more) = self
+            .catalog
+            .names_after(input.exclusive_start_table_name.as_deref(), limit);
+        let last = more.then(|| names.last().cloned()).flatten();
+        Ok(ListTablesOutput {
+            table_names: names,
+            last_evaluated_table_name: last,
+        })
+    }
+
+    /// DeleteTable.
+    pub async fn delete_table(&self, input: DeleteTableInput) -> ApiResult<DeleteTableOutput> {
+        let table = self
+            .catalog
+            .get(&input.table_name)
+            .ok_or_else(|| ApiError::table_not_found(&input.table_name))?;
+        if table.record.read().deletion_protection {
+            return Err(ApiError::deletion_protected());
+        }
+        let Some(table) = self.catalog.remove(&input.table_name) else {
+            return Err(ApiError::table_not_found(&input.table_name));
+        };
+        let description = describe(&table, TableStatus::Deleting, &self.location);
+        let (sender, receiver) = oneshot::channel();
+        let meta = self.meta;
+        let dropped = table.clone();
+        self.writers.submit(
+            &table.queue,
+            Box::new(move |group| {
+                let start = keys::table_start(dropped.id);
+                let end = keys::table_end(dropped.id);
+                let stats_key = crate::catalog::stats_key(dropped.id, 0);
+                group.drop_partition(&start, &end, meta, &stats_key);
+                group.delete_in(meta, &crate::catalog::table_key(&dropped.name));
+                Box::new(move |result| {
+                    let _ = sender.send(result);
+                })
+            }),
+        );
+        match receiver.await {
+            Ok(Ok(())) => {
+                tracing::info!(table = %table.name, id = table.id, "deleted table");
+                Ok(DeleteTableOutput {
+                    table_description: Some(description),
+                })
+            }
+            Ok(Err(error)) => Err(internal(error)),
+            Err(_) => Err(ApiError::internal(
+                "the writer stopped before deleting the table",
+            )),
+        }
+    }
+
+    /// UpdateTable: billing mode, provisioned throughput, streams, deletion protection, table
+    /// class and index definitions.
+    pub fn update_table(&self, input: UpdateTableInput) -> ApiResult<UpdateTableOutput> {
+        let table = self.table_named(&input.table_name)?;
+        let mut record = table.record.read().clone();
+        let now = clock::now_seconds();
+        let billing = &mut record.billing;
+        let target_ppr = match input.billing_mode {
+            Some(mode) => mode == BillingMode::PayPerRequest,
+            None => billing.pay_per_request,
+        };
+        if let Some(throughput) = &input.provisioned_throughput {
+            if target_ppr {
+                return Err(ApiError::validation(
+                    "One or more parameter values were invalid: Neither ReadCapacityUnits nor \
+                     WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
+                ));
+            }
+            let (read, write) = (
+                throughput.read_capacity_units,
+                throughput.write_capacity_units,
+            );
+            if !billing.pay_per_request
+                && read == billing.read_capacity
+                && write == billing.write_capacity
+            {
+                return Err(ApiError::validation(format!(
+                    "The provisioned throughput for the table will not change. The requested value \
+                     equals the current value. Current ReadCapacityUnits provisioned for the table: \
+                     {}. Requested ReadCapacityUnits: {read}. Current WriteCapacityUnits provisioned \
+                     for the table: {}. Requested WriteCapacityUnits: {write}. Refer to the Amazon \
+                     DynamoDB Developer Guide for current limits and how to request higher limits.",
+                    billing.read_capacity, billing.write_capacity
+                )));
+            }
+            if read > billing.read_capacity || write > billing.write_capacity {
+                billing.last_increase = Some(now);
+            }
+            if read < billing.read_capacity || write < billing.write_capacity {
+                if billing
+                    .last_decrease
+                    .is_some_and(|t| clock::same_utc_day(t, now))
+                {
+                    billing.decreases_today += 1;
+                } else {
+                    billing.decreases_today = 1;
+                }
+                billing.last_decrease = Some(now);
+            }
+            billing.read_capacity = read;
+            billing.write_capacity = write;
+        } else if !target_ppr && billing.pay_per_request {
+            return Err(ApiError::validation(
+                "One or more parameter values were invalid: ProvisionedThroughput must be specified \
+                 when BillingMode is PROVISIONED",
+            ));
+        }
+        if let Some(mode) = input.billing_mode {
+            let ppr = mode == BillingMode::PayPerRequest;
+            if ppr != billing.pay_per_request {
+                billing.last_billing_switch = Some(now);
+                if ppr {
+                    billing.last_switch_to_pay_per_request = Some(now);
+                    billing.read_capacity = 0;
+                    billing.write_capacity = 0;
+                }
+            }
+            billing.pay_per_request = ppr;
+            billing.billing_mode_explicit = true;
+        }
+        if let Some(spec) = &input.stream_specification {
+            let enabled = record.stream.as_ref().is_some_and(|s| s.enabled);
+            match (spec.stream_enabled, enabled) {
+                (true, true) => {
+                    return Err(ApiError::validation(format!(
+                        "Table already has an enabled stream: {}",
+                        self.location.table_arn(&record.name).stream(
+                            &record
+                                .stream
+                                .as_ref()
+                                .map(|s| s.label.clone())
+                                .unwrap_or_default()
+                        )
+                    )));
+                }
+                (false, false) => {
+                    return Err(ApiError::validation("Table already has no enabled stream"));
+                }
+                (true, false) => {
+                    record.stream = Some(StreamRecord {
+                        enabled: true,
+                        view_type: spec
+                            .stream_view_type
+                            .map_or("NEW_AND_OLD_IMAGES", |v| v.as_str())
+                            .to_owned(),
+                        label: clock::stream_label(now),
+                    });
+                }
+                (false, true) => {
+                    if let Some(stream) = record.stream.as_mut() {
+                        stream.enabled = false;
+                    }
+                }
+            }
+        }
+        if let Some(protection) = input.deletion_protection_enabled {
+            record.deletion_protection = protection;
+        }
+        if let Some(class) = &input.table_class {
+            record.table_class = Some(class.clone());
+        }
+        if let Some(sse) = &input.sse_specification {
+            record.sse = sse_record(Some(sse), &self.location);
+        }
+        if let Some(t) = &input.on_demand_throughput {
+            record.on_demand = Some((t.max_read_request_units, t.max_write_request_units));
+        }
+        if let Some(definitions) = &input.attribute_definitions {
+            for definition in definitions {
+                let entry = (
+                    definition.attribute_name.clone(),
+                    definition.attribute_type.as_str().to_owned(),
+                );
+                if !record
+                    .attribute_definitions
+                    .iter()
+                    .any(|(n, _)| *n == entry.0)
+                {
+                    record.attribute_definitions.push(entry);
+                }
+            }
+        }
+        for update in input.global_secondary_index_updates.iter().flatten() {
+            apply_index_update(&mut record, update)?;
+        }
+        self.catalog.update(&table, record).map_err(internal)?;
+        Ok(UpdateTableOutput {
+            table_description: Some(describe(&table, TableStatus::Updating, &self.location)),
+        })
+    }
+
+    /// TagResource: adds or replaces tags (at most 50 per table).
+    pub fn tag_resource(&self, input: TagResourceInput) -> ApiResult<()> {
+        let (table, mut record) = self.tagged_table(input.resource_arn.as_deref())?;
+        let mut tags = record.tags.clone();
+        for tag in input.tags.iter().flatten() {
+            tags.insert(tag.key.clone(), tag.value.clone());
+        }
+        if tags.len() > TAGS_MAX {
+            // DynamoDB answers a TagResource that would pass the limit with a ValidationException.
+            return Err(ApiError::validation(
+                "One or more parameter values were invalid: The number of tags on the resource \
+                 would exceed the limit of 50",
+            ));
+        }
+        record.tags = tags;
+        self.catalog.update(&table, record).map_err(internal)
+    }
+
+    /// UntagResource: removes tags by key (absent keys are ignored).
+    pub fn untag_resource(&self, input: UntagResourceInput) -> ApiResult<()> {
+        let (table, mut record) = self.tagged_table(input.resource_arn.as_deref())?;
+        for key in input.tag_keys.iter().flatten() {
+            record.tags.remove(key);
+        }
+        self.catalog.update(&table, record).map_err(internal)
+    }
+
+    /// ListTagsOfResource: every tag in one page.
+    pub fn list_tags_of_resource(
+        &self,
+        input: ListTagsOfResourceInput,
+    ) -> ApiResult<ListTagsOfResourceOutput> {
+        let (_, record) = self.tagged_table(input.resource_arn.as_deref())?;
+        let tags = record
+            .tags
+            .iter()
+            .map(|(key, value)| Tag {
+                key: key.clone(),
+                value: value.clone(),
+            })
+            .collect();
+        Ok(ListTagsOfResourceOutput {
+            tags,
+            next_token: None,
+        })
+    }
+
+    /// DescribeLimits: DynamoDB's default account and table quotas.
+    pub fn describe_limits(&self) -> DescribeLimitsOutput {
+        DescribeLimitsOutput {
+            account_max_read_capacity_units: 80_000,
+            account_max_write_capacity_units: 80_000,
+            table_max_read_capacity_units: 40_000,
+            table_max_write_capacity_units: 40_000,
+        }
+    }
+
+    /// DescribeEndpoints: this node's own endpoint.
+    pub fn describe_endpoints(&self) -> DescribeEndpointsResponse {
+        DescribeEndpointsResponse {
+            endpoints: vec![Endpoint {
+                address: self.endpoint_address.clone(),
+                cache_period_in_minutes: 1440,
+            }],
+        }
+    }
+
+    /// The table an ARN of the tagging operations names, and a copy of its record.
+    fn tagged_table(
+        &self,
+        arn: Option<&str>,
+    ) -> ApiResult<(Arc<crate::catalog::Table>, TableRecord)> {
+        let text = arn.unwrap_or_default();
+        let parsed = ResourceArn::parse_taggable(text)?;
+        let found = (parsed.region == self.location.region
+            && parsed.account == self.location.account
+            && parsed.kind == ResourceKind::Table)
+            .then(|| self.catalog.get(&parsed.table))
+            .flatten();
+        let table = found.ok_or_else(|| ApiError::resource_arn_not_found(text))?;
+        let record = table.record.read().clone();
+        Ok((table, record))
+    }
+}
+
+fn apply_index_update(
+    record: &mut TableRecord,
+    update: &GlobalSecondaryIndexUpdate,
+) -> ApiResult<()> {
+    if let Some(create) = &update.create {
+        if record
+            .global_indexes
+            .iter()
+            .any(|i| i.name == create.index_name)
+        {
+            return Err(ApiError::validation(format!(
+                "One or more parameter values were invalid: Index with name: {} already exists",
+                create.index_name
+            )));
+        }
+        let key_of = |kind: KeyType| {
+            create
+                .key_schema
+                .iter()
+                .find(|e| e.key_type == kind)
+                .map(|e| e.attribute_name.clone())
+        };
+        record.global_indexes.push(IndexRecord {
+            name: create.index_name.clone(),
+            hash_key: key_of(KeyType::Hash).unwrap_or_default(),
+            range_key: key_of(KeyType::Range),
+            projection_type: create
+                .projection
+                .projection_type
+                .unwrap_or(ProjectionType::All)
+                .as_str()
+                .to_owned(),
+            non_key_attributes: create.projection.non_key_attributes.clone(),
+            throughput: create
+                .provisioned_throughput
+                .as_ref()
+                .map(|t| (t.read_capacity_units, t.write_capacity_units)),
+            on_demand: create
+                .on_demand_throughput
+                .as_ref()
+                .map(|t| (t.max_read_request_units, t.max_write_request_units)),
+        });
+    }
+    if let Some(change) = &update.update {
+        let index = record
+            .global_indexes
+            .iter_mut()
+            .find(|i| i.name == change.index_name)
+            .ok_or_else(|| ApiError::resource_not_found())?;
+        if let Some(t) = &change.provisioned_throughput {
+            index.throughput = Some((t.read_capacity_units, t.write_capacity_units));
+        }
+        if let Some(t) = &change.on_demand_throughput {
+            index.on_demand = Some((t.max_read_request_units, t.max_write_request_units));
+        }
+    }
+    if let Some(delete) = &update.delete {
+        let before = record.global_indexes.len();
+        record
+            .global_indexes
+            .retain(|i| i.name != delete.index_name);
+        if record.global_indexes.len() == before {
+            return Err(ApiError::resource_not_found());
+        }
+    }
+    Ok(())
+}
+
+fn sse_record(
+    spec: Option<&SseSpecification>,
+    location: &crate::describe::Location,
+) -> Option<SseRecord> {
+    let spec = spec?;
+    if spec.enabled != Some(true) {
+        return None;
+    }
+    let key = spec
+        .kms_master_key_id
+        .clone()
+        .unwrap_or_else(|| "aws/dynamodb".to_owned());
+    let kms_key_arn = if key.starts_with("arn:") {
+        key
+    } else {
+        format!(
+            "arn:aws:kms:{}:{}:key/{key}",
+            location.region, location.account
+        )
+    };
+    Some(SseRecord {
+        sse_type: "KMS".to_owned(),
+        kms_key_arn,
+    })
+}
+
+/// An internal failure (the storage engine): HTTP 500, with the cause logged.
+pub(crate) fn internal(error: impl std::fmt::Display) -> ApiError {
+    tracing::error!(%error, "internal error");
+    ApiError::internal(format!("Internal server error: {error}"))
+}
