@@ -24,13 +24,19 @@ use crate::range_tombstone::{FragmentedTombstones, RangeTombstone};
 /// tower pointers, the boxed slice's pointer and length).
 const ENTRY_OVERHEAD: usize = 64;
 
-/// An internal key and its value in one allocation.
+/// Bytes of the key (after the keyspace prefix) kept inline in [`MemEntry::head`].
+const HEAD_BYTES: usize = 16;
+
+/// An internal key and its value in one allocation, with the parts that decide most
+/// comparisons inline.
 struct MemEntry {
-    /// The keyspace id and the next 16 bytes of the user key (big-endian, zero-padded):
-    /// ordering these numbers agrees with ordering the keys whenever they differ.
+    /// The keyspace id and the next [`HEAD_BYTES`] bytes of the user key (big-endian,
+    /// zero-padded): ordering these numbers agrees with ordering the keys whenever they differ.
     head: (u32, u128),
+    /// Length of the user key (keyspace prefix included).
+    user_len: u32,
+    trailer: u64,
     buf: Box<[u8]>,
-    key_len: u32,
 }
 
 impl MemEntry {
@@ -41,36 +47,39 @@ impl MemEntry {
         buf.extend_from_slice(value);
         Self {
             head: head_of(user_key),
+            user_len: user_key.len() as u32,
+            trailer,
             buf: buf.into_boxed_slice(),
-            key_len: key_len as u32,
         }
     }
 
-    /// A search key (no value) for an internal key.
-    fn search(ikey: &[u8]) -> Self {
+    /// A search key (no value) for an internal key, built from an owned buffer.
+    fn search(ikey: Vec<u8>) -> Self {
+        let user_key = key::user_key(&ikey);
         Self {
-            head: head_of(key::user_key(ikey)),
-            buf: ikey.into(),
-            key_len: ikey.len() as u32,
+            head: head_of(user_key),
+            user_len: user_key.len() as u32,
+            trailer: key::trailer_of(&ikey),
+            buf: ikey.into_boxed_slice(),
         }
     }
 
     #[inline]
     fn key(&self) -> &[u8] {
-        &self.buf[..self.key_len as usize]
+        &self.buf[..self.user_len as usize + key::TRAILER_LEN]
     }
 
     #[inline]
     fn value(&self) -> &[u8] {
-        &self.buf[self.key_len as usize..]
+        &self.buf[self.user_len as usize + key::TRAILER_LEN..]
     }
 }
 
 #[inline]
 fn head_of(user_key: &[u8]) -> (u32, u128) {
     let (prefix, rest) = user_key.split_at(key::KEYSPACE_PREFIX_LEN);
-    let mut bytes = [0u8; 16];
-    let n = rest.len().min(16);
+    let mut bytes = [0u8; HEAD_BYTES];
+    let n = rest.len().min(HEAD_BYTES);
     bytes[..n].copy_from_slice(&rest[..n]);
     (
         u32::from_be_bytes(prefix.try_into().expect("4-byte keyspace prefix")),
@@ -80,7 +89,7 @@ fn head_of(user_key: &[u8]) -> (u32, u128) {
 
 impl PartialEq for MemEntry {
     fn eq(&self, other: &Self) -> bool {
-        self.key() == other.key()
+        self.cmp(other) == std::cmp::Ordering::Equal
     }
 }
 impl Eq for MemEntry {}
@@ -90,12 +99,24 @@ impl PartialOrd for MemEntry {
     }
 }
 impl Ord for MemEntry {
+    /// Internal-key order, decided inline unless two user keys longer than the head share it.
     #[inline]
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
         match self.head.cmp(&other.head) {
-            std::cmp::Ordering::Equal => key::compare_internal(self.key(), other.key()),
-            unequal => unequal,
+            Ordering::Equal => {}
+            unequal => return unequal,
         }
+        const INLINE: u32 = (key::KEYSPACE_PREFIX_LEN + HEAD_BYTES) as u32;
+        if self.user_len.min(other.user_len) <= INLINE {
+            // Equal heads and one key fits in its head: the shorter key is a prefix of the
+            // longer (zero padding matches zero bytes), so length decides, then the trailer.
+            return self
+                .user_len
+                .cmp(&other.user_len)
+                .then(other.trailer.cmp(&self.trailer));
+        }
+        key::compare_internal(self.key(), other.key())
     }
 }
 
@@ -113,13 +134,10 @@ impl LookupKey {
         let mut ikey = Vec::with_capacity(key::KEYSPACE_PREFIX_LEN + key.len() + key::TRAILER_LEN);
         key::append_user_key(&mut ikey, keyspace_id, key);
         ikey.extend_from_slice(&((sequence << 8) | 0xff).to_le_bytes());
-        let user_key = key::user_key(&ikey);
-        let entry = MemEntry {
-            head: head_of(user_key),
-            key_len: ikey.len() as u32,
-            buf: ikey.into_boxed_slice(),
-        };
-        Self { entry, sequence }
+        Self {
+            entry: MemEntry::search(ikey),
+            sequence,
+        }
     }
 
     /// The internal key to seek.
@@ -310,14 +328,14 @@ impl InternalIterator for MemtableIter {
     }
 
     fn seek(&mut self, target: &[u8]) -> Result<()> {
-        let search = MemEntry::search(target);
+        let search = MemEntry::search(target.to_vec());
         let bound = std::ops::Bound::Included(&search);
         self.current = self.memtable.map.lower_bound(bound).map(detach);
         Ok(())
     }
 
     fn seek_for_prev(&mut self, target: &[u8]) -> Result<()> {
-        let search = MemEntry::search(target);
+        let search = MemEntry::search(target.to_vec());
         let bound = std::ops::Bound::Included(&search);
         self.current = self.memtable.map.upper_bound(bound).map(detach);
         Ok(())
@@ -425,5 +443,38 @@ mod tests {
         drop(mem);
         it.prev().unwrap();
         assert_eq!(it.value(), b"a", "the iterator keeps the memtable alive");
+    }
+
+    #[test]
+    fn inline_comparison_agrees_with_internal_key_order() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let entries: Vec<MemEntry> = (0..400)
+            .map(|_| {
+                // Short keys over a tiny alphabet (with zeros) to make shared heads common.
+                let len = next(24) as usize;
+                let user_key: Vec<u8> = [0, 0, 0, next(2) as u8]
+                    .into_iter()
+                    .chain((0..len).map(|_| [0u8, 1, 0xff][next(3) as usize]))
+                    .collect();
+                MemEntry::new(&user_key, key::trailer(next(4), ValueKind::Put), b"")
+            })
+            .collect();
+        for a in &entries {
+            for b in &entries {
+                assert_eq!(
+                    a.cmp(b),
+                    key::compare_internal(a.key(), b.key()),
+                    "{:?} vs {:?}",
+                    a.key(),
+                    b.key()
+                );
+            }
+        }
     }
 }
