@@ -31,6 +31,8 @@ struct Cli {
 enum Command {
     /// Serve the DynamoDB API (the default).
     Serve(ServeArgs),
+    /// Load any DynamoDB endpoint with a YCSB workload and report throughput and latency.
+    Bench(BenchArgs),
 }
 
 /// Flags of `ferrodyn serve`. Each may also come from the environment variable named, or from the
@@ -129,6 +131,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Serve(args)) => args,
+        Some(Command::Bench(args)) => return bench(args),
         None => cli.serve,
     };
     let config = match args.into_config() {
@@ -149,6 +152,177 @@ fn main() -> ExitCode {
         Err(error) => {
             tracing::error!("{error:#}");
             eprintln!("ferrodyn: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Flags of `ferrodyn bench`; the defaults are those of [`ferrodyn_bench::BenchConfig::new`].
+#[derive(Args, Debug)]
+struct BenchArgs {
+    /// DynamoDB endpoint, http://HOST[:PORT].
+    #[arg(long, default_value = "http://127.0.0.1:8000")]
+    endpoint: String,
+    /// Table to create and load (or use, with --skip-load) [default: usertable].
+    #[arg(long)]
+    table: Option<String>,
+    /// YCSB core workload a-f, or one operation alone.
+    #[arg(long, value_enum, default_value = "a")]
+    workload: WorkloadArg,
+    /// Records to load [default: 100000].
+    #[arg(long)]
+    items: Option<u64>,
+    /// Payload bytes per record [default: 100].
+    #[arg(long)]
+    value_size: Option<usize>,
+    /// Attributes the payload is split over [default: 1].
+    #[arg(long)]
+    fields: Option<usize>,
+    /// Requests in flight at once, one connection each [default: 32].
+    #[arg(long)]
+    concurrency: Option<usize>,
+    /// Length of the measured phase in seconds [default: 10].
+    #[arg(long, conflicts_with = "ops")]
+    duration: Option<f64>,
+    /// Operations to run instead of a duration.
+    #[arg(long)]
+    ops: Option<u64>,
+    /// Request distribution [default: the workload's: latest for d, zipfian otherwise].
+    #[arg(long, value_enum)]
+    distribution: Option<DistributionArg>,
+    /// Strongly consistent reads.
+    #[arg(long)]
+    consistent_read: bool,
+    /// Run against the existing table's first --items records instead of creating and loading it.
+    #[arg(long)]
+    skip_load: bool,
+    /// Print one JSON object per line (load, each operation, total) instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Write an SVG of throughput and p99 latency over time.
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
+    /// Process id of the server, to report its CPU time per operation and peak RSS.
+    #[arg(long, value_name = "PID")]
+    server_pid: Option<u32>,
+    /// Request timeout in milliseconds [default: 10000].
+    #[arg(long)]
+    timeout_ms: Option<u64>,
+    /// Threads of the client [default: one per core].
+    #[arg(long)]
+    client_threads: Option<usize>,
+    /// Seed of the random choices [default: 1].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Do not draw the progress bar.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum WorkloadArg {
+    A,
+    B,
+    C,
+    D,
+    E,
+    F,
+    Put,
+    Get,
+    Update,
+    Query,
+    Scan,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum DistributionArg {
+    Uniform,
+    Zipfian,
+    Latest,
+}
+
+impl BenchArgs {
+    fn into_config(self) -> anyhow::Result<ferrodyn_bench::BenchConfig> {
+        use ferrodyn_bench::{Distribution, Workload};
+        let workload = match self.workload {
+            WorkloadArg::A => Workload::A,
+            WorkloadArg::B => Workload::B,
+            WorkloadArg::C => Workload::C,
+            WorkloadArg::D => Workload::D,
+            WorkloadArg::E => Workload::E,
+            WorkloadArg::F => Workload::F,
+            WorkloadArg::Put => Workload::Put,
+            WorkloadArg::Get => Workload::Get,
+            WorkloadArg::Update => Workload::Update,
+            WorkloadArg::Query => Workload::Query,
+            WorkloadArg::Scan => Workload::Scan,
+        };
+        let mut config = ferrodyn_bench::BenchConfig::new(self.endpoint, workload);
+        if let Some(table) = self.table {
+            config.table = table;
+        }
+        if let Some(items) = self.items {
+            config.items = items;
+        }
+        if let Some(value_size) = self.value_size {
+            config.value_size = value_size;
+        }
+        if let Some(fields) = self.fields {
+            config.fields = fields;
+        }
+        if let Some(concurrency) = self.concurrency {
+            config.concurrency = concurrency;
+        }
+        if let Some(seconds) = self.duration {
+            let duration = std::time::Duration::try_from_secs_f64(seconds)
+                .map_err(|_| anyhow::anyhow!("--duration {seconds} is not a number of seconds"))?;
+            config.stop = ferrodyn_bench::Stop::After(duration);
+        }
+        if let Some(ops) = self.ops {
+            config.stop = ferrodyn_bench::Stop::Operations(ops);
+        }
+        config.distribution = self.distribution.map(|distribution| match distribution {
+            DistributionArg::Uniform => Distribution::Uniform,
+            DistributionArg::Zipfian => Distribution::Zipfian,
+            DistributionArg::Latest => Distribution::Latest,
+        });
+        config.consistent_read = self.consistent_read;
+        config.skip_load = self.skip_load;
+        if self.json {
+            config.output = ferrodyn_bench::Output::Json;
+        }
+        config.plot = self.plot;
+        config.server_pid = self.server_pid;
+        if let Some(ms) = self.timeout_ms {
+            config.request_timeout = std::time::Duration::from_millis(ms);
+        }
+        config.client_threads = self.client_threads;
+        if let Some(seed) = self.seed {
+            config.seed = seed;
+        }
+        config.progress = !self.no_progress;
+        Ok(config)
+    }
+}
+
+/// `ferrodyn bench`: exit 0 with a report (request errors are in it), 2 for bad flags, 1 when
+/// nothing could be measured.
+fn bench(args: BenchArgs) -> ExitCode {
+    let config = match args.into_config() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("ferrodyn bench: {error:#}");
+            return ExitCode::from(2);
+        }
+    };
+    match ferrodyn_bench::run(&config) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(error @ ferrodyn_bench::BenchError::Config(_)) => {
+            eprintln!("ferrodyn bench: {error}");
+            ExitCode::from(2)
+        }
+        Err(error) => {
+            eprintln!("ferrodyn bench: {error}");
             ExitCode::FAILURE
         }
     }
