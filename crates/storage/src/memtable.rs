@@ -32,7 +32,8 @@ const HEAD_BYTES: usize = 16;
 struct MemEntry {
     /// The keyspace id and the next [`HEAD_BYTES`] bytes of the user key (big-endian,
     /// zero-padded): ordering these numbers agrees with ordering the keys whenever they differ.
-    head: (u32, u128),
+    /// (Two `u64`s rather than a `u128`, whose 16-byte alignment would pad every node.)
+    head: (u32, u64, u64),
     /// Length of the user key (keyspace prefix included).
     user_len: u32,
     trailer: u64,
@@ -76,14 +77,15 @@ impl MemEntry {
 }
 
 #[inline]
-fn head_of(user_key: &[u8]) -> (u32, u128) {
+fn head_of(user_key: &[u8]) -> (u32, u64, u64) {
     let (prefix, rest) = user_key.split_at(key::KEYSPACE_PREFIX_LEN);
     let mut bytes = [0u8; HEAD_BYTES];
     let n = rest.len().min(HEAD_BYTES);
     bytes[..n].copy_from_slice(&rest[..n]);
     (
         u32::from_be_bytes(prefix.try_into().expect("4-byte keyspace prefix")),
-        u128::from_be_bytes(bytes),
+        u64::from_be_bytes(bytes[..8].try_into().expect("8 bytes")),
+        u64::from_be_bytes(bytes[8..].try_into().expect("8 bytes")),
     )
 }
 
