@@ -60,6 +60,13 @@ pub struct Metrics {
     pub cache_misses: u64,
     /// Microseconds writers spent slowed down or waiting for flush or compaction.
     pub stall_micros: u64,
+    /// Bytes held by the active and immutable memtables (entries plus an estimate of the
+    /// skiplist's overhead). Bounded by `memtable_bytes_max * (1 + immutable_memtables_max)`
+    /// plus the last group of writes applied at once (at most 1 MiB, or one larger batch).
+    /// Memtables already flushed but still read by a live iterator are not counted.
+    pub memtable_bytes: u64,
+    /// Immutable memtables waiting for flush (at most `immutable_memtables_max`).
+    pub immutable_memtables: usize,
 }
 
 impl Metrics {

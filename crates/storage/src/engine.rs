@@ -491,7 +491,12 @@ impl Engine {
 
     /// Counters since open.
     pub(crate) fn metrics(&self) -> Metrics {
-        let version = Arc::clone(&self.current.lock().version);
+        let sv = Arc::clone(&self.current.lock());
+        let version = &sv.version;
+        let memtable_bytes = std::iter::once(&sv.mem)
+            .chain(&sv.imms)
+            .map(|m| m.approximate_bytes() as u64)
+            .sum();
         let (cache_hits, cache_misses) = self.tables.block_cache().stats();
         let c = &self.counters;
         Metrics {
@@ -506,6 +511,8 @@ impl Engine {
             cache_hits,
             cache_misses,
             stall_micros: c.stall_micros.load(Ordering::Relaxed),
+            memtable_bytes,
+            immutable_memtables: sv.imms.len(),
         }
     }
 
