@@ -433,4 +433,80 @@ mod tests {
         again.apply(&state.snapshot_edit()).unwrap();
         assert_eq!(again.version.levels[1].len(), 1);
     }
+
+    #[test]
+    fn recovery_replays_edits_tolerates_a_cut_short_tail_and_rejects_damage() {
+        use crate::fs::MemFileSystem;
+        let fs = MemFileSystem::new();
+        let dir = Path::new("/db");
+        fs.create_dir_all(dir).unwrap();
+        assert!(
+            recover(&fs, dir, 3).unwrap().is_none(),
+            "no CURRENT: a new database"
+        );
+        let mut state = ManifestState::empty(3);
+        state.log_number = 4;
+        let mut writer = ManifestWriter::create(&fs, dir, 7, &state).unwrap();
+        let edits = [
+            VersionEdit {
+                keyspaces: vec![(0, "data".into())],
+                ..Default::default()
+            },
+            VersionEdit {
+                added: vec![(0, meta(9, "a", "c", 9 << 8))],
+                last_sequence: Some(40),
+                ..Default::default()
+            },
+            VersionEdit {
+                deleted: vec![(0, 9)],
+                added: vec![(1, meta(9, "a", "c", 9 << 8))],
+                log_number: Some(11),
+                ..Default::default()
+            },
+        ];
+        for e in &edits {
+            writer.append(e).unwrap();
+            state.apply(e).unwrap();
+        }
+        drop(writer);
+        let (got, number) = recover(&fs, dir, 3).unwrap().unwrap();
+        assert_eq!(number, 7);
+        assert_eq!((got.log_number, got.last_sequence), (11, 40));
+        assert_eq!(got.keyspaces.get("data"), Some(&0));
+        assert_eq!(got.version.levels[1][0].number, 9);
+
+        let path = dir.join(manifest_file_name(7));
+        let file = fs.open(&path).unwrap();
+        let mut bytes = vec![0u8; file.len() as usize];
+        file.read_exact_at(0, &mut bytes).unwrap();
+        let rewrite = |content: &[u8]| {
+            let mut w = fs.create(&path).unwrap();
+            w.append(content).unwrap();
+            w.sync().unwrap();
+        };
+        // An append cut short by a crash: the last edit never took effect.
+        let mut extra = Vec::new();
+        encode_record(
+            &mut extra,
+            RecordType::Edit,
+            &VersionEdit {
+                log_number: Some(99),
+                ..Default::default()
+            }
+            .encode(),
+        );
+        let mut torn = bytes.clone();
+        torn.extend_from_slice(&extra[..extra.len() - 2]);
+        rewrite(&torn);
+        assert_eq!(recover(&fs, dir, 3).unwrap().unwrap().0.log_number, 11);
+        // A flipped byte inside an edit is damage.
+        let mut damaged = bytes.clone();
+        let at = damaged.len() - 3;
+        damaged[at] ^= 1;
+        rewrite(&damaged);
+        assert!(matches!(
+            recover(&fs, dir, 3),
+            Err(Error::Corruption { .. })
+        ));
+    }
 }

@@ -283,3 +283,165 @@ pub(crate) fn write_tables(
     out.finish(None)?;
     Ok((out.files, out.bytes_written))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use super::*;
+    use crate::batch::{BatchView, WriteBatch};
+    use crate::db::Keyspace;
+    use crate::fs::{FileSystem, MemFileSystem};
+    use crate::memtable::Memtable;
+    use crate::options::Compression;
+    use crate::sstable::{BlockCache, Table};
+
+    const KS: Keyspace = Keyspace { id: 0 };
+
+    fn apply(mem: &Memtable, sequence: u64, build: impl FnOnce(&mut WriteBatch)) {
+        let mut batch = WriteBatch::new();
+        build(&mut batch);
+        batch.set_sequence(sequence);
+        mem.insert_batch(&BatchView::parse(batch.encoded()).unwrap());
+    }
+
+    /// Writes `mem` through the compaction stream and returns (user key, sequence, kind) of
+    /// every surviving entry and the surviving tombstone sequences.
+    fn survivors(
+        mem: &Arc<Memtable>,
+        snapshots: &[u64],
+        deeper: &DeeperFiles,
+        target_file_bytes: u64,
+    ) -> (Vec<(String, u64, ValueKind)>, Vec<u64>, usize) {
+        let fs = MemFileSystem::new();
+        fs.create_dir_all(Path::new("/db")).unwrap();
+        let next = AtomicU64::new(1);
+        let new_number = || next.fetch_add(1, Ordering::Relaxed);
+        let ctx = OutputContext {
+            fs: &fs,
+            dir: Path::new("/db").to_path_buf(),
+            table_options: TableOptions {
+                block_bytes: 64,
+                restart_interval: 2,
+                bloom_bits_per_key: 10,
+                compression: Compression::None,
+            },
+            target_file_bytes,
+            new_file_number: &new_number,
+        };
+        let tombstones = mem.range_tombstones();
+        let (files, _) =
+            write_tables(&ctx, &mut mem.iter(), &tombstones, snapshots, deeper).unwrap();
+        let cache = Arc::new(BlockCache::new(1 << 20));
+        let mut entries = Vec::new();
+        let mut kept_tombstones = Vec::new();
+        for f in &files {
+            let file = fs
+                .open(&Path::new("/db").join(table_file_name(f.number)))
+                .unwrap();
+            let table = Arc::new(Table::open(f.number, file, Arc::clone(&cache)).unwrap());
+            kept_tombstones.extend(table.tombstones().tombstones().map(|t| t.sequence));
+            let mut it = table.iter(false);
+            it.seek_to_first().unwrap();
+            while it.valid() {
+                let k = it.key();
+                let name = String::from_utf8(key::user_key(k)[4..].to_vec()).unwrap();
+                entries.push((name, key::sequence_of(k), key::kind_of(k).unwrap()));
+                it.next().unwrap();
+            }
+        }
+        kept_tombstones.sort_unstable();
+        (entries, kept_tombstones, files.len())
+    }
+
+    fn history() -> Arc<Memtable> {
+        let mem = Arc::new(Memtable::new(1));
+        apply(&mem, 1, |b| b.put(KS, b"a", b"a1"));
+        apply(&mem, 2, |b| b.put(KS, b"b", b"b2"));
+        apply(&mem, 3, |b| b.put(KS, b"a", b"a3"));
+        apply(&mem, 4, |b| b.delete_range(KS, b"b", b"c"));
+        apply(&mem, 5, |b| b.delete(KS, b"a"));
+        mem
+    }
+
+    #[test]
+    fn without_snapshots_only_the_newest_version_survives() {
+        let (entries, tombstones, _) =
+            survivors(&history(), &[], &DeeperFiles::everything(), u64::MAX);
+        assert_eq!(entries, vec![("a".into(), 5, ValueKind::Delete)]);
+        assert_eq!(tombstones, vec![4], "not at the bottom: deletions are kept");
+    }
+
+    #[test]
+    fn at_the_bottom_deletions_and_what_they_hide_are_dropped() {
+        let (entries, tombstones, files) =
+            survivors(&history(), &[], &DeeperFiles::default(), u64::MAX);
+        assert!(entries.is_empty(), "{entries:?}");
+        assert!(tombstones.is_empty());
+        assert_eq!(files, 0, "nothing left to write");
+    }
+
+    #[test]
+    fn snapshots_keep_what_they_can_see() {
+        // A snapshot at 3 sees a@3 and b@2; one at 4 sees the range deletion hiding b@2.
+        let (entries, tombstones, _) =
+            survivors(&history(), &[3], &DeeperFiles::default(), u64::MAX);
+        assert_eq!(
+            entries,
+            vec![
+                ("a".into(), 5, ValueKind::Delete),
+                ("a".into(), 3, ValueKind::Put),
+                ("b".into(), 2, ValueKind::Put)
+            ]
+        );
+        assert_eq!(
+            tombstones,
+            vec![4],
+            "the tombstone must stay: the snapshot sees what it hides"
+        );
+        let (entries, _, _) = survivors(&history(), &[4], &DeeperFiles::default(), u64::MAX);
+        assert_eq!(
+            entries,
+            vec![
+                ("a".into(), 5, ValueKind::Delete),
+                ("a".into(), 3, ValueKind::Put)
+            ],
+            "b@2 is hidden from every reader by the tombstone @4 in its own stripe"
+        );
+    }
+
+    #[test]
+    fn outputs_are_cut_between_user_keys_with_tombstones_clipped() {
+        let mem = Arc::new(Memtable::new(1));
+        apply(&mem, 1, |b| {
+            for i in 0..40u32 {
+                b.put(KS, format!("k{i:03}").as_bytes(), &[7; 40]);
+            }
+        });
+        apply(&mem, 41, |b| b.delete_range(KS, b"k010", b"k030"));
+        apply(&mem, 42, |b| b.put(KS, b"k015", b"new"));
+        let (entries, tombstones, files) = survivors(&mem, &[], &DeeperFiles::everything(), 300);
+        assert!(files >= 2, "small target: several files");
+        let names: Vec<_> = entries.iter().map(|e| e.0.as_str()).collect();
+        assert!(
+            names.contains(&"k015") && !names.contains(&"k012"),
+            "{names:?}"
+        );
+        assert_eq!(tombstones, vec![41]);
+        // A snapshot from before the deletion keeps the covered keys, so files are cut inside the
+        // deleted range and each gets its clipped piece of the tombstone.
+        let (entries, tombstones, files) = survivors(&mem, &[40], &DeeperFiles::everything(), 300);
+        assert!(files > 3, "{files} files");
+        assert!(
+            entries.iter().any(|e| e.0 == "k012"),
+            "the snapshot still sees k012"
+        );
+        assert!(
+            tombstones.len() >= 2,
+            "the tombstone is split across files: {tombstones:?}"
+        );
+        assert!(tombstones.iter().all(|&t| t == 41));
+    }
+}

@@ -363,3 +363,174 @@ impl InternalIterator for TableIter {
             .value()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::fs::{FileSystem, MemFileSystem};
+    use crate::options::Compression;
+    use crate::range_tombstone::RangeTombstone;
+    use crate::sstable::{TableBuilder, TableOptions};
+
+    fn user_key(i: u32) -> Vec<u8> {
+        format!("key{i:05}").into_bytes()
+    }
+
+    /// A table of keys 0, 2, 4, … (puts at sequence i+1, every 10th a delete) and a range
+    /// deletion of [key00100, key00200) at sequence 5000.
+    fn build(
+        fs: &MemFileSystem,
+        compression: Compression,
+    ) -> (Arc<Table>, crate::sstable::builder::TableSummary) {
+        let path = Path::new("/t.sst");
+        let options = TableOptions {
+            block_bytes: 256,
+            restart_interval: 4,
+            bloom_bits_per_key: 10,
+            compression,
+        };
+        let mut builder = TableBuilder::new(fs.create(path).unwrap(), path.into(), options);
+        for i in (0..1000).step_by(2) {
+            let kind = if i % 10 == 0 {
+                ValueKind::Delete
+            } else {
+                ValueKind::Put
+            };
+            let ikey = key::internal_key(&user_key(i), key::trailer(u64::from(i) + 1, kind));
+            builder
+                .add(&ikey, format!("value{i}").repeat(3).as_bytes())
+                .unwrap();
+        }
+        let tombstones = FragmentedTombstones::build([RangeTombstone {
+            start: user_key(100),
+            end: user_key(200),
+            sequence: 5000,
+        }]);
+        for f in tombstones.fragments() {
+            builder.add_tombstone_fragment(f);
+        }
+        let summary = builder.finish().unwrap();
+        let table = Table::open(
+            1,
+            fs.open(path).unwrap(),
+            Arc::new(BlockCache::new(1 << 20)),
+        )
+        .unwrap();
+        (Arc::new(table), summary)
+    }
+
+    fn get(table: &Table, i: u32, read: u64) -> Lookup {
+        let uk = user_key(i);
+        let target = key::internal_key(&uk, (read << 8) | 0xff);
+        table.get(&uk, &target, bloom::hash(&uk), read).unwrap()
+    }
+
+    #[test]
+    fn point_lookups_honour_versions_deletions_and_tombstones() {
+        for compression in [Compression::None, Compression::Lz4] {
+            let fs = MemFileSystem::new();
+            let (table, summary) = build(&fs, compression);
+            assert_eq!(summary.properties.entries, 500);
+            assert_eq!(summary.properties.deletions, 100);
+            assert_eq!(get(&table, 4, 100), Lookup::Value(b"value4".repeat(3)));
+            assert_eq!(
+                get(&table, 4, 4),
+                Lookup::Absent,
+                "written at 5, invisible at 4"
+            );
+            assert_eq!(get(&table, 10, 100), Lookup::Deleted);
+            assert_eq!(
+                get(&table, 5, 100),
+                Lookup::Absent,
+                "odd keys were never written"
+            );
+            assert_eq!(get(&table, 152, 4999), Lookup::Value(b"value152".repeat(3)));
+            assert_eq!(
+                get(&table, 152, 5000),
+                Lookup::Deleted,
+                "under the range deletion"
+            );
+            assert_eq!(
+                get(&table, 151, 5000),
+                Lookup::Deleted,
+                "the range covers absent keys too"
+            );
+            assert_eq!(
+                get(&table, 200, 5000),
+                Lookup::Deleted,
+                "key 200 is a point delete"
+            );
+            assert_eq!(
+                get(&table, 202, 5000),
+                Lookup::Value(b"value202".repeat(3)),
+                "end is exclusive"
+            );
+        }
+    }
+
+    #[test]
+    fn iteration_visits_every_entry_both_ways() {
+        let fs = MemFileSystem::new();
+        let (table, _) = build(&fs, Compression::None);
+        let mut it = table.iter(true);
+        let mut forward = Vec::new();
+        it.seek_to_first().unwrap();
+        while it.valid() {
+            forward.push(it.key().to_vec());
+            it.next().unwrap();
+        }
+        assert_eq!(forward.len(), 500);
+        let mut backward = Vec::new();
+        it.seek_to_last().unwrap();
+        while it.valid() {
+            backward.push(it.key().to_vec());
+            it.prev().unwrap();
+        }
+        backward.reverse();
+        assert_eq!(forward, backward);
+        it.seek(&key::internal_key(&user_key(501), u64::MAX))
+            .unwrap();
+        assert_eq!(key::user_key(it.key()), user_key(502).as_slice());
+        it.seek_for_prev(&key::internal_key(&user_key(501), 0))
+            .unwrap();
+        assert_eq!(key::user_key(it.key()), user_key(500).as_slice());
+    }
+
+    #[test]
+    fn flipped_bytes_are_reported_never_returned() {
+        let fs = MemFileSystem::new();
+        let (_, summary) = build(&fs, Compression::None);
+        let path = Path::new("/t.sst");
+        let file = fs.open(path).unwrap();
+        let mut bytes = vec![0u8; file.len() as usize];
+        file.read_exact_at(0, &mut bytes).unwrap();
+        for at in (0..bytes.len()).step_by(97) {
+            let mut damaged = bytes.clone();
+            damaged[at] ^= 0x20;
+            let copy = Path::new("/damaged.sst");
+            let mut w = fs.create(copy).unwrap();
+            w.append(&damaged).unwrap();
+            w.sync().unwrap();
+            let opened = Table::open(
+                2,
+                fs.open(copy).unwrap(),
+                Arc::new(BlockCache::new(1 << 20)),
+            );
+            let Ok(table) = opened else { continue };
+            let table = Arc::new(table);
+            let mut it = table.iter(false);
+            let mut result = it.seek_to_first();
+            let mut seen = 0;
+            while result.is_ok() && it.valid() {
+                seen += 1;
+                result = it.next();
+            }
+            assert!(
+                result.is_err() || seen == summary.properties.entries,
+                "flip at {at}: {seen} entries, no error"
+            );
+        }
+    }
+}
