@@ -76,7 +76,7 @@ fn deleted_keys_stay_deleted_through_flushes_compactions_and_reopens() {
             }
             let deleted: Vec<&Vec<u8>> =
                 pool.iter().filter(|k| model.get(0, k).is_none()).collect();
-            for cycle in 0..scaled(12) {
+            for cycle in 0..12 {
                 // Churn on the surviving keys pushes the tombstones down the levels.
                 for _ in 0..200 {
                     let key = &pool[rng.random_range(0..pool.len())];
@@ -243,7 +243,7 @@ fn snapshots_are_isolated_while_compactions_run() {
             let (db, ks) = open(options).unwrap();
             let mut model = Model::new();
             let mut snapshots = Vec::new();
-            for step in 0..scaled(3000) {
+            for step in 0..3000 {
                 let ops = random_batch(&mut rng, &pool, 4);
                 db.write(write_batch(&ops, &ks), random_durability(&mut rng))
                     .unwrap();

@@ -325,7 +325,7 @@ fn concurrency_run(seed: u64, writers: usize, readers: usize, batches: u64) {
 fn writers_and_readers_see_consistent_prefixes() {
     for_each_seed("writers_and_readers_see_consistent_prefixes", 4, |seed| {
         with_timeout("concurrency run", time_limit(240), move || {
-            concurrency_run(seed, 4, 3, scaled(3000) as u64)
+            concurrency_run(seed, 4, 3, 3000)
         });
     });
 }

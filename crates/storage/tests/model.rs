@@ -206,12 +206,7 @@ fn run_model(seed: u64, steps: usize, fs: Arc<dyn FileSystem>, path: &Path) {
 fn random_operations_match_the_model() {
     for_each_seed("random_operations_match_the_model", 10, |seed| {
         with_timeout("model run", time_limit(300), move || {
-            run_model(
-                seed,
-                scaled(4000),
-                Arc::new(MemFileSystem::new()),
-                Path::new("/db"),
-            )
+            run_model(seed, 4000, Arc::new(MemFileSystem::new()), Path::new("/db"))
         });
     });
 }
@@ -222,7 +217,7 @@ fn random_operations_match_the_model_on_disk() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
         with_timeout("model run on disk", time_limit(300), move || {
-            run_model(seed, scaled(1500), Arc::new(RealFileSystem::new()), &path)
+            run_model(seed, 1500, Arc::new(RealFileSystem::new()), &path)
         });
     });
 }

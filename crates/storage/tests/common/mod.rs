@@ -7,7 +7,8 @@
 //! make timing differ between runs, so a seed fixes the workload and the faults, not the
 //! interleaving.
 //!
-//! `FERRODYN_LONG=1` multiplies iteration and step counts by [`LONG_FACTOR`].
+//! `FERRODYN_LONG=1` runs [`LONG_FACTOR`] times as many seeds (and, in tests without seeds, as many
+//! operations).
 
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
