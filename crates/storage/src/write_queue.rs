@@ -1,6 +1,9 @@
 //! Group commit: writers queue up; the one at the head becomes the leader, takes the batches
 //! queued behind it, writes them all to the WAL with one append and at most one sync, applies
 //! them, and hands each follower its result.
+//!
+//! A writer that finds nobody writing and nobody queued writes *solo*, without queueing: the
+//! common single-threaded case then costs two short lock holds and no allocation.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -27,19 +30,32 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
+    /// A writer that will queue.
     pub(crate) fn new(batch: WriteBatch, sync: bool) -> Arc<Self> {
-        Arc::new(Self {
+        Arc::new(Self::solo(batch, sync))
+    }
+
+    /// A writer for a solo write (see [`WriteQueue::try_solo`]).
+    pub(crate) fn solo(batch: WriteBatch, sync: bool) -> Self {
+        Self {
             batch: Mutex::new(batch),
             sync,
             outcome: Mutex::new(None),
-        })
+        }
     }
+}
+
+#[derive(Debug, Default)]
+struct QueueState {
+    writers: VecDeque<Arc<Writer>>,
+    /// A writer is writing without having queued.
+    solo: bool,
 }
 
 /// The queue of writers waiting for a leader.
 #[derive(Debug, Default)]
 pub(crate) struct WriteQueue {
-    queue: Mutex<VecDeque<Arc<Writer>>>,
+    queue: Mutex<QueueState>,
     cv: Condvar,
 }
 
@@ -49,15 +65,36 @@ impl WriteQueue {
     /// wrote it.
     pub(crate) fn join(&self, writer: &Arc<Writer>) -> Option<Result<SequenceNumber>> {
         let mut queue = self.queue.lock();
-        queue.push_back(Arc::clone(writer));
+        queue.writers.push_back(Arc::clone(writer));
         loop {
             if let Some(outcome) = writer.outcome.lock().take() {
                 return Some(outcome);
             }
-            if Arc::ptr_eq(&queue[0], writer) {
+            if !queue.solo && Arc::ptr_eq(&queue.writers[0], writer) {
                 return None;
             }
             self.cv.wait(&mut queue);
+        }
+    }
+
+    /// Claims the right to write alone if nobody is writing or queued; the caller must then
+    /// write its batch as a group of one and call [`WriteQueue::end_solo`].
+    pub(crate) fn try_solo(&self) -> bool {
+        let mut queue = self.queue.lock();
+        if queue.solo || !queue.writers.is_empty() {
+            return false;
+        }
+        queue.solo = true;
+        true
+    }
+
+    /// Ends a solo write and wakes a writer that queued meanwhile.
+    pub(crate) fn end_solo(&self) {
+        let mut queue = self.queue.lock();
+        debug_assert!(queue.solo);
+        queue.solo = false;
+        if !queue.writers.is_empty() {
+            self.cv.notify_all();
         }
     }
 
@@ -66,6 +103,7 @@ impl WriteQueue {
     pub(crate) fn take_group(&self, leader: &Arc<Writer>, group: &mut Vec<Arc<Writer>>) {
         group.clear();
         let queue = self.queue.lock();
+        let queue = &queue.writers;
         debug_assert!(Arc::ptr_eq(&queue[0], leader));
         let first = leader.batch.lock().encoded().len();
         let limit = if first <= SMALL_LEADER_EXTRA {
@@ -99,6 +137,7 @@ impl WriteQueue {
         let mut mine = None;
         for (i, w) in group.iter().enumerate() {
             let front = queue
+                .writers
                 .pop_front()
                 .expect("the group is at the front of the queue");
             debug_assert!(Arc::ptr_eq(&front, w));

@@ -30,7 +30,19 @@ impl Engine {
         if batch.is_empty() {
             return Ok(self.visible.load(Ordering::Acquire));
         }
-        let writer = Writer::new(batch, durability == Durability::Sync);
+        let sync = durability == Durability::Sync;
+        if self.write_queue.try_solo() {
+            let writer = Writer::solo(batch, sync);
+            let result = (|| {
+                let _writers = self.write_lock.lock();
+                let mem = self.make_room()?;
+                self.write_group(&[&writer], &mem)?;
+                Ok(writer.batch.lock().last_sequence())
+            })();
+            self.write_queue.end_solo();
+            return result;
+        }
+        let writer = Writer::new(batch, sync);
         if let Some(outcome) = self.write_queue.join(&writer) {
             return outcome;
         }
@@ -72,7 +84,11 @@ impl Engine {
     }
 
     /// Logs and applies a group (each batch is stamped with its sequence numbers).
-    fn write_group(&self, group: &[Arc<Writer>], mem: &Memtable) -> Result<()> {
+    fn write_group<W: std::ops::Deref<Target = Writer>>(
+        &self,
+        group: &[W],
+        mem: &Memtable,
+    ) -> Result<()> {
         self.check_writable()?;
         let first = self.visible.load(Ordering::Acquire) + 1;
         let mut next = first;
