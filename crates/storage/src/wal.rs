@@ -6,6 +6,9 @@
 //! newest log only if nothing valid follows it; anywhere else it is [`Error::Corruption`].
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 use crate::SequenceNumber;
 use crate::batch::BatchView;
@@ -21,6 +24,45 @@ pub(crate) struct Wal {
     path: PathBuf,
     synced_len: u64,
     buf: Vec<u8>,
+    /// A second handle on the same file, used only to sync it: the periodic sync of buffered
+    /// writes runs on it without holding the log, so writers keep appending meanwhile (a data
+    /// sync makes the file's written bytes durable whichever handle wrote them).
+    background_sync: Arc<WalSyncHandle>,
+}
+
+/// Syncs a log from outside the writers' lock.
+pub(crate) struct WalSyncHandle {
+    file: Mutex<Box<dyn WritableFile>>,
+    path: PathBuf,
+    /// Bytes of the log known durable through this handle.
+    synced_len: std::sync::atomic::AtomicU64,
+}
+
+impl std::fmt::Debug for WalSyncHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WalSyncHandle")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl WalSyncHandle {
+    /// Makes the first `len` bytes of the log (all handed to the operating system) durable.
+    /// Never retried after a failure: the caller poisons the engine.
+    pub(crate) fn sync(&self, len: u64) -> Result<()> {
+        let mut file = self.file.lock();
+        if self.synced_len.load(std::sync::atomic::Ordering::Acquire) >= len {
+            return Ok(());
+        }
+        file.sync().map_err(|source| Error::Io {
+            context: "syncing the WAL",
+            path: self.path.clone(),
+            source,
+        })?;
+        self.synced_len
+            .fetch_max(len, std::sync::atomic::Ordering::AcqRel);
+        Ok(())
+    }
 }
 
 impl Wal {
@@ -38,12 +80,34 @@ impl Wal {
             path: dir.to_path_buf(),
             source,
         })?;
+        let second = fs.open_append(&path).map_err(|source| Error::Io {
+            context: "opening a WAL file for syncing",
+            path: path.clone(),
+            source,
+        })?;
+        let background_sync = Arc::new(WalSyncHandle {
+            file: Mutex::new(second),
+            path: path.clone(),
+            synced_len: std::sync::atomic::AtomicU64::new(0),
+        });
         Ok(Self {
             file,
             path,
             synced_len: 0,
             buf: Vec::new(),
+            background_sync,
         })
+    }
+
+    /// The handle for syncing this log in the background and the length to sync, if bytes
+    /// were appended since the last sync. Bytes appended later are not covered.
+    pub(crate) fn background_sync(&self) -> Option<(Arc<WalSyncHandle>, u64)> {
+        let len = self.file.len();
+        let background = self
+            .background_sync
+            .synced_len
+            .load(std::sync::atomic::Ordering::Acquire);
+        (len > self.synced_len.max(background)).then(|| (Arc::clone(&self.background_sync), len))
     }
 
     /// Queues one record holding an encoded batch; [`Wal::write_records`] writes the queue.

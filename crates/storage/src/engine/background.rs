@@ -82,7 +82,9 @@ fn syncer(engine: &Engine) {
         if engine.poisoned.load(Ordering::Acquire) {
             continue;
         }
-        let result = engine.wal.lock().sync();
+        // Only the handle is taken under the log's lock; the sync itself runs beside writers.
+        let handle = engine.wal.lock().background_sync();
+        let result = handle.map_or(Ok(()), |(h, len)| h.sync(len));
         if let Err(e) = result {
             let mut state = engine.state.lock();
             engine.poison(&mut state, &e);
