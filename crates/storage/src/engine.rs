@@ -238,7 +238,7 @@ impl Engine {
         // the new log exists: otherwise a crash in between leaves the old manifest with a newer,
         // empty log after a log with a torn tail, which reads as damage in the middle.
         let manifest_writer = ManifestWriter::create(&*fs, &dir, manifest_number, &state)?;
-        let wal = Wal::create(&*fs, &dir, wal_number)?;
+        let wal = Wal::create(&fs, &dir, wal_number)?;
 
         let mem = Arc::new(Memtable::new(wal_number));
         let version = Arc::clone(&state.version);

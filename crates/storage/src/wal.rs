@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use parking_lot::Mutex;
 
@@ -30,12 +31,17 @@ pub(crate) struct Wal {
     background_sync: Arc<WalSyncHandle>,
 }
 
-/// Syncs a log from outside the writers' lock.
+/// Syncs a log from outside the writers' lock, and makes its directory entry durable first.
 pub(crate) struct WalSyncHandle {
     file: Mutex<Box<dyn WritableFile>>,
     path: PathBuf,
+    fs: Arc<dyn FileSystem>,
+    dir: PathBuf,
+    /// Whether the log's directory entry is durable. A new log's entry is synced lazily, before
+    /// the first sync of its content: until then nothing in it was promised durable.
+    dir_synced: AtomicBool,
     /// Bytes of the log known durable through this handle.
-    synced_len: std::sync::atomic::AtomicU64,
+    synced_len: AtomicU64,
 }
 
 impl std::fmt::Debug for WalSyncHandle {
@@ -47,48 +53,62 @@ impl std::fmt::Debug for WalSyncHandle {
 }
 
 impl WalSyncHandle {
+    /// Makes the log's directory entry durable if it is not yet.
+    fn sync_dir(&self) -> Result<()> {
+        if self.dir_synced.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        self.fs.sync_dir(&self.dir).map_err(|source| Error::Io {
+            context: "syncing the database directory",
+            path: self.dir.clone(),
+            source,
+        })?;
+        self.dir_synced.store(true, Ordering::Release);
+        Ok(())
+    }
+
     /// Makes the first `len` bytes of the log (all handed to the operating system) durable.
     /// Never retried after a failure: the caller poisons the engine.
     pub(crate) fn sync(&self, len: u64) -> Result<()> {
         let mut file = self.file.lock();
-        if self.synced_len.load(std::sync::atomic::Ordering::Acquire) >= len {
+        if self.synced_len.load(Ordering::Acquire) >= len {
             return Ok(());
         }
+        self.sync_dir()?;
         file.sync().map_err(|source| Error::Io {
             context: "syncing the WAL",
             path: self.path.clone(),
             source,
         })?;
-        self.synced_len
-            .fetch_max(len, std::sync::atomic::Ordering::AcqRel);
+        self.synced_len.fetch_max(len, Ordering::AcqRel);
         Ok(())
     }
 }
 
 impl Wal {
-    /// Creates log `number` and makes its directory entry durable, so that a synced record in
-    /// it can never be lost with the file.
-    pub(crate) fn create(fs: &dyn FileSystem, dir: &Path, number: u64) -> Result<Self> {
+    /// Creates log `number`. Its directory entry is made durable before its content is first
+    /// synced, so that a synced record can never be lost with the file.
+    pub(crate) fn create(fs: &Arc<dyn FileSystem>, dir: &Path, number: u64) -> Result<Self> {
         let path = dir.join(wal_file_name(number));
-        let file = fs.create(&path).map_err(|source| Error::Io {
-            context: "creating a WAL file",
-            path: path.clone(),
-            source,
-        })?;
-        fs.sync_dir(dir).map_err(|source| Error::Io {
-            context: "syncing the database directory",
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        let second = fs.open_append(&path).map_err(|source| Error::Io {
-            context: "opening a WAL file for syncing",
-            path: path.clone(),
-            source,
-        })?;
+        let io = |context| {
+            let path = path.clone();
+            move |source| Error::Io {
+                context,
+                path,
+                source,
+            }
+        };
+        let file = fs.create(&path).map_err(io("creating a WAL file"))?;
+        let second = fs
+            .open_append(&path)
+            .map_err(io("opening a WAL file for syncing"))?;
         let background_sync = Arc::new(WalSyncHandle {
             file: Mutex::new(second),
             path: path.clone(),
-            synced_len: std::sync::atomic::AtomicU64::new(0),
+            fs: Arc::clone(fs),
+            dir: dir.to_path_buf(),
+            dir_synced: AtomicBool::new(false),
+            synced_len: AtomicU64::new(0),
         });
         Ok(Self {
             file,
@@ -103,11 +123,13 @@ impl Wal {
     /// were appended since the last sync. Bytes appended later are not covered.
     pub(crate) fn background_sync(&self) -> Option<(Arc<WalSyncHandle>, u64)> {
         let len = self.file.len();
-        let background = self
-            .background_sync
-            .synced_len
-            .load(std::sync::atomic::Ordering::Acquire);
-        (len > self.synced_len.max(background)).then(|| (Arc::clone(&self.background_sync), len))
+        (len > self.durable_len()).then(|| (Arc::clone(&self.background_sync), len))
+    }
+
+    /// Bytes known durable, by either handle.
+    fn durable_len(&self) -> u64 {
+        self.synced_len
+            .max(self.background_sync.synced_len.load(Ordering::Acquire))
     }
 
     /// Queues one record holding an encoded batch; [`Wal::write_records`] writes the queue.
@@ -129,17 +151,18 @@ impl Wal {
         Ok(written)
     }
 
-    /// Whether bytes were appended since the last sync.
+    /// Whether bytes were appended since the last sync (by either handle).
     pub(crate) fn has_unsynced(&self) -> bool {
-        self.file.len() > self.synced_len
+        self.file.len() > self.durable_len()
     }
 
-    /// Makes everything appended so far durable. Never retried after a failure: the caller
-    /// poisons the engine.
+    /// Makes everything appended so far durable (and the log's directory entry). Never retried
+    /// after a failure: the caller poisons the engine.
     pub(crate) fn sync(&mut self) -> Result<()> {
         if !self.has_unsynced() {
             return Ok(());
         }
+        self.background_sync.sync_dir()?;
         self.file.sync().map_err(|source| Error::Io {
             context: "syncing the WAL",
             path: self.path.clone(),

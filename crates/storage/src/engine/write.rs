@@ -191,7 +191,7 @@ impl Engine {
         let switched = (|| {
             let mut wal = self.wal.lock();
             wal.sync()?;
-            let new_wal = Wal::create(&*self.fs, &self.dir, number)?;
+            let new_wal = Wal::create(&self.fs, &self.dir, number)?;
             *wal = new_wal;
             Ok(())
         })();
