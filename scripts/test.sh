@@ -7,6 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# `ferrodyn bench`'s end-to-end tests run this binary as the server and as the client.
+echo "==> cargo build --bin ferrodyn"
+cargo build --locked -p ferrodyn-server --bin ferrodyn
+
 echo "==> cargo test --workspace"
 cargo test --workspace --locked
 

@@ -2,9 +2,8 @@
 //!
 //! Each worker owns its connection and has one request in flight at a time, so there is no pool
 //! to lock, no request queue and no pipelining: a request is written with one `write_all` and the
-//! response read into a buffer reused across requests. Measured against hyper's client on the
-//! same workload this costs the client less CPU per request, which matters when client and
-//! server share two cores (see `docs/benchmarks.md`).
+//! response read into a buffer reused across requests. The client's own CPU per request matters
+//! when client and server share two cores; `docs/benchmarks.md` records what it costs.
 //!
 //! Responses may carry `Content-Length`, be chunked, or (HTTP/1.0 servers, `Connection: close`)
 //! end at end of stream; after a response that does not keep the connection alive, or after any

@@ -109,9 +109,12 @@ impl Server {
 
     fn kill(&mut self) {
         // The whole group: an emulator started through npx runs as a child of it.
+        let group = format!("-{}", self.child.id());
         let _ = Command::new("kill")
-            .args(["-KILL", &format!("-{}", self.child.id())])
+            .args(["-s", "KILL", "--", &group])
+            .stderr(Stdio::null())
             .status();
+        let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
@@ -319,7 +322,6 @@ fn count_items(endpoint: &str, table: &str) -> u64 {
 }
 
 #[test]
-#[ignore = "needs a ferrodyn server that answers the item API"]
 fn operations_reported_are_the_requests_the_server_saw() {
     let server = Server::start();
     let proxy = CountingProxy::start(server.port);
@@ -404,7 +406,6 @@ fn operations_reported_are_the_requests_the_server_saw() {
 }
 
 #[test]
-#[ignore = "needs a ferrodyn server that answers the item API"]
 fn every_workload_runs_without_errors() {
     let server = Server::start();
     let endpoint = format!("http://127.0.0.1:{}", server.port);
@@ -452,7 +453,6 @@ fn every_workload_runs_without_errors() {
 }
 
 #[test]
-#[ignore = "needs a ferrodyn server that answers the item API"]
 fn errors_are_reported_when_the_server_stops_halfway() {
     let mut server = Server::start();
     let proxy = CountingProxy::start(server.port);
@@ -499,7 +499,6 @@ fn errors_are_reported_when_the_server_stops_halfway() {
 }
 
 #[test]
-#[ignore = "needs a ferrodyn server that answers the item API"]
 fn ctrl_c_still_prints_the_summary_and_the_plot() {
     let server = Server::start();
     let proxy = CountingProxy::start(server.port);
