@@ -377,19 +377,19 @@ impl Engine {
                 "the range's start is after its end".to_owned(),
             ));
         }
-        let lo: Vec<u8> = match &lower {
-            Bound::Included(k) | Bound::Excluded(k) => k.clone(),
-            Bound::Unbounded => Vec::new(),
+        let lo: &[u8] = match &lower {
+            Bound::Included(k) | Bound::Excluded(k) => k,
+            Bound::Unbounded => &[],
         };
-        // Exclusive end for tombstone collection; inclusive end for file selection.
-        let (hi_exclusive, hi_inclusive): (Option<Vec<u8>>, Option<Vec<u8>>) = match &upper {
-            Bound::Included(k) => {
-                let mut next = k.clone();
-                next.push(0);
-                (Some(next), Some(k.clone()))
-            }
-            Bound::Excluded(k) => (Some(k.clone()), Some(k.clone())),
-            Bound::Unbounded => (None, None),
+        // Inclusive end for file selection; exclusive end for tombstone collection.
+        let hi_inclusive: Option<&[u8]> = match &upper {
+            Bound::Included(k) | Bound::Excluded(k) => Some(k),
+            Bound::Unbounded => None,
+        };
+        let hi_exclusive: Option<std::borrow::Cow<'_, [u8]>> = match &upper {
+            Bound::Included(k) => Some([k.as_slice(), &[0]].concat().into()),
+            Bound::Excluded(k) => Some(k.as_slice().into()),
+            Bound::Unbounded => None,
         };
 
         let mut children: Vec<Box<dyn InternalIterator>> = Vec::new();
@@ -405,7 +405,7 @@ impl Engine {
         for (level, files) in version.levels.iter().enumerate() {
             let overlapping: Vec<_> = files
                 .iter()
-                .filter(|f| f.overlaps(Some(&lo), hi_inclusive.as_deref()))
+                .filter(|f| f.overlaps(Some(lo), hi_inclusive))
                 .cloned()
                 .collect();
             for f in overlapping.iter().filter(|f| f.range_deletions > 0) {
@@ -427,8 +427,7 @@ impl Engine {
             .iter()
             .map(|t| &**t)
             .chain(tombstone_tables.iter().map(|t| t.tombstones()));
-        let tombstones =
-            VisibleTombstones::collect(sources, &lo, hi_exclusive.as_deref(), sequence);
+        let tombstones = VisibleTombstones::collect(sources, lo, hi_exclusive.as_deref(), sequence);
         Ok(DbIter::new(
             MergingIter::new(children),
             sv,

@@ -26,7 +26,7 @@ pub(crate) struct Table {
     number: u64,
     name: String,
     file: Arc<dyn RandomAccessFile>,
-    index: Arc<Block>,
+    index: TableIndex,
     filter: Option<Vec<u8>>,
     tombstones: FragmentedTombstones,
     cache: Arc<BlockCache>,
@@ -62,7 +62,7 @@ impl Table {
         read_at(&*file, &name, len - FOOTER_LEN as u64, &mut footer_bytes)?;
         let footer = Footer::decode(&footer_bytes, len).map_err(corrupt)?;
         let index_raw = read_block_raw(&*file, &name, footer.index)?;
-        let index = Arc::new(Block::new(index_raw, number)?);
+        let index = TableIndex::parse(Arc::new(Block::new(index_raw, number)?)).map_err(corrupt)?;
         let filter = if footer.filter.size > 0 {
             Some(read_block_raw(&*file, &name, footer.filter)?)
         } else {
@@ -108,13 +108,6 @@ impl Table {
         Ok(block)
     }
 
-    fn decode_handle(&self, value: &[u8]) -> Result<BlockHandle> {
-        BlockHandle::decode_varint(value).ok_or_else(|| Error::Corruption {
-            path: self.name.clone().into(),
-            detail: "index entry holds a bad block handle".to_owned(),
-        })
-    }
-
     /// The newest version of `user_key` in this table visible at `read_sequence`; `target` is
     /// `user_key @ (read_sequence, highest kind)` and `hash` the user key's filter hash.
     pub(crate) fn get(
@@ -135,13 +128,10 @@ impl Table {
         {
             return Ok(nothing);
         }
-        let mut index = BlockIter::new(Arc::clone(&self.index));
-        index.seek(target)?;
-        if !index.valid() {
+        let Some(handle) = self.index.handles.get(self.index.seek(target)).copied() else {
             return Ok(nothing);
-        }
-        let handle = self.decode_handle(index.value())?;
-        let mut data = BlockIter::with_buffer(self.data_block(handle, true)?, index.into_buffer());
+        };
+        let mut data = BlockIter::new(self.data_block(handle, true)?);
         data.seek(target)?;
         if !data.valid() || key::user_key(data.key()) != user_key {
             return Ok(nothing);
@@ -164,7 +154,7 @@ impl Table {
     /// evicting the blocks readers use.
     pub(crate) fn iter(self: &Arc<Self>, fill_cache: bool) -> TableIter {
         TableIter {
-            index: BlockIter::new(Arc::clone(&self.index)),
+            position: None,
             data: None,
             table: Arc::clone(self),
             fill_cache,
@@ -207,6 +197,60 @@ fn read_block_raw(file: &dyn RandomAccessFile, name: &str, handle: BlockHandle) 
     unframe_block(buf, name, handle.offset)
 }
 
+/// The index block, parsed once when the table opens: the last internal key of each data
+/// block (concatenated) and the block's handle, so a seek is a plain binary search.
+struct TableIndex {
+    keys: Vec<u8>,
+    /// End offset in `keys` of each block's last key.
+    ends: Vec<u32>,
+    handles: Vec<BlockHandle>,
+}
+
+impl TableIndex {
+    fn parse(block: Arc<Block>) -> Result<Self, String> {
+        let mut it = BlockIter::new(block);
+        let mut index = Self {
+            keys: Vec::new(),
+            ends: Vec::new(),
+            handles: Vec::new(),
+        };
+        it.seek_to_first().map_err(|e| e.to_string())?;
+        while it.valid() {
+            if it.key().len() < key::TRAILER_LEN {
+                return Err("index entry holds a malformed key".to_owned());
+            }
+            let handle = BlockHandle::decode_varint(it.value())
+                .ok_or("index entry holds a bad block handle")?;
+            index.keys.extend_from_slice(it.key());
+            index
+                .ends
+                .push(u32::try_from(index.keys.len()).map_err(|_| "index too large")?);
+            index.handles.push(handle);
+            it.next().map_err(|e| e.to_string())?;
+        }
+        Ok(index)
+    }
+
+    fn key(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.keys[start..self.ends[i] as usize]
+    }
+
+    /// The first block whose last key is `>= target` (`len` if none).
+    fn seek(&self, target: &[u8]) -> usize {
+        let (mut lo, mut hi) = (0, self.ends.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if key::compare_internal(self.key(mid), target) == std::cmp::Ordering::Less {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+}
+
 /// Range-deletion block entries (`start @ sequence` → `end`, fragments in order) to fragments.
 fn parse_tombstones(block: Arc<Block>) -> Result<FragmentedTombstones, String> {
     let mut it = BlockIter::new(block);
@@ -233,7 +277,8 @@ fn parse_tombstones(block: Arc<Block>) -> Result<FragmentedTombstones, String> {
 
 /// A cursor over a table's entries that keeps the table open.
 pub(crate) struct TableIter {
-    index: BlockIter,
+    /// The data block the cursor is in (an index into the table's index).
+    position: Option<usize>,
     data: Option<BlockIter>,
     table: Arc<Table>,
     fill_cache: bool,
@@ -242,11 +287,14 @@ pub(crate) struct TableIter {
 impl TableIter {
     /// Loads the data block the index cursor points at (or clears it if the index is invalid).
     fn load_data(&mut self) -> Result<()> {
-        if !self.index.valid() {
+        let Some(handle) = self
+            .position
+            .and_then(|p| self.table.index.handles.get(p).copied())
+        else {
+            self.position = None;
             self.data = None;
             return Ok(());
-        }
-        let handle = self.table.decode_handle(self.index.value())?;
+        };
         let block = self.table.data_block(handle, self.fill_cache)?;
         let buffer = self
             .data
@@ -259,7 +307,7 @@ impl TableIter {
 
     fn skip_empty_forward(&mut self) -> Result<()> {
         while self.data.as_ref().is_some_and(|d| !d.valid()) {
-            self.index.next()?;
+            self.position = self.position.map(|p| p + 1);
             self.load_data()?;
             if let Some(d) = &mut self.data {
                 d.seek_to_first()?;
@@ -270,7 +318,7 @@ impl TableIter {
 
     fn skip_empty_backward(&mut self) -> Result<()> {
         while self.data.as_ref().is_some_and(|d| !d.valid()) {
-            self.index.prev()?;
+            self.position = self.position.and_then(|p| p.checked_sub(1));
             self.load_data()?;
             if let Some(d) = &mut self.data {
                 d.seek_to_last()?;
@@ -295,7 +343,7 @@ impl InternalIterator for TableIter {
 
     fn seek(&mut self, target: &[u8]) -> Result<()> {
         let r = (|| {
-            self.index.seek(target)?;
+            self.position = Some(self.table.index.seek(target));
             self.load_data()?;
             if let Some(d) = &mut self.data {
                 d.seek(target)?;
@@ -311,7 +359,7 @@ impl InternalIterator for TableIter {
 
     fn seek_to_first(&mut self) -> Result<()> {
         let r = (|| {
-            self.index.seek_to_first()?;
+            self.position = Some(0);
             self.load_data()?;
             if let Some(d) = &mut self.data {
                 d.seek_to_first()?;
@@ -323,7 +371,7 @@ impl InternalIterator for TableIter {
 
     fn seek_to_last(&mut self) -> Result<()> {
         let r = (|| {
-            self.index.seek_to_last()?;
+            self.position = self.table.index.handles.len().checked_sub(1);
             self.load_data()?;
             if let Some(d) = &mut self.data {
                 d.seek_to_last()?;
