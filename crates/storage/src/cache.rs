@@ -1,8 +1,10 @@
-//! A sharded LRU cache with a charge limit, used for data blocks (charged in bytes) and open
-//! tables (charged one each).
+//! A sharded cache with a charge limit, used for data blocks (charged in bytes) and open tables
+//! (charged one each).
 //!
-//! Each shard is a hash map into a slab of entries linked in recency order, behind its own
-//! mutex; the key's hash picks the shard, so concurrent readers rarely meet.
+//! Each shard is a hash map into a ring of entries behind its own mutex; the key's hash picks
+//! the shard, so concurrent readers rarely meet. Eviction is CLOCK: a hit sets the entry's
+//! reference bit, and the hand sweeping the ring clears set bits and evicts the first entry
+//! found clear, so entries used since the hand last passed survive (second chance).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
@@ -11,7 +13,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use parking_lot::Mutex;
 
 const SHARDS: usize = 16;
-const NIL: usize = usize::MAX;
 
 /// A fast, non-cryptographic hasher for small integer keys (the FxHash multiply-rotate).
 #[derive(Default, Clone, Copy)]
@@ -44,65 +45,54 @@ struct Slot<K, V> {
     key: K,
     value: Option<V>,
     charge: usize,
-    prev: usize,
-    next: usize,
+    /// Set on every hit; the clock hand clears it once before evicting the entry.
+    referenced: bool,
 }
 
+/// One shard: a hash map into a ring of slots swept by a clock hand (CLOCK, an approximation
+/// of LRU whose hits only set a bit instead of relinking neighbours in memory).
 struct Shard<K, V> {
     map: HashMap<K, usize, FxBuild>,
     slots: Vec<Slot<K, V>>,
     free: Vec<usize>,
-    /// Most recently used.
-    head: usize,
-    /// Least recently used.
-    tail: usize,
+    hand: usize,
     used: usize,
     capacity: usize,
 }
 
 impl<K: Hash + Eq + Copy, V: Clone> Shard<K, V> {
-    fn unlink(&mut self, i: usize) {
-        let (prev, next) = (self.slots[i].prev, self.slots[i].next);
-        if prev == NIL {
-            self.head = next
-        } else {
-            self.slots[prev].next = next
-        }
-        if next == NIL {
-            self.tail = prev
-        } else {
-            self.slots[next].prev = prev
-        }
-    }
-
-    fn push_front(&mut self, i: usize) {
-        self.slots[i].prev = NIL;
-        self.slots[i].next = self.head;
-        if self.head != NIL {
-            self.slots[self.head].prev = i;
-        }
-        self.head = i;
-        if self.tail == NIL {
-            self.tail = i;
-        }
-    }
-
     fn get(&mut self, key: &K) -> Option<V> {
         let i = *self.map.get(key)?;
-        if self.head != i {
-            self.unlink(i);
-            self.push_front(i);
-        }
-        self.slots[i].value.clone()
+        let slot = &mut self.slots[i];
+        slot.referenced = true;
+        slot.value.clone()
     }
 
     fn remove_slot(&mut self, i: usize) {
-        self.unlink(i);
         let key = self.slots[i].key;
         self.map.remove(&key);
         self.used -= self.slots[i].charge;
         self.slots[i].value = None;
+        self.slots[i].charge = 0;
         self.free.push(i);
+    }
+
+    /// Evicts one entry chosen by the clock hand. Requires a live entry.
+    fn evict_one(&mut self) {
+        loop {
+            let i = self.hand;
+            self.hand = (self.hand + 1) % self.slots.len();
+            let slot = &mut self.slots[i];
+            if slot.value.is_none() {
+                continue;
+            }
+            if slot.referenced {
+                slot.referenced = false;
+                continue;
+            }
+            self.remove_slot(i);
+            return;
+        }
     }
 
     fn insert(&mut self, key: K, value: V, charge: usize) {
@@ -112,16 +102,14 @@ impl<K: Hash + Eq + Copy, V: Clone> Shard<K, V> {
         if charge > self.capacity {
             return;
         }
-        while self.used + charge > self.capacity && self.tail != NIL {
-            let tail = self.tail;
-            self.remove_slot(tail);
+        while self.used + charge > self.capacity && !self.map.is_empty() {
+            self.evict_one();
         }
         let slot = Slot {
             key,
             value: Some(value),
             charge,
-            prev: NIL,
-            next: NIL,
+            referenced: false,
         };
         let i = match self.free.pop() {
             Some(i) => {
@@ -134,7 +122,6 @@ impl<K: Hash + Eq + Copy, V: Clone> Shard<K, V> {
             }
         };
         self.map.insert(key, i);
-        self.push_front(i);
         self.used += charge;
     }
 
@@ -145,7 +132,7 @@ impl<K: Hash + Eq + Copy, V: Clone> Shard<K, V> {
     }
 }
 
-/// A concurrent LRU cache bounded by the sum of its entries' charges.
+/// A concurrent cache bounded by the sum of its entries' charges.
 pub(crate) struct LruCache<K, V> {
     shards: Box<[Mutex<Shard<K, V>>]>,
     hits: AtomicU64,
@@ -171,8 +158,7 @@ impl<K: Hash + Eq + Copy, V: Clone> LruCache<K, V> {
                     map: HashMap::default(),
                     slots: Vec::new(),
                     free: Vec::new(),
-                    head: NIL,
-                    tail: NIL,
+                    hand: 0,
                     used: 0,
                     capacity: per_shard,
                 })
@@ -192,7 +178,7 @@ impl<K: Hash + Eq + Copy, V: Clone> LruCache<K, V> {
         &self.shards[(h.finish() >> 60) as usize % SHARDS]
     }
 
-    /// The cached value, marking it recently used; counts a hit or a miss.
+    /// The cached value, marking it referenced; counts a hit or a miss.
     pub(crate) fn get(&self, key: &K) -> Option<V> {
         let found = self.shard(key).lock().get(key);
         let counter = if found.is_some() {
@@ -204,7 +190,7 @@ impl<K: Hash + Eq + Copy, V: Clone> LruCache<K, V> {
         found
     }
 
-    /// Caches `value`, evicting least recently used entries to stay within capacity. A value
+    /// Caches `value`, evicting entries not referenced lately to stay within capacity. A value
     /// larger than a shard's capacity is not cached.
     pub(crate) fn insert(&self, key: K, value: V, charge: usize) {
         self.shard(&key).lock().insert(key, value, charge);
@@ -235,7 +221,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn evicts_least_recently_used_within_capacity() {
+    fn evicts_unreferenced_entries_within_capacity() {
         let cache: LruCache<u64, u64> = LruCache::new(16 * 3);
         // Keys landing in the same shard exercise the eviction order.
         let shard_of = |k: u64| {
@@ -250,8 +236,8 @@ mod tests {
         for &k in &same[..3] {
             cache.insert(k, k * 10, 1);
         }
-        assert_eq!(cache.get(&same[0]), Some(same[0] * 10)); // now most recent
-        cache.insert(same[3], 1, 1); // evicts same[1]
+        assert_eq!(cache.get(&same[0]), Some(same[0] * 10)); // referenced: gets a second chance
+        cache.insert(same[3], 1, 1); // evicts same[1], the first unreferenced entry
         assert_eq!(cache.get(&same[1]), None);
         assert_eq!(cache.get(&same[0]), Some(same[0] * 10));
         assert_eq!(cache.get(&same[2]), Some(same[2] * 10));
@@ -262,5 +248,7 @@ mod tests {
         assert!(cache.used() <= 48);
         cache.insert(5000, 1, 100);
         assert_eq!(cache.get(&5000), None, "larger than a shard: not cached");
+        cache.remove(&999);
+        assert_eq!(cache.get(&999), None);
     }
 }
