@@ -146,10 +146,11 @@ impl Database {
         })
     }
 
-    /// Waits for queued writes, stops the writer threads and closes the storage engine (which
-    /// syncs its WAL).
+    /// Waits for queued writes, stops the writer threads, flushes the memtable (so the next
+    /// start has no log to replay) and closes the storage engine.
     pub fn close(&self) -> Result<(), ferrodyn_storage::Error> {
         self.writers.stop();
+        self.db.flush()?;
         self.db.clone().close()
     }
 
