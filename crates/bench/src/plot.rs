@@ -83,6 +83,7 @@ fn draw(report: &Report, path: &Path) -> DrawResult {
         .configure_mesh()
         .x_desc("seconds")
         .y_desc("ops/s")
+        .y_label_formatter(&|value| format!("{value:.0}"))
         .draw()?;
     if operations.len() > 1 {
         let points = report
@@ -131,6 +132,7 @@ fn draw(report: &Report, path: &Path) -> DrawResult {
         .configure_mesh()
         .x_desc("seconds")
         .y_desc("ms")
+        .y_label_formatter(&|value| format!("{value:.1}"))
         .draw()?;
     for (index, &op) in operations.iter().enumerate() {
         let points = report

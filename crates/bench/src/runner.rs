@@ -258,12 +258,15 @@ impl Collector {
         } else {
             0
         };
-        self.timeline.push(Sample {
-            at_secs: now.duration_since(self.started).as_secs_f64(),
-            operations,
-            total_ops_per_sec: total.successes() as f64 / seconds,
-            total_p99_us,
-        });
+        // A last sliver of an interval would plot as noise; its counts still go to the total.
+        if seconds >= 0.25 || self.timeline.is_empty() {
+            self.timeline.push(Sample {
+                at_secs: now.duration_since(self.started).as_secs_f64(),
+                operations,
+                total_ops_per_sec: total.successes() as f64 / seconds,
+                total_p99_us,
+            });
+        }
         self.total.add(&self.interval);
         self.interval.reset();
     }
