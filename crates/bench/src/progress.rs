@@ -52,10 +52,10 @@ impl Progress {
     /// Starts the measured phase.
     pub fn start_run(&self, stop: Stop) {
         match stop {
-            Stop::After(duration) => self.restyle(
-                "run  {bar:30} {elapsed}/{duration}  {msg}",
-                duration.as_millis() as u64,
-            ),
+            // indicatif's own {duration} is an estimate; the configured one is known.
+            Stop::After(duration) => {
+                self.restyle("run  {bar:30} {prefix}  {msg}", duration.as_millis() as u64)
+            }
             Stop::Operations(ops) => {
                 self.restyle("run  {bar:30} {human_pos}/{human_len} ops  {msg}", ops)
             }
@@ -74,7 +74,15 @@ impl Progress {
         errors: u64,
     ) {
         let position = match stop {
-            Stop::After(_) => elapsed.as_millis() as u64,
+            Stop::After(duration) => {
+                let shown = elapsed.min(duration);
+                self.bar.set_prefix(format!(
+                    "{:.0}/{:.0} s",
+                    shown.as_secs_f64(),
+                    duration.as_secs_f64()
+                ));
+                elapsed.as_millis() as u64
+            }
             Stop::Operations(_) => operations,
         };
         self.bar.set_position(position);
