@@ -9,8 +9,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
 use ferrodyn_server::Config;
 use ferrodyn_server::config::{Durability, LogFormat};
+
+/// mimalloc rather than the system allocator: request handling allocates and frees many small
+/// buffers on several threads, where glibc's allocator spent a sixth of the server's CPU.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser, Debug)]
 #[command(
