@@ -5,7 +5,8 @@
 //! or a directory) takes a few milliseconds, which makes flushes and compactions far slower
 //! than a writer with a tiny memtable. While one thread writes as fast as it can, the number of
 //! level-0 files is sampled: it must stay within the stop trigger plus the memtables that may
-//! still be flushing. At the end `stall_micros` must have grown and every write must be readable.
+//! still be flushing; so must the immutable memtables and the bytes held by memtables. At the end
+//! `stall_micros` must have grown and every write must be readable.
 
 mod common;
 
@@ -109,9 +110,15 @@ fn writes_stall_with_bounded_level0_and_all_complete() {
         // Writes buffered: the WAL's own syncs must not be what slows the writer.
         o.buffered_sync_interval = Duration::from_millis(50);
         let bound = o.level0_stop_trigger + o.immutable_memtables_max + 1;
+        let immutable_max = o.immutable_memtables_max;
+        // One writer's group is its one small batch; 4 KiB is ample room for it and for the
+        // skiplist overhead estimate.
+        let memory_bound =
+            (o.memtable_bytes_max * (1 + o.immutable_memtables_max) + (4 << 10)) as u64;
         let (db, ks) = open(o).unwrap();
         let writes = scaled(6000);
         let mut level0_max = 0;
+        let mut memory_max = 0;
         for i in 0..writes {
             let mut batch = WriteBatch::new();
             batch.put(
@@ -121,16 +128,28 @@ fn writes_stall_with_bounded_level0_and_all_complete() {
             );
             db.write(batch, Durability::Buffered).unwrap();
             if i % 10 == 0 {
-                let level0 = db.metrics().level_files.first().copied().unwrap_or(0);
+                let m = db.metrics();
+                let level0 = m.level_files.first().copied().unwrap_or(0);
                 level0_max = level0_max.max(level0);
+                memory_max = memory_max.max(m.memtable_bytes);
                 assert!(
                     level0 <= bound,
                     "write {i}: {level0} level-0 files, more than the stop trigger allows ({bound})"
                 );
+                assert!(
+                    m.immutable_memtables <= immutable_max,
+                    "write {i}: {} immutable memtables, more than {immutable_max}",
+                    m.immutable_memtables
+                );
+                assert!(
+                    m.memtable_bytes <= memory_bound,
+                    "write {i}: memtables hold {} bytes, more than the bound {memory_bound}",
+                    m.memtable_bytes
+                );
             }
         }
         let m = db.metrics();
-        println!("level-0 files at most {level0_max}; {m:?}");
+        println!("level-0 files at most {level0_max}, memtable bytes at most {memory_max}; {m:?}");
         assert!(m.stall_micros > 0, "writes never stalled: {m:?}");
         db.wait_for_compactions().unwrap();
         assert_eq!(scan_all(&db, ks[0]).unwrap().len(), writes);
