@@ -195,3 +195,77 @@ impl Iterator for DbIter {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::ops::Bound;
+    use std::sync::Arc;
+
+    use crate::fs::MemFileSystem;
+    use crate::{Db, Direction, Durability, Options, WriteBatch};
+
+    fn keys(db: &Db, ks: crate::Keyspace, direction: Direction) -> Vec<String> {
+        db.iter(ks, (Bound::Unbounded, Bound::Unbounded), direction)
+            .unwrap()
+            .map(|r| String::from_utf8(r.unwrap().0).unwrap())
+            .collect()
+    }
+
+    /// Range tombstones in the memtable and in tables of several levels hide exactly the older
+    /// versions they cover, in both directions, and a snapshot still sees what they hide.
+    #[test]
+    fn range_deletions_from_every_source_apply_in_both_directions() {
+        let mut options = Options::new("/db", Arc::new(MemFileSystem::new()));
+        options.level0_compaction_trigger = 2;
+        let db = Db::open(options).unwrap();
+        let ks = db.keyspace("data").unwrap();
+        let write = |f: &dyn Fn(&mut WriteBatch)| {
+            let mut b = WriteBatch::new();
+            f(&mut b);
+            db.write(b, Durability::Buffered).unwrap();
+        };
+        for k in ["a", "b", "c", "d", "e", "f"] {
+            write(&|b| b.put(ks, k.as_bytes(), b"old"));
+        }
+        db.flush().unwrap();
+        write(&|b| b.delete_range(ks, b"b", b"d")); // hides b, c (in a table)
+        db.flush().unwrap();
+        db.wait_for_compactions().unwrap();
+        write(&|b| b.put(ks, b"c", b"new")); // newer than the tombstone: visible
+        let snapshot = db.snapshot();
+        write(&|b| b.delete_range(ks, b"e", b"z")); // in the memtable: hides e, f
+        assert_eq!(keys(&db, ks, Direction::Forward), ["a", "c", "d"]);
+        assert_eq!(keys(&db, ks, Direction::Reverse), ["d", "c", "a"]);
+        assert_eq!(db.get(ks, b"b").unwrap(), None);
+        assert_eq!(db.get(ks, b"c").unwrap().as_deref(), Some(&b"new"[..]));
+        assert_eq!(db.get(ks, b"f").unwrap(), None);
+        assert_eq!(
+            snapshot.get(ks, b"f").unwrap().as_deref(),
+            Some(&b"old"[..])
+        );
+        let seen: Vec<_> = snapshot
+            .iter(
+                ks,
+                (Bound::Excluded(&b"a"[..]), Bound::Included(&b"f"[..])),
+                Direction::Reverse,
+            )
+            .unwrap()
+            .map(|r| String::from_utf8(r.unwrap().0).unwrap())
+            .collect();
+        assert_eq!(seen, ["f", "e", "d", "c"]);
+        db.flush().unwrap();
+        db.wait_for_compactions().unwrap();
+        assert_eq!(
+            keys(&db, ks, Direction::Forward),
+            ["a", "c", "d"],
+            "after compaction"
+        );
+        assert_eq!(
+            snapshot.get(ks, b"e").unwrap().as_deref(),
+            Some(&b"old"[..]),
+            "pinned by the snapshot"
+        );
+        drop(snapshot);
+        db.close().unwrap();
+    }
+}
