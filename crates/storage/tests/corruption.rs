@@ -13,10 +13,6 @@
 //! means the bad one is corruption in the middle, which must be reported). Damage to any other
 //! file must be reported or be harmless.
 
-// The explicit drops mark where a handle's life ends (a process dying, a lock released); clippy
-// flags them while the engine's handle types are still empty placeholders.
-#![allow(clippy::drop_non_drop)]
-
 mod common;
 
 use std::path::{Path, PathBuf};

@@ -12,10 +12,6 @@
 //! once must never come back. Some rounds also cut the power during recovery itself, or close the
 //! database cleanly first (then every acknowledged batch must survive).
 
-// The explicit drops mark where a handle's life ends (a process dying, a lock released); clippy
-// flags them while the engine's handle types are still empty placeholders.
-#![allow(clippy::drop_non_drop)]
-
 mod common;
 
 use std::path::Path;

@@ -9,10 +9,6 @@
 //! to the last acknowledged `Sync` one after a power cut. Read errors must never produce a wrong
 //! value and never lose data.
 
-// The explicit drops mark where a handle's life ends (a process dying, a lock released); clippy
-// flags them while the engine's handle types are still empty placeholders.
-#![allow(clippy::drop_non_drop)]
-
 mod common;
 
 use std::path::Path;

@@ -4,10 +4,6 @@
 //! where the lock is an `flock`, and on the in-memory one); closing or dropping the handle
 //! releases it, and the data written before is there after reopening.
 
-// The explicit drops mark where a handle's life ends (a process dying, a lock released); clippy
-// flags them while the engine's handle types are still empty placeholders.
-#![allow(clippy::drop_non_drop)]
-
 mod common;
 
 use std::path::Path;
