@@ -68,6 +68,12 @@ pub enum BenchError {
         /// What went wrong with the last batch.
         source: BatchFailure,
     },
+    /// Ctrl-C during the load phase; the table holds the records written so far.
+    #[error("interrupted while loading, after {loaded} records")]
+    Interrupted {
+        /// Records confirmed written.
+        loaded: u64,
+    },
     /// The server process given by `--server-pid` cannot be read.
     #[error(transparent)]
     ServerProcess(#[from] ProcessError),

@@ -5,7 +5,8 @@
 //! ([`workload`]: YCSB's A to F or one operation alone) from many concurrent clients
 //! ([`runner`]), and prints per operation the count, errors by type, throughput and latency
 //! percentiles ([`report`]), with a live progress bar ([`progress`]) and optionally an SVG of
-//! throughput and p99 over time ([`plot`]). Given the server's process id, it also reports the
+//! throughput and p99 over time ([`plot`]); Ctrl-C ([`interrupt`]) ends the measured phase early
+//! and still prints the summary. Given the server's process id, it also reports the
 //! server's CPU time per operation and peak memory from `/proc` ([`process`]).
 //!
 //! Underneath: [`client`] signs ([`sigv4`]) and sends DynamoDB calls over one keep-alive HTTP/1.1
@@ -27,6 +28,7 @@ pub mod config;
 pub mod connection;
 pub mod distribution;
 pub mod error;
+pub mod interrupt;
 pub mod load;
 pub mod plot;
 pub mod process;
@@ -48,6 +50,7 @@ pub use report::Report;
 pub use workload::Workload;
 
 use client::{DynamoClient, Endpoint};
+use interrupt::Interrupt;
 use progress::Progress;
 use record::RecordLayout;
 use runner::Workers;
@@ -93,6 +96,7 @@ pub async fn measure(config: &BenchConfig) -> Result<Report, BenchError> {
         config.seed,
     ));
     let progress = Progress::new(config.progress);
+    let interrupt = Interrupt::listen();
     let mut admin = DynamoClient::new(endpoint.clone(), config.request_timeout);
     let load = if config.skip_load {
         load::wait_active(&mut admin, &layout).await?;
@@ -101,15 +105,18 @@ pub async fn measure(config: &BenchConfig) -> Result<Report, BenchError> {
         load::create_table(&mut admin, &layout).await?;
         progress.start_load(config.items);
         let outcome = load::load(
+            config,
             endpoint.clone(),
             layout.clone(),
-            config.items,
-            config.concurrency,
-            config.request_timeout,
-            config.seed,
             &progress,
+            &interrupt,
         )
-        .await?;
+        .await;
+        // The bar would otherwise stay on the screen above an error message.
+        if outcome.is_err() {
+            progress.finish();
+        }
+        let outcome = outcome?;
         Some(outcome)
     };
     let workers = Arc::new(Workers::new(config, endpoint, layout));
@@ -117,7 +124,7 @@ pub async fn measure(config: &BenchConfig) -> Result<Report, BenchError> {
     let client_pid = std::process::id();
     let client_before = process::sample(client_pid)?;
     let outcome = workers
-        .run(config.concurrency, config.stop, &progress)
+        .run(config.concurrency, config.stop, &progress, &interrupt)
         .await;
     let client_after = process::sample(client_pid)?;
     let server = match (config.server_pid, server_before) {

@@ -6,7 +6,7 @@
 //! sent again after an exponential backoff, as DynamoDB's documentation asks; so are batches that
 //! fail with a transient error. Every failure is counted in the report; a batch still failing
 //! after [`MAX_ATTEMPTS`] attempts ends the run, since measuring a half-loaded table would
-//! mislead.
+//! mislead; so does Ctrl-C, once the batches in flight are answered.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::client::{CallError, DynamoClient, Endpoint};
+use crate::config::BenchConfig;
 use crate::error::BenchError;
+use crate::interrupt::Interrupt;
 use crate::progress::Progress;
 use crate::record::RecordLayout;
 use crate::recorder::Recorder;
@@ -103,6 +105,7 @@ pub async fn wait_active(
 struct Loaders {
     layout: Arc<RecordLayout>,
     items: u64,
+    interrupt: Interrupt,
     next: AtomicU64,
     loaded: AtomicU64,
     unprocessed_resends: AtomicU64,
@@ -127,25 +130,25 @@ pub enum BatchFailure {
 
 /// Writes records `0..items` with `concurrency` loaders.
 pub async fn load(
+    config: &BenchConfig,
     endpoint: Arc<Endpoint>,
     layout: Arc<RecordLayout>,
-    items: u64,
-    concurrency: usize,
-    timeout: Duration,
-    seed: u64,
     progress: &Progress,
+    interrupt: &Interrupt,
 ) -> Result<LoadOutcome, BenchError> {
+    let (items, seed) = (config.items, config.seed);
     let shared = Arc::new(Loaders {
         layout,
         items,
+        interrupt: interrupt.clone(),
         next: AtomicU64::new(0),
         loaded: AtomicU64::new(0),
         unprocessed_resends: AtomicU64::new(0),
         failure: Mutex::new(None),
     });
     let started = Instant::now();
-    let loaders = (0..concurrency as u64).map(|id| {
-        let client = DynamoClient::new(endpoint.clone(), timeout);
+    let loaders = (0..config.concurrency as u64).map(|id| {
+        let client = DynamoClient::new(endpoint.clone(), config.request_timeout);
         let rng = Rng::new(seed ^ (id + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
         tokio::spawn(loader(shared.clone(), client, rng))
     });
@@ -177,7 +180,13 @@ pub async fn load(
             source,
         });
     }
-    assert_eq!(loaded, items, "every batch was written or the load failed");
+    if interrupt.is_pressed() && loaded < items {
+        return Err(BenchError::Interrupted { loaded });
+    }
+    assert_eq!(
+        loaded, items,
+        "every batch was written, or the load failed or was interrupted"
+    );
     Ok(LoadOutcome {
         items,
         elapsed,
@@ -186,16 +195,17 @@ pub async fn load(
     })
 }
 
-/// One loader: takes batches until none are left or a batch failed for good.
+/// One loader: takes batches until none are left, a batch failed for good, or Ctrl-C.
 async fn loader(shared: Arc<Loaders>, mut client: DynamoClient, mut rng: Rng) -> Recorder {
     let mut recorder = Recorder::new(&[Operation::Load]);
     let mut body = Vec::with_capacity(8192);
     loop {
-        if shared
-            .failure
-            .lock()
-            .expect("no loader panics holding it")
-            .is_some()
+        if shared.interrupt.is_pressed()
+            || shared
+                .failure
+                .lock()
+                .expect("no loader panics holding it")
+                .is_some()
         {
             break;
         }

@@ -4,8 +4,8 @@
 //! Each worker loops: choose an operation and a record, send the request(s), record the latency
 //! of a success or the type of a failure. Once a second the collector drains every worker's
 //! recorder, which gives the timeline (throughput and p99 per second) and the progress bar's
-//! figures. On Ctrl-C workers finish the request in flight and stop, and the summary is printed
-//! as usual; a second Ctrl-C exits at once.
+//! figures. On Ctrl-C ([`Interrupt`]) workers finish the request in flight and stop, and the
+//! summary is printed as usual.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use crate::client::{CallError, DynamoClient, Endpoint};
 use crate::config::{BenchConfig, Stop};
 use crate::distribution::KeyChooser;
+use crate::interrupt::Interrupt;
 use crate::progress::Progress;
 use crate::record::{RecordLayout, has_item, version_of};
 use crate::recorder::Recorder;
@@ -148,6 +149,7 @@ impl Workers {
         concurrency: usize,
         stop: Stop,
         progress: &Progress,
+        interrupt: &Interrupt,
     ) -> RunOutcome {
         let operations = self.mix.operations();
         let recorders: Vec<Arc<Mutex<Recorder>>> = (0..concurrency)
@@ -167,7 +169,7 @@ impl Workers {
         let mut collector = Collector::new(&operations, started);
         let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + INTERVAL, INTERVAL);
         let mut interrupted = false;
-        let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
+        let mut pressed = std::pin::pin!(interrupt.pressed());
         let mut deadline = std::pin::pin!(tokio::time::sleep_until(deadline.into()));
         loop {
             tokio::select! {
@@ -182,15 +184,9 @@ impl Workers {
                 _ = &mut deadline, if !self.stop.load(Ordering::Relaxed) => {
                     self.stop.store(true, Ordering::Relaxed);
                 }
-                _ = &mut ctrl_c, if !interrupted => {
+                _ = &mut pressed, if !interrupted => {
                     interrupted = true;
                     self.stop.store(true, Ordering::Relaxed);
-                    tokio::spawn(async {
-                        // The first Ctrl-C waits for requests in flight; a second one does not.
-                        if tokio::signal::ctrl_c().await.is_ok() {
-                            std::process::exit(130);
-                        }
-                    });
                 }
             }
         }

@@ -3,8 +3,8 @@
 //!
 //! What it proves: the operations the bench reports are the requests the server saw, with zero
 //! errors, for every workload; records loaded and inserted are all in the table; when the server
-//! dies halfway the errors are reported, not hidden; Ctrl-C still prints the summary; `--plot`
-//! and `--server-pid` produce their figures.
+//! dies halfway the errors are reported, not hidden; Ctrl-C still prints the summary (and stops
+//! a load with status 130); `--plot` and `--server-pid` produce their figures.
 //!
 //! Both processes are the `ferrodyn` binary of this target directory
 //! (`target/<profile>/ferrodyn`, next to the test's own `deps/` folder; `FERRODYN_BIN` overrides
@@ -557,4 +557,39 @@ fn ctrl_c_still_prints_the_summary_and_the_plot() {
     );
     assert!(svg.contains("throughput") && svg.contains("read") && svg.contains("update"));
     std::fs::remove_dir_all(&directory).unwrap();
+}
+
+#[test]
+fn ctrl_c_during_the_load_stops_it_with_status_130() {
+    let server = Server::start();
+    let proxy = CountingProxy::start(server.port);
+    let child = bench_command(
+        &proxy.endpoint(),
+        "interrupted_load",
+        &["--items", "5000000", "--concurrency", "4"],
+    )
+    .spawn()
+    .unwrap();
+    wait_for("the load to start", Duration::from_secs(60), || {
+        proxy.count("BatchWriteItem") >= 20
+    });
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("interrupted while loading"), "{stderr}");
+    // Far fewer than the 200,000 batches of the whole load: the loaders stopped.
+    assert!(proxy.count("BatchWriteItem") < 100_000);
+    assert_eq!(
+        proxy.count("GetItem"),
+        0,
+        "the measured phase must not start"
+    );
 }

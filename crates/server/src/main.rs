@@ -311,8 +311,8 @@ impl BenchArgs {
     }
 }
 
-/// `ferrodyn bench`: exit 0 with a report (request errors are in it), 2 for bad flags, 1 when
-/// nothing could be measured.
+/// `ferrodyn bench`: exit 0 with a report (request errors are in it), 2 for bad flags, 130 for
+/// Ctrl-C during the load, 1 when nothing could be measured.
 fn bench(args: BenchArgs) -> ExitCode {
     let config = match args.into_config() {
         Ok(config) => config,
@@ -326,6 +326,10 @@ fn bench(args: BenchArgs) -> ExitCode {
         Err(error @ ferrodyn_bench::BenchError::Config(_)) => {
             eprintln!("ferrodyn bench: {error}");
             ExitCode::from(2)
+        }
+        Err(error @ ferrodyn_bench::BenchError::Interrupted { .. }) => {
+            eprintln!("ferrodyn bench: {error}");
+            ExitCode::from(130)
         }
         Err(error) => {
             eprintln!("ferrodyn bench: {error}");
