@@ -9,15 +9,14 @@ use std::collections::{BTreeMap, HashSet};
 
 use ferrodyn_api::wire::*;
 use ferrodyn_api::{ApiError, ApiResult, Parsed};
-use ferrodyn_model::codec;
 use ferrodyn_model::expression::ParsedExpressions;
 use ferrodyn_model::key::KeyError;
 use ferrodyn_model::size::{item_size, read_units, write_units};
 use tokio::sync::oneshot;
 
 use crate::Database;
-use crate::item_ops::read_item;
 use crate::keys::{self, BASE_INDEX};
+use crate::stored;
 use crate::table_ops::internal;
 
 /// BatchGetItem answers at most this many bytes of items; the rest are `UnprocessedKeys`.
@@ -71,8 +70,8 @@ impl Database {
                     units += read_units(1, consistent);
                     continue;
                 };
-                let item = codec::decode_item(&bytes).map_err(internal)?;
-                let size = item_size(&item);
+                let item = stored::decode(&bytes)?;
+                let size = stored::size(&bytes)?;
                 units += read_units(size.max(1), consistent);
                 response_bytes += size;
                 found.push(match projection {
@@ -120,8 +119,7 @@ impl Database {
                             other => ApiError::from(other),
                         })?;
                     let size = item_size(&put.item);
-                    let mut value = Vec::with_capacity(size + 32);
-                    codec::encode_item(&put.item, &mut value);
+                    let value = stored::encode(&put.item, size);
                     Write::Put {
                         key: keys::item_key(table.id, BASE_INDEX, &key),
                         value,
@@ -163,14 +161,17 @@ impl Database {
                             let key = match &write {
                                 Write::Put { key, .. } | Write::Delete { key } => key.clone(),
                             };
-                            let old = match read_item(group, &key) {
-                                Ok(old) => old,
+                            let old = group
+                                .get(&key)
+                                .map_err(internal)
+                                .and_then(|old| old.as_deref().map(stored::size).transpose());
+                            let old_size = match old {
+                                Ok(old_size) => old_size,
                                 Err(error) => {
                                     failure = Some(error);
                                     break;
                                 }
                             };
-                            let old_size = old.as_ref().map(item_size);
                             match write {
                                 Write::Put { key, value, size } => {
                                     group.put(key, value);
@@ -178,7 +179,7 @@ impl Database {
                                     units += write_units(old_size.unwrap_or(0).max(size));
                                 }
                                 Write::Delete { key } => {
-                                    if old.is_some() {
+                                    if old_size.is_some() {
                                         group.delete(key);
                                         group.count_item_change(old_size, None);
                                     }

@@ -9,14 +9,15 @@ use std::sync::Arc;
 
 use ferrodyn_api::wire::*;
 use ferrodyn_api::{ApiError, ApiResult, Parsed};
+use ferrodyn_model::Item;
 use ferrodyn_model::expression::{Condition, UpdateExpression};
 use ferrodyn_model::size::{ITEM_BYTES_MAX, item_size, read_units, write_units};
-use ferrodyn_model::{Item, codec};
 use tokio::sync::oneshot;
 
 use crate::Database;
 use crate::catalog::Table;
 use crate::keys::{self, BASE_INDEX};
+use crate::stored;
 use crate::table_ops::internal;
 use crate::writer::Group;
 
@@ -38,16 +39,21 @@ impl Database {
         let key = table.schema.key_of_item(&input.item)?;
         let storage_key = keys::item_key(table.id, BASE_INDEX, &key);
         let new_size = item_size(&input.item);
-        let mut value = Vec::with_capacity(new_size + 32);
-        codec::encode_item(&input.item, &mut value);
+        let value = stored::encode(&input.item, new_size);
         let condition = expressions.condition;
         let return_on_failure = input.return_values_on_condition_check_failure
             == Some(ReturnValuesOnConditionCheckFailure::AllOld);
+        // The old item is only decoded when something looks at it.
+        let wants_old = condition.is_some() || input.return_values == Some(ReturnValue::AllOld);
         let outcome = self
             .mutate(&table, move |group| {
-                let old = read_item(group, &storage_key)?;
+                let stored_old = group.get(&storage_key).map_err(internal)?;
+                let old_size = stored_old.as_deref().map(stored::size).transpose()?;
+                let old = match (&stored_old, wants_old) {
+                    (Some(bytes), true) => Some(stored::decode(bytes)?),
+                    _ => None,
+                };
                 check_condition(condition.as_ref(), old.as_ref(), return_on_failure)?;
-                let old_size = old.as_ref().map(item_size);
                 group.put(storage_key, value);
                 group.count_item_change(old_size, Some(new_size));
                 Ok(WriteOutcome {
@@ -74,12 +80,12 @@ impl Database {
         let table = self.table_for_items(&input.table_name)?;
         let key = table.schema.key_from_map(&input.key)?;
         let storage_key = keys::item_key(table.id, BASE_INDEX, &key);
-        let item = match self.db.get(self.data, &storage_key).map_err(internal)? {
-            Some(bytes) => Some(codec::decode_item(&bytes).map_err(internal)?),
-            None => None,
+        let (item, size) = match self.db.get(self.data, &storage_key).map_err(internal)? {
+            Some(bytes) => (Some(stored::decode(&bytes)?), stored::size(&bytes)?),
+            None => (None, 0),
         };
         let consistent = input.consistent_read.unwrap_or(false);
-        let units = read_units(item.as_ref().map_or(0, item_size).max(1), consistent);
+        let units = read_units(size.max(1), consistent);
         let item = match (&expressions.projection, item) {
             (Some(projection), Some(item)) => Some(projection.apply(&item)),
             (_, item) => item,
@@ -121,9 +127,7 @@ impl Database {
                     ));
                 }
                 let old_size = old.as_ref().map(item_size);
-                let mut value = Vec::with_capacity(new_size + 32);
-                codec::encode_item(&new, &mut value);
-                group.put(storage_key, value);
+                group.put(storage_key, stored::encode(&new, new_size));
                 group.count_item_change(old_size, Some(new_size));
                 Ok(WriteOutcome {
                     old,
@@ -166,12 +170,17 @@ impl Database {
         let condition = expressions.condition;
         let return_on_failure = input.return_values_on_condition_check_failure
             == Some(ReturnValuesOnConditionCheckFailure::AllOld);
+        let wants_old = condition.is_some() || input.return_values == Some(ReturnValue::AllOld);
         let outcome = self
             .mutate(&table, move |group| {
-                let old = read_item(group, &storage_key)?;
+                let stored_old = group.get(&storage_key).map_err(internal)?;
+                let old_size = stored_old.as_deref().map(stored::size).transpose()?;
+                let old = match (&stored_old, wants_old) {
+                    (Some(bytes), true) => Some(stored::decode(bytes)?),
+                    _ => None,
+                };
                 check_condition(condition.as_ref(), old.as_ref(), return_on_failure)?;
-                let old_size = old.as_ref().map(item_size);
-                if old.is_some() {
+                if old_size.is_some() {
                     group.delete(storage_key);
                     group.count_item_change(old_size, None);
                 }
@@ -229,7 +238,7 @@ impl Database {
 /// The item stored under `storage_key` as the current mutation must see it.
 pub(crate) fn read_item(group: &Group<'_>, storage_key: &[u8]) -> ApiResult<Option<Item>> {
     match group.get(storage_key).map_err(internal)? {
-        Some(bytes) => Ok(Some(codec::decode_item(&bytes).map_err(internal)?)),
+        Some(bytes) => Ok(Some(stored::decode(&bytes)?)),
         None => Ok(None),
     }
 }

@@ -13,7 +13,7 @@
 //! - [`keys`]: the layout of item keys in the `data` keyspace.
 //! - [`writer`]: the partition write path (the single-node replicator).
 //! - `table_ops`, `item_ops`, `query`, `batch`: the operations.
-//! - [`describe`]: `TableDescription`s.
+//! - [`describe`]: the `TableDescription` of a table.
 
 pub mod catalog;
 pub mod describe;
@@ -24,6 +24,7 @@ mod batch;
 mod clock;
 mod item_ops;
 mod query;
+mod stored;
 mod table_ops;
 
 use std::sync::Arc;

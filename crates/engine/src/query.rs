@@ -16,13 +16,14 @@ use ferrodyn_api::{ApiError, ApiResult, Parsed};
 use ferrodyn_model::expression::key_attributes::{FilterParameter, check_query_filter};
 use ferrodyn_model::expression::{Condition, Projection, SortKeyCondition};
 use ferrodyn_model::key::{KeySchema, KeyValue, encode_unterminated};
-use ferrodyn_model::size::{item_size, read_units};
-use ferrodyn_model::{AttributeValue, Item, codec};
+use ferrodyn_model::size::read_units;
+use ferrodyn_model::{AttributeValue, Item};
 use ferrodyn_storage::Direction;
 
 use crate::Database;
 use crate::catalog::{Table, prefix_end};
 use crate::keys::{self, BASE_INDEX};
+use crate::stored;
 use crate::table_ops::internal;
 
 /// DynamoDB stops a page once this many bytes of items were read.
@@ -82,12 +83,12 @@ impl Database {
                     "The provided starting key is outside query boundaries based on provided conditions",
                 ));
             }
-            if let (Some(sort), Some(predicate)) = (key.sort, condition.sort_key.as_ref()) {
-                if !predicate.matches(&sort.to_attribute()) {
-                    return Err(ApiError::validation(
-                        "The provided starting key does not match the range key predicate",
-                    ));
-                }
+            if let (Some(sort), Some(predicate)) = (key.sort, condition.sort_key.as_ref())
+                && !predicate.matches(&sort.to_attribute())
+            {
+                return Err(ApiError::validation(
+                    "The provided starting key does not match the range key predicate",
+                ));
             }
             start_key = keys::item_key(table.id, BASE_INDEX, &key);
             if forward {
@@ -180,9 +181,9 @@ impl Database {
             .map_err(internal)?;
         for entry in entries {
             let (_, value) = entry.map_err(internal)?;
-            let item = codec::decode_item(&value).map_err(internal)?;
+            let item = stored::decode(&value)?;
             page.scanned += 1;
-            page.bytes_read += item_size(&item);
+            page.bytes_read += stored::size(&value)?;
             let full = spec.limit.is_some_and(|limit| page.scanned >= limit)
                 || page.bytes_read >= PAGE_BYTES_MAX;
             if full {

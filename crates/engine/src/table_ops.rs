@@ -489,7 +489,7 @@ fn apply_index_update(
             .global_indexes
             .iter_mut()
             .find(|i| i.name == change.index_name)
-            .ok_or_else(|| ApiError::resource_not_found())?;
+            .ok_or_else(ApiError::resource_not_found)?;
         if let Some(t) = &change.provisioned_throughput {
             index.throughput = Some((t.read_capacity_units, t.write_capacity_units));
         }
