@@ -282,6 +282,14 @@ impl WritableFile for MemWritableFile {
     }
 }
 
+impl Drop for MemWritableFile {
+    /// A finished file keeps only the memory its bytes need: appends grow the buffer by
+    /// doubling, which would otherwise leave up to half of every table and log unused.
+    fn drop(&mut self) {
+        self.data.write().shrink_to_fit();
+    }
+}
+
 /// An open file for reading: sees the bytes up to its length at open.
 struct MemRandomAccessFile {
     data: FileData,
