@@ -202,7 +202,7 @@ impl Engine {
                 target_file_bytes: u64::MAX,
                 new_file_number: &new_number,
             };
-            let mut mem = Arc::new(Memtable::new(0));
+            let mut mem = Arc::new(Memtable::new(0, options.memtable_bytes_max));
             for (i, &number) in wals.iter().enumerate() {
                 let path = dir.join(db_files::wal_file_name(number));
                 let newest = i + 1 == wals.len();
@@ -212,7 +212,7 @@ impl Engine {
                 })?;
                 if mem.approximate_bytes() >= options.memtable_bytes_max || newest {
                     recovered.extend(flush_memtable(&ctx, &mem, &[])?.0);
-                    mem = Arc::new(Memtable::new(0));
+                    mem = Arc::new(Memtable::new(0, options.memtable_bytes_max));
                 }
             }
             state.next_file_number = next.load(Ordering::Relaxed);
@@ -240,7 +240,7 @@ impl Engine {
         let manifest_writer = ManifestWriter::create(&*fs, &dir, manifest_number, &state)?;
         let wal = Wal::create(&fs, &dir, wal_number)?;
 
-        let mem = Arc::new(Memtable::new(wal_number));
+        let mem = Arc::new(Memtable::new(wal_number, options.memtable_bytes_max));
         let version = Arc::clone(&state.version);
         let levels = options.levels;
         let engine = Arc::new(Engine {

@@ -12,7 +12,6 @@ use crate::SequenceNumber;
 use crate::error::Result;
 use crate::key::{self, MAX_TRAILER, compare_internal};
 use crate::memtable::{Lookup, LookupKey};
-use crate::sstable::bloom;
 use crate::table_cache::TableCache;
 
 /// What the manifest records about a table file.
@@ -127,7 +126,7 @@ impl Version {
     pub(crate) fn get(&self, tables: &TableCache, lookup: &LookupKey) -> Result<Lookup> {
         let (user_key, read_sequence) = (lookup.user_key(), lookup.sequence());
         let target = lookup.internal_key();
-        let hash = bloom::hash(user_key);
+        let hash = lookup.hash();
         for file in &self.levels[0] {
             if file.smallest_sequence > read_sequence || !file.covers_user_key(user_key) {
                 continue;

@@ -357,7 +357,7 @@ mod tests {
     }
 
     fn history() -> Arc<Memtable> {
-        let mem = Arc::new(Memtable::new(1));
+        let mem = Arc::new(Memtable::new(1, 1 << 20));
         apply(&mem, 1, |b| b.put(KS, b"a", b"a1"));
         apply(&mem, 2, |b| b.put(KS, b"b", b"b2"));
         apply(&mem, 3, |b| b.put(KS, b"a", b"a3"));
@@ -414,7 +414,7 @@ mod tests {
 
     #[test]
     fn outputs_are_cut_between_user_keys_with_tombstones_clipped() {
-        let mem = Arc::new(Memtable::new(1));
+        let mem = Arc::new(Memtable::new(1, 1 << 20));
         apply(&mem, 1, |b| {
             for i in 0..40u32 {
                 b.put(KS, format!("k{i:03}").as_bytes(), &[7; 40]);

@@ -199,7 +199,10 @@ impl Engine {
             self.poison(state, &e);
             return Err(e);
         }
-        let old = std::mem::replace(&mut state.mem, Arc::new(Memtable::new(number)));
+        let old = std::mem::replace(
+            &mut state.mem,
+            Arc::new(Memtable::new(number, self.options.memtable_bytes_max)),
+        );
         state.imms.push(old);
         self.install_super_version(state);
         self.bg_cv.notify_all();
