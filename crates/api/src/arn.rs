@@ -2,7 +2,8 @@
 //! the tagging operations receive.
 //!
 //! Form: `arn:<partition>:dynamodb:<region>:<account>:table/<name>`, with `/index/<index>` or
-//! `/stream/<label>` after the name for an index or a stream.
+//! `/stream/<label>` after the name for an index or a stream. A stream's label is its creation
+//! time ([`stream_label`]).
 
 use std::fmt;
 
@@ -121,6 +122,61 @@ impl ResourceArn {
     }
 }
 
+impl ResourceArn {
+    /// Parses the ARN of a stream (`arn:aws:dynamodb:<region>:<account>:table/<name>/stream/
+    /// <label>`), as the DynamoDB Streams operations receive it. Anything else is a
+    /// ValidationException `Invalid StreamArn` (our wording: DynamoDB's is not documented).
+    /// Whether the stream exists is the engine's to say ([`ApiError::stream_not_found`]).
+    pub fn parse_stream(arn: &str) -> Result<ResourceArn, ApiError> {
+        match ResourceArn::parse(arn) {
+            Ok(parsed) if matches!(&parsed.kind, ResourceKind::Stream(label) if !label.is_empty()) => {
+                Ok(parsed)
+            }
+            _ => Err(ApiError::validation("Invalid StreamArn")),
+        }
+    }
+
+    /// The label of this stream ARN, if it names a stream.
+    pub fn stream_label(&self) -> Option<&str> {
+        match &self.kind {
+            ResourceKind::Stream(label) => Some(label),
+            _ => None,
+        }
+    }
+}
+
+/// The label of a stream created at `unix_millis` (milliseconds since the Unix epoch, UTC):
+/// its creation time in ISO 8601 with milliseconds and no zone, as DynamoDB labels streams
+/// (`2024-01-31T09:05:03.007`). Two streams of one table created in the same millisecond would
+/// share a label; the engine keeps labels of one table distinct.
+pub fn stream_label(unix_millis: u64) -> String {
+    let millis = unix_millis % 1000;
+    let seconds = unix_millis / 1000;
+    let (hour, minute, second) = (seconds / 3600 % 24, seconds / 60 % 60, seconds % 60);
+    let (year, month, day) = civil_date(seconds / 86_400);
+    format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{millis:03}")
+}
+
+/// The Gregorian (year, month, day) of a day counted from 1970-01-01, by Howard Hinnant's
+/// `civil_from_days` (proleptic Gregorian calendar, eras of 400 years).
+fn civil_date(days_since_epoch: u64) -> (u64, u64, u64) {
+    let z = days_since_epoch + 719_468;
+    let era = z / 146_097;
+    let day_of_era = z % 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153; // March = 0
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
 impl fmt::Display for ResourceArn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -177,6 +233,41 @@ mod tests {
             message("arn:aws:dynamodb::1:table/x"),
             "Invalid TableArn: Invalid ResourceArn provided as input arn:aws:dynamodb::1:table/x"
         );
+    }
+
+    #[test]
+    fn stream_arns() {
+        let arn =
+            "arn:aws:dynamodb:us-east-1:000000000000:table/Music/stream/2024-01-31T09:05:03.007";
+        let parsed = ResourceArn::parse_stream(arn).unwrap();
+        assert_eq!(parsed.table, "Music");
+        assert_eq!(parsed.stream_label(), Some("2024-01-31T09:05:03.007"));
+        assert_eq!(parsed.to_string(), arn);
+        for bad in [
+            "arn:aws:dynamodb:us-east-1:000000000000:table/Music",
+            "arn:aws:dynamodb:us-east-1:000000000000:table/Music/index/byYear",
+            "arn:aws:dynamodb:us-east-1:000000000000:table/Music/stream/",
+            "sdfadfsdfnlfkajakfgjalksfgklasjklasdjfklasdfasdfgasf",
+            "arn:aws:s3:::bucket/table/Music/stream/2024-01-31T09:05:03.007",
+        ] {
+            let error = ResourceArn::parse_stream(bad).unwrap_err();
+            assert_eq!(error.message, "Invalid StreamArn", "{bad}");
+        }
+        assert_eq!(
+            ResourceArn::table("us-east-1", "000000000000", "Music").stream_label(),
+            None
+        );
+    }
+
+    #[test]
+    fn stream_labels_are_utc_iso_8601_with_milliseconds() {
+        assert_eq!(stream_label(0), "1970-01-01T00:00:00.000");
+        // 2024-02-29T23:59:59.999Z, a leap day.
+        assert_eq!(stream_label(1_709_251_199_999), "2024-02-29T23:59:59.999");
+        assert_eq!(stream_label(1_709_251_200_000), "2024-03-01T00:00:00.000");
+        // 2000-12-31T12:00:00.007Z (end of a leap century year).
+        assert_eq!(stream_label(978_264_000_007), "2000-12-31T12:00:00.007");
+        assert_eq!(stream_label(1_706_691_903_007), "2024-01-31T09:05:03.007");
     }
 
     #[test]

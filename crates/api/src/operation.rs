@@ -174,6 +174,12 @@ impl Operation {
                 | Operation::Scan
                 | Operation::BatchGetItem
                 | Operation::BatchWriteItem
+                | Operation::UpdateTimeToLive
+                | Operation::DescribeTimeToLive
+                | Operation::ListStreams
+                | Operation::DescribeStream
+                | Operation::GetShardIterator
+                | Operation::GetRecords
         )
     }
 }

@@ -45,6 +45,16 @@ pub enum Request {
     /// Each table's projection, by table name.
     BatchGetItem(Parsed<BatchGetItemInput, BTreeMap<String, ParsedExpressions>>),
     BatchWriteItem(BatchWriteItemInput),
+    UpdateTimeToLive(UpdateTimeToLiveInput),
+    DescribeTimeToLive(DescribeTimeToLiveInput),
+    /// DynamoDB Streams.
+    ListStreams(ListStreamsInput),
+    /// DynamoDB Streams.
+    DescribeStream(DescribeStreamInput),
+    /// DynamoDB Streams; [`GetShardIteratorInput::position`] is the position asked for.
+    GetShardIterator(GetShardIteratorInput),
+    /// DynamoDB Streams.
+    GetRecords(GetRecordsInput),
 }
 
 /// A response to encode.
@@ -71,6 +81,12 @@ pub enum Response {
     Scan(ScanOutput),
     BatchGetItem(BatchGetItemOutput),
     BatchWriteItem(BatchWriteItemOutput),
+    UpdateTimeToLive(UpdateTimeToLiveOutput),
+    DescribeTimeToLive(DescribeTimeToLiveOutput),
+    ListStreams(ListStreamsOutput),
+    DescribeStream(DescribeStreamOutput),
+    GetShardIterator(GetShardIteratorOutput),
+    GetRecords(GetRecordsOutput),
 }
 
 /// Decodes the body of a request for `op` and checks everything that needs no table state,
@@ -116,6 +132,19 @@ pub fn decode_request(op: Operation, body: &[u8]) -> Result<Request, ApiError> {
         Operation::Scan => parsed!(Scan, validate::query::scan),
         Operation::BatchGetItem => parsed!(BatchGetItem, validate::batch::batch_get_item),
         Operation::BatchWriteItem => decode!(BatchWriteItem, validate::batch::batch_write_item),
+        Operation::UpdateTimeToLive => {
+            decode!(
+                UpdateTimeToLive,
+                validate::time_to_live::update_time_to_live
+            )
+        }
+        Operation::DescribeTimeToLive => decode!(DescribeTimeToLive, validate::nothing),
+        Operation::ListStreams => decode!(ListStreams, validate::stream::list_streams),
+        Operation::DescribeStream => decode!(DescribeStream, validate::stream::describe_stream),
+        Operation::GetShardIterator => {
+            decode!(GetShardIterator, validate::stream::get_shard_iterator)
+        }
+        Operation::GetRecords => decode!(GetRecords, validate::stream::get_records),
         _ => Err(ApiError::unknown_operation()),
     }
 }
@@ -150,5 +179,11 @@ pub fn write_response(response: &Response, out: &mut Vec<u8>) {
         Response::Scan(output) => write(out, output),
         Response::BatchGetItem(output) => write(out, output),
         Response::BatchWriteItem(output) => write(out, output),
+        Response::UpdateTimeToLive(output) => write(out, output),
+        Response::DescribeTimeToLive(output) => write(out, output),
+        Response::ListStreams(output) => write(out, output),
+        Response::DescribeStream(output) => write(out, output),
+        Response::GetShardIterator(output) => write(out, output),
+        Response::GetRecords(output) => write(out, output),
     }
 }

@@ -652,7 +652,6 @@ fn update_table_decodes_its_members() {
             r#", "GlobalSecondaryIndexUpdates": [
                 {"Create": {"IndexName": "idx", "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],
                             "Projection": {"ProjectionType": "ALL"}}},
-                {"Delete": {"IndexName": "old"}},
                 {"Update": {"IndexName": "other", "ProvisionedThroughput": {"ReadCapacityUnits": 2, "WriteCapacityUnits": 2}}}],
                "AttributeDefinitions": [{"AttributeName": "a", "AttributeType": "S"}]"#,
         ),
@@ -661,9 +660,8 @@ fn update_table_decodes_its_members() {
     };
     let updates = input.global_secondary_index_updates.unwrap();
     assert_eq!(updates[0].create.as_ref().unwrap().index_name, "idx");
-    assert_eq!(updates[1].delete.as_ref().unwrap().index_name, "old");
     assert_eq!(
-        updates[2]
+        updates[1]
             .update
             .as_ref()
             .unwrap()
@@ -673,6 +671,15 @@ fn update_table_decodes_its_members() {
             .read_capacity_units,
         2
     );
+    // A deletion goes alone: one index is built or dropped at a time.
+    let Ok(Request::UpdateTable(input)) = decode(
+        "UpdateTable",
+        &update_body(r#", "GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": "old"}}]"#),
+    ) else {
+        panic!()
+    };
+    let updates = input.global_secondary_index_updates.unwrap();
+    assert_eq!(updates[0].delete.as_ref().unwrap().index_name, "old");
     let Ok(Request::UpdateTable(input)) = decode(
         "UpdateTable",
         &update_body(r#", "BillingMode": "PAY_PER_REQUEST""#),

@@ -144,6 +144,13 @@ impl Database {
             Request::BatchWriteItem(input) => {
                 Response::BatchWriteItem(self.batch_write_item(input).await?)
             }
+            // Time to live and DynamoDB Streams are decoded but not served yet.
+            Request::UpdateTimeToLive(_)
+            | Request::DescribeTimeToLive(_)
+            | Request::ListStreams(_)
+            | Request::DescribeStream(_)
+            | Request::GetShardIterator(_)
+            | Request::GetRecords(_) => return Err(ApiError::unknown_operation()),
         })
     }
 

@@ -254,6 +254,44 @@ pub(crate) mod presets {
         report: Report::WirePath,
         ..Rules::NONE
     };
+    /// A time-to-live attribute name: at most 255 characters (an empty one is refused by
+    /// UpdateTimeToLive's rules, in DynamoDB's own words).
+    pub(crate) const TTL_ATTRIBUTE_NAME: Rules = Rules {
+        len_max: Some(255),
+        ..Rules::NONE
+    };
+    /// A stream ARN: 37 to 1024 characters.
+    pub(crate) const STREAM_ARN: Rules = Rules {
+        len_min: Some(37),
+        len_max: Some(1024),
+        ..Rules::NONE
+    };
+    /// A shard id: 28 to 65 characters.
+    pub(crate) const SHARD_ID: Rules = Rules {
+        len_min: Some(28),
+        len_max: Some(65),
+        ..Rules::NONE
+    };
+    /// A sequence number: 21 to 40 characters (digits, checked by the operation's rules).
+    pub(crate) const SEQUENCE_NUMBER: Rules = Rules {
+        len_min: Some(21),
+        len_max: Some(40),
+        ..Rules::NONE
+    };
+    /// A shard iterator: 1 to 2048 characters.
+    pub(crate) const SHARD_ITERATOR: Rules = Rules {
+        len_min: Some(1),
+        len_max: Some(2048),
+        ..Rules::NONE
+    };
+    /// `Limit` of ListStreams and DescribeStream: 1 to 100.
+    pub(crate) const STREAMS_LIMIT: Rules = Rules {
+        min: Some(1),
+        max: Some(100),
+        ..Rules::NONE
+    };
+    /// An integer of at least 1 (`PositiveIntegerObject`).
+    pub(crate) const POSITIVE_INTEGER: Rules = POSITIVE;
     /// `Limit` of ListTables: 1 to 100.
     pub(crate) const LIST_TABLES_LIMIT: Rules = Rules {
         min: Some(1),

@@ -12,8 +12,10 @@ pub(crate) mod batch;
 pub(crate) mod item;
 pub(crate) mod legacy;
 pub(crate) mod query;
+pub(crate) mod stream;
 pub(crate) mod table;
 pub(crate) mod tag;
+pub(crate) mod time_to_live;
 
 use ferrodyn_model::json::ValueError;
 

@@ -173,7 +173,8 @@ pub(crate) fn create_table(
 }
 
 /// UpdateTable, in DynamoDB's order: something to change, changes that must come alone,
-/// billing and capacity, index updates, stream, encryption, table class, on-demand ceilings.
+/// billing and capacity, index updates (at most one creation or deletion), stream, encryption,
+/// table class, on-demand ceilings.
 pub(crate) fn update_table(
     input: &UpdateTableInput,
     _values: &ValueErrors,
@@ -311,6 +312,14 @@ pub(crate) fn update_table(
             if let Some(throughput) = throughput {
                 capacity_bounds(throughput)?;
             }
+        }
+        // DynamoDB builds or drops one global index at a time per table.
+        let online = updates
+            .iter()
+            .filter(|update| update.create.is_some() || update.delete.is_some())
+            .count();
+        if online > 1 {
+            return Err(ApiError::online_index_limit());
         }
     }
     if let Some(stream) = &input.stream_specification {

@@ -1,4 +1,5 @@
-//! The request and response types of each operation, named as in DynamoDB's service model.
+//! The request and response types of each operation, named as in DynamoDB's service model
+//! (and DynamoDB Streams' for [`stream`] and [`stream_record`]).
 //!
 //! Requests decode with DynamoDB's errors (see `decode`) and also encode, so clients written in
 //! Rust (the load generator, tests) can build them. Responses encode with absent members left
@@ -13,8 +14,11 @@ pub mod condition;
 pub mod description;
 pub mod item;
 pub mod query;
+pub mod stream;
+pub mod stream_record;
 pub mod table;
 pub mod tag;
+pub mod time_to_live;
 
 pub use account::*;
 pub use batch::*;
@@ -24,5 +28,8 @@ pub use condition::*;
 pub use description::*;
 pub use item::*;
 pub use query::*;
+pub use stream::*;
+pub use stream_record::*;
 pub use table::*;
 pub use tag::*;
+pub use time_to_live::*;
