@@ -771,6 +771,83 @@ fn update_table_rules() {
 }
 
 #[test]
+fn update_table_index_creation_rules() {
+    const CREATE: &str = r#"{"Create": {"IndexName": "byYear", "KeySchema": [{"AttributeName": "year", "KeyType": "HASH"}], "Projection": {"ProjectionType": "KEYS_ONLY"}}}"#;
+    let with_definitions = |updates: &str, definitions: &str| {
+        update_body(&format!(
+            r#", "GlobalSecondaryIndexUpdates": [{updates}]{definitions}"#
+        ))
+    };
+    let year = r#", "AttributeDefinitions": [{"AttributeName": "year", "AttributeType": "N"}]"#;
+    assert!(decode("UpdateTable", &with_definitions(CREATE, year)).is_ok());
+    assert_eq!(
+        validation("UpdateTable", &with_definitions(CREATE, "")),
+        "One or more parameter values were invalid: AttributeDefinitions is not specified for \
+         index: byYear"
+    );
+    assert_eq!(
+        validation(
+            "UpdateTable",
+            &with_definitions(
+                CREATE,
+                r#", "AttributeDefinitions": [{"AttributeName": "title", "AttributeType": "S"}]"#
+            )
+        ),
+        "One or more parameter values were invalid: Some index key attributes are not defined \
+         in AttributeDefinitions. Keys: [year], AttributeDefinitions: [title]"
+    );
+    assert_eq!(
+        validation(
+            "UpdateTable",
+            &with_definitions(
+                CREATE,
+                r#", "AttributeDefinitions": [{"AttributeName": "year", "AttributeType": "N"},
+                                              {"AttributeName": "year", "AttributeType": "S"}]"#
+            )
+        ),
+        "Attribute Name is duplicated: year"
+    );
+    assert_eq!(
+        validation(
+            "UpdateTable",
+            &format!(
+                r#"{{"TableName": "Music", "BillingMode": "PAY_PER_REQUEST", "GlobalSecondaryIndexUpdates": [{{"Create": {{"IndexName": "byYear", "KeySchema": [{{"AttributeName": "year", "KeyType": "HASH"}}], "Projection": {{"ProjectionType": "ALL"}}, "ProvisionedThroughput": {{"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}}}}}}]{year}}}"#
+            )
+        ),
+        "One or more parameter values were invalid: Neither ReadCapacityUnits nor \
+         WriteCapacityUnits can be specified for index: byYear when BillingMode is \
+         PAY_PER_REQUEST"
+    );
+    // One index is built or dropped at a time: a second creation or deletion in the same
+    // request is a LimitExceededException.
+    for updates in [
+        format!(r#"{CREATE}, {{"Delete": {{"IndexName": "old"}}}}"#),
+        r#"{"Delete": {"IndexName": "one"}}, {"Delete": {"IndexName": "two"}}"#.to_owned(),
+    ] {
+        let error = decode("UpdateTable", &with_definitions(&updates, year)).unwrap_err();
+        assert_eq!(
+            error.kind,
+            ferrodyn_api::ErrorKind::LimitExceeded,
+            "{updates}"
+        );
+        assert_eq!(
+            error.message,
+            "Subscriber limit exceeded: Only 1 online index can be created or deleted \
+             simultaneously per table"
+        );
+    }
+    // Capacity updates of other indexes may go along.
+    let update = r#"{"Update": {"IndexName": "other", "ProvisionedThroughput": {"ReadCapacityUnits": 2, "WriteCapacityUnits": 2}}}"#;
+    assert!(
+        decode(
+            "UpdateTable",
+            &with_definitions(&format!("{CREATE}, {update}"), year)
+        )
+        .is_ok()
+    );
+}
+
+#[test]
 fn table_responses_encode_without_nulls() {
     let description = TableDescription {
         table_name: Some("Music".into()),

@@ -124,6 +124,23 @@ impl ApiError {
         ))
     }
 
+    /// ValidationException for UpdateTable creating a global secondary index without
+    /// `ProvisionedThroughput` on a table billed `PROVISIONED`.
+    pub fn index_throughput_missing(index_name: &str) -> Self {
+        Self::validation(format!(
+            "{INVALID}ProvisionedThroughput must be specified for index: {index_name}"
+        ))
+    }
+
+    /// ValidationException for UpdateTable giving `ProvisionedThroughput` to a new or updated
+    /// global secondary index of a table billed `PAY_PER_REQUEST`.
+    pub fn index_throughput_on_demand(index_name: &str) -> Self {
+        Self::validation(format!(
+            "{INVALID}Neither ReadCapacityUnits nor WriteCapacityUnits can be specified for \
+             index: {index_name} when BillingMode is PAY_PER_REQUEST"
+        ))
+    }
+
     /// LimitExceededException for UpdateTable creating or deleting a global secondary index
     /// while another is still being created or deleted, or for more than one creation or
     /// deletion in one request (which `decode_request` refuses itself). Retrying after the
@@ -236,6 +253,16 @@ mod tests {
             online.message,
             "Subscriber limit exceeded: Only 1 online index can be created or deleted \
              simultaneously per table"
+        );
+        assert_eq!(
+            ApiError::index_throughput_missing("g").message,
+            "One or more parameter values were invalid: ProvisionedThroughput must be specified \
+             for index: g"
+        );
+        assert_eq!(
+            ApiError::index_throughput_on_demand("g").message,
+            "One or more parameter values were invalid: Neither ReadCapacityUnits nor \
+             WriteCapacityUnits can be specified for index: g when BillingMode is PAY_PER_REQUEST"
         );
         let count = ApiError::global_index_limit();
         assert_eq!(count.kind, ErrorKind::LimitExceeded);

@@ -292,13 +292,21 @@ pub(crate) fn update_table(
                 )));
             }
             if let Some(create) = &update.create {
-                key_schema_order(&create.key_schema)?;
+                // A new index's keys are typed by this request's definitions, not the table's.
+                let Some(definitions) = &input.attribute_definitions else {
+                    return Err(invalid(format!(
+                        "AttributeDefinitions is not specified for index: {name}"
+                    )));
+                };
+                duplicate_definitions(definitions)?;
+                let defined: Vec<&str> = definitions
+                    .iter()
+                    .map(|d| d.attribute_name.as_str())
+                    .collect();
+                index_key_schema(&create.key_schema, &defined)?;
                 projection(&create.projection)?;
                 if create.provisioned_throughput.is_some() && on_demand {
-                    return Err(invalid(format!(
-                        "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified for \
-                         index: {name} when BillingMode is PAY_PER_REQUEST"
-                    )));
+                    return Err(ApiError::index_throughput_on_demand(name));
                 }
             }
             let throughput = update

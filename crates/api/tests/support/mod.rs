@@ -11,6 +11,24 @@ pub fn decode(name: &str, body: &str) -> Result<Request, ApiError> {
     decode_request(op, body.as_bytes())
 }
 
+/// Decodes `body` as a request of the DynamoDB Streams operation `name`.
+pub fn decode_streams(name: &str, body: &str) -> Result<Request, ApiError> {
+    let op = Operation::from_target(Some(&format!("DynamoDBStreams_20120810.{name}")))
+        .expect("the test names a real Streams operation");
+    decode_request(op, body.as_bytes())
+}
+
+/// Decodes a Streams body that must fail with `kind`, returning the message.
+pub fn streams_failure(kind: ErrorKind, name: &str, body: &str) -> String {
+    match decode_streams(name, body) {
+        Ok(request) => panic!("{name} {body} decoded to {request:?}"),
+        Err(error) => {
+            assert_eq!(error.kind, kind, "{name} {body}: {}", error.message);
+            error.message
+        }
+    }
+}
+
 /// Decodes a body that must fail with `kind`, returning the message.
 pub fn failure(kind: ErrorKind, name: &str, body: &str) -> String {
     match decode(name, body) {
