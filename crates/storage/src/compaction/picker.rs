@@ -3,15 +3,17 @@
 //! Each level has a score: level 0 its file count over `level0_compaction_trigger`, deeper
 //! levels their bytes over their target (`level1_bytes_max * multiplier^(level-1)`). The level
 //! with the highest score ≥ 1 is compacted into the next: all of level 0, or one file of a
-//! deeper level chosen round-robin by key, plus the files of the next level it overlaps. A
-//! single file overlapping nothing below is moved, not rewritten. When no level needs
-//! compacting, a file made mostly of deletions that no snapshot needs is compacted so that the
+//! deeper level chosen round-robin by key, plus the files of the next level it overlaps. Files
+//! overlapping nothing below (and, in level 0, each other) are moved, not rewritten. When no
+//! level needs compacting, a file made mostly of deletions that no snapshot needs is compacted so that the
 //! deletions and what they hide are dropped.
 
+use std::cmp::Ordering;
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::SequenceNumber;
+use crate::key::compare_internal;
 use crate::options::Options;
 use crate::version::{FileMeta, Version};
 
@@ -114,7 +116,9 @@ fn pick_level0(version: &Version, busy: &HashSet<u64>) -> Option<Compaction> {
     if conflicts(&next_inputs, busy) {
         return None;
     }
-    let trivial_move = inputs.len() == 1 && next_inputs.is_empty();
+    // Level-0 files with disjoint ranges (a sequential load: a log, time-ordered keys) over an
+    // empty stretch of level 1 already form a valid level-1 run: move them all down.
+    let trivial_move = next_inputs.is_empty() && pairwise_disjoint(&inputs);
     Some(Compaction {
         level: 0,
         output_level: 1,
@@ -122,6 +126,15 @@ fn pick_level0(version: &Version, busy: &HashSet<u64>) -> Option<Compaction> {
         next_inputs,
         trivial_move,
     })
+}
+
+/// Whether no two of `files` share a key, so that together they can form a sorted level.
+fn pairwise_disjoint(files: &[Arc<FileMeta>]) -> bool {
+    let mut sorted: Vec<&Arc<FileMeta>> = files.iter().collect();
+    sorted.sort_by(|a, b| compare_internal(&a.smallest, &b.smallest));
+    sorted
+        .windows(2)
+        .all(|pair| compare_internal(&pair[0].largest, &pair[1].smallest) == Ordering::Less)
 }
 
 fn pick_level(
@@ -246,6 +259,29 @@ mod tests {
             pick(&v, &options(1000), &busy, &mut pointers, 100).is_none(),
             "level-1 input is busy"
         );
+    }
+
+    #[test]
+    fn disjoint_level0_files_over_an_empty_stretch_move_down_together() {
+        let put = trailer(1, ValueKind::Put);
+        let mut v = Version::new(4);
+        v.levels[0] = vec![
+            Arc::new(meta(12, "g", "k", put)),
+            Arc::new(meta(11, "a", "c", put)),
+            Arc::new(meta(10, "d", "f", put)),
+        ];
+        v.levels[1] = vec![Arc::new(meta(1, "x", "z", put))];
+        let mut pointers = vec![Vec::new(); 4];
+        let c = pick(&v, &options(1000), &HashSet::new(), &mut pointers, 100).unwrap();
+        assert!(c.trivial_move && c.inputs.len() == 3 && c.next_inputs.is_empty());
+        // One level-1 file in the way, or two level-0 files sharing a key: rewrite.
+        v.levels[1].push(Arc::new(meta(2, "e", "e", put)));
+        let c = pick(&v, &options(1000), &HashSet::new(), &mut pointers, 100).unwrap();
+        assert!(!c.trivial_move);
+        v.levels[1].pop();
+        v.levels[0].push(Arc::new(meta(13, "k", "m", put)));
+        let c = pick(&v, &options(1000), &HashSet::new(), &mut pointers, 100).unwrap();
+        assert!(!c.trivial_move, "files 12 and 13 share key k");
     }
 
     #[test]

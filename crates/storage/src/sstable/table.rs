@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::block::{Block, BlockIter};
-use super::bloom;
+use super::bloom::{self, Filter};
 use super::format::{
     BLOCK_TRAILER_LEN, BlockHandle, FOOTER_LEN, Footer, Properties, unframe_block,
 };
@@ -27,7 +27,7 @@ pub(crate) struct Table {
     name: String,
     file: Arc<dyn RandomAccessFile>,
     index: TableIndex,
-    filter: Option<Vec<u8>>,
+    filter: Option<Filter>,
     tombstones: FragmentedTombstones,
     cache: Arc<BlockCache>,
 }
@@ -64,7 +64,7 @@ impl Table {
         let index_raw = read_block_raw(&*file, &name, footer.index)?;
         let index = TableIndex::parse(Arc::new(Block::new(index_raw, number)?)).map_err(corrupt)?;
         let filter = if footer.filter.size > 0 {
-            Some(read_block_raw(&*file, &name, footer.filter)?)
+            Some(Filter::parse(read_block_raw(&*file, &name, footer.filter)?))
         } else {
             None
         };
@@ -124,7 +124,7 @@ impl Table {
             Lookup::Absent
         };
         if let Some(filter) = &self.filter
-            && !bloom::may_contain(filter, hash)
+            && !filter.may_contain(hash)
         {
             return Ok(nothing);
         }
