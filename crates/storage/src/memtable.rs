@@ -488,7 +488,11 @@ mod tests {
                     while visible.load(Ordering::Acquire) < WRITES {
                         state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
                         let latest = visible.load(Ordering::Acquire);
-                        let read = if state.is_multiple_of(3) { latest / 2 } else { latest };
+                        let read = if state.is_multiple_of(3) {
+                            latest / 2
+                        } else {
+                            latest
+                        };
                         let k = (state >> 33) % KEYS;
                         // Write `s` (1-based) puts key `s % KEYS`, and every seventh deletes it.
                         let newest = (1..=read).rev().find(|s| s % KEYS == k);

@@ -12,8 +12,10 @@
 //! repeats), `overwrite` writes `num` random keys into the existing one, `readrandom` gets
 //! `num` random keys, `readseq` scans every entry, `seekrandom` seeks to `num` random keys and
 //! reads `--seek-nexts` entries (default 10) from each. A read workload on an empty database
-//! first loads it with an untimed fillseq. One thread; the real file system in a temporary
-//! directory. `--sync` makes every write wait for an fsync and defaults `num` to 10,000.
+//! first loads it with an untimed fillseq. Not run unless named: `readmemtable`, `num` gets of
+//! random keys of a fresh database just loaded by an untimed fillseq and not flushed, so that
+//! every key is in the memtable (`num` must fit in it: 100,000 does). One thread; the real file
+//! system in a temporary directory. `--sync` makes every write wait for an fsync and defaults `num` to 10,000.
 //!
 //! Reported per workload and engine: operations per second, p50 and p99 latency of one
 //! operation (for `readseq`, of one entry, timed in groups of 100), and for writing workloads
@@ -44,6 +46,8 @@ const WORKLOADS: [&str; 6] = [
     "readseq",
     "seekrandom",
 ];
+/// Workloads run only when named.
+const EXTRA_WORKLOADS: [&str; 1] = ["readmemtable"];
 
 struct Args {
     num: u64,
@@ -64,7 +68,12 @@ fn usage() -> ! {
             .map(|e| e.name())
             .collect::<Vec<_>>()
             .join(","),
-        WORKLOADS.join(",")
+        WORKLOADS
+            .iter()
+            .chain(&EXTRA_WORKLOADS)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(",")
     );
     std::process::exit(2)
 }
@@ -105,7 +114,7 @@ fn parse_args() -> Args {
             "--workloads" => {
                 args.workloads = value().split(',').map(str::to_string).collect();
                 for w in &args.workloads {
-                    if !WORKLOADS.contains(&w.as_str()) {
+                    if !WORKLOADS.contains(&w.as_str()) && !EXTRA_WORKLOADS.contains(&w.as_str()) {
                         eprintln!("unknown workload {w:?}");
                         usage()
                     }
@@ -203,6 +212,13 @@ fn run_workload(
     if matches!(workload, "fillseq" | "fillrandom") {
         engine.reset();
         *loaded = false;
+    } else if workload == "readmemtable" {
+        // A fresh database whose keys all stay in the memtable: loaded, never settled.
+        engine.reset();
+        for k in 0..num {
+            engine.put(&key(k), values.next());
+        }
+        *loaded = true;
     } else if !writes && !*loaded {
         for k in 0..num {
             engine.put(&key(k), values.next());
@@ -230,7 +246,7 @@ fn run_workload(
             }
             ops = num;
         }
-        "readrandom" => {
+        "readrandom" | "readmemtable" => {
             let mut found = 0u64;
             for _ in 0..num {
                 let key = key(rng.random_range(0..num));
@@ -240,7 +256,7 @@ fn run_workload(
             }
             ops = num;
             if !args.json {
-                eprintln!("  readrandom: {found} of {num} keys found");
+                eprintln!("  {workload}: {found} of {num} keys found");
             }
         }
         "readseq" => {

@@ -121,7 +121,7 @@ impl Filter {
         };
         let k = u32::from(last & !LOCAL);
         if last & LOCAL != 0 {
-            if block.is_empty() || block.len() % LINE_BYTES != 0 || k == 0 {
+            if block.is_empty() || !block.len().is_multiple_of(LINE_BYTES) || k == 0 {
                 return Filter::Unknown;
             }
             let lines = block

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::block::{Block, BlockIter};
-use super::bloom::{self, Filter};
+use super::bloom::Filter;
 use super::format::{
     BLOCK_TRAILER_LEN, BlockHandle, FOOTER_LEN, Footer, Properties, unframe_block,
 };
@@ -472,7 +472,9 @@ mod tests {
     fn get(table: &Table, i: u32, read: u64) -> Lookup {
         let uk = user_key(i);
         let target = key::internal_key(&uk, (read << 8) | 0xff);
-        table.get(&uk, &target, bloom::hash(&uk), read).unwrap()
+        table
+            .get(&uk, &target, crate::sstable::bloom::hash(&uk), read)
+            .unwrap()
     }
 
     #[test]
