@@ -1,26 +1,31 @@
-//! [`WriteBatch`]: an atomic group of writes, kept in the exact encoding the WAL stores, so that
-//! a write appends it without re-encoding.
+//! [`WriteBatch`]: an atomic group of writes, kept as the operations' WAL encoding, so that a
+//! write appends them without re-encoding.
 //!
-//! Encoding (see `docs/storage-format.md`): a 12-byte header `sequence: u64 LE, count: u32 LE`
-//! followed by `count` operations, each `kind: u8, key: varint length + bytes` and, for puts,
-//! `value: varint length + bytes`, for range deletions, `end: varint length + bytes`. Keys are
-//! user keys (keyspace prefix included). Operation `i` gets sequence number `sequence + i`.
+//! Encoding (see `docs/storage-format.md`), version 2, written by this code: a header
+//! `sequence: varint, count: varint` (written by the WAL when the batch is logged, since the
+//! sequence is known only then) followed by `count` operations, each `kind: u8, keyspace:
+//! varint, key: varint length + bytes` and, for puts, `value: varint length + bytes`, for range
+//! deletions, `end: varint length + bytes` (in the same keyspace). Operation `i` gets sequence
+//! number `sequence + i`.
+//!
+//! Version 1, still read from logs written before: a 12-byte header `sequence: u64 LE, count:
+//! u32 LE`, and operations whose keys (and range ends) are user keys with their 4-byte
+//! keyspace prefix instead of a keyspace varint.
 
 use crate::SequenceNumber;
-use crate::coding::{Reader, put_length_prefixed};
+use crate::coding::{Reader, put_length_prefixed, put_varint32, put_varint64};
 use crate::db::Keyspace;
-use crate::key::{ValueKind, append_user_key};
-
-/// Bytes of the batch header (first sequence number and operation count).
-pub(crate) const HEADER_LEN: usize = 12;
+use crate::key::{KEYSPACE_PREFIX_LEN, ValueKind};
 
 /// An atomic group of writes: after a crash either all of it is there or none.
 #[derive(Debug, Clone, Default)]
 pub struct WriteBatch {
-    rep: Vec<u8>,
+    /// The operations, encoded (version 2).
+    ops: Vec<u8>,
     count: u32,
     user_bytes: u64,
-    scratch: Vec<u8>,
+    /// The first sequence number, stamped by the write leader.
+    sequence: SequenceNumber,
 }
 
 impl WriteBatch {
@@ -44,11 +49,7 @@ impl WriteBatch {
     /// Removes every key in `start..end` (end exclusive), in constant time and space. An empty
     /// or reversed range removes nothing.
     pub fn delete_range(&mut self, keyspace: Keyspace, start: &[u8], end: &[u8]) {
-        self.scratch.clear();
-        append_user_key(&mut self.scratch, keyspace.id, end);
-        let end_key = std::mem::take(&mut self.scratch);
-        self.push_op(ValueKind::RangeDelete, keyspace, start, Some(&end_key));
-        self.scratch = end_key;
+        self.push_op(ValueKind::RangeDelete, keyspace, start, Some(end));
         self.user_bytes += (start.len() + end.len()) as u64;
     }
 
@@ -63,26 +64,17 @@ impl WriteBatch {
     }
 
     fn push_op(&mut self, kind: ValueKind, keyspace: Keyspace, key: &[u8], second: Option<&[u8]>) {
-        // One reservation per operation: growing by doubling from the 12-byte header would
-        // reallocate several times for a typical single-put batch.
-        let second_len = second.map_or(0, |s| s.len() + 10);
-        let op_len = 1 + 10 + 4 + key.len() + second_len;
-        if self.rep.is_empty() {
-            // The header is written with the first operation, so an empty batch allocates
-            // nothing and a one-operation batch allocates once.
-            self.rep.reserve_exact(HEADER_LEN + op_len);
-            self.rep.resize(HEADER_LEN, 0);
-        } else {
-            self.rep.reserve(op_len);
-        }
-        self.rep.push(kind as u8);
-        crate::coding::put_varint64(&mut self.rep, (key.len() + 4) as u64);
-        append_user_key(&mut self.rep, keyspace.id, key);
+        // One reservation per operation: growing by doubling would reallocate several times
+        // for a typical single-put batch.
+        let second_len = second.map_or(0, |s| s.len() + 5);
+        self.ops.reserve(1 + 5 + 5 + key.len() + second_len);
+        self.ops.push(kind as u8);
+        put_varint32(&mut self.ops, keyspace.id);
+        put_length_prefixed(&mut self.ops, key);
         if let Some(bytes) = second {
-            put_length_prefixed(&mut self.rep, bytes);
+            put_length_prefixed(&mut self.ops, bytes);
         }
         self.count += 1;
-        self.rep[8..12].copy_from_slice(&self.count.to_le_bytes());
     }
 
     /// Key and value bytes the caller wrote (for write amplification).
@@ -90,28 +82,54 @@ impl WriteBatch {
         self.user_bytes
     }
 
-    /// Stamps the first sequence number into the header. The batch must not be empty.
+    /// Stamps the first sequence number. The batch must not be empty.
     pub(crate) fn set_sequence(&mut self, sequence: SequenceNumber) {
         assert!(!self.is_empty(), "an empty batch is never written");
-        self.rep[..8].copy_from_slice(&sequence.to_le_bytes());
+        self.sequence = sequence;
     }
 
     /// The sequence number of the last operation, once stamped.
     pub(crate) fn last_sequence(&self) -> SequenceNumber {
-        let first = u64::from_le_bytes(self.rep[..8].try_into().expect("8-byte header field"));
-        first + u64::from(self.count) - 1
+        self.sequence + u64::from(self.count) - 1
     }
 
-    /// The encoding, header included (empty for an empty batch).
-    pub(crate) fn encoded(&self) -> &[u8] {
-        &self.rep
+    /// Appends the batch header (`sequence`, `count` as varints) to `buf`.
+    pub(crate) fn encode_header(&self, buf: &mut Vec<u8>) {
+        put_varint64(buf, self.sequence);
+        put_varint32(buf, self.count);
+    }
+
+    /// The encoded operations (without the header).
+    pub(crate) fn encoded_ops(&self) -> &[u8] {
+        &self.ops
+    }
+
+    /// A view of the stamped batch.
+    pub(crate) fn view(&self) -> BatchView<'_> {
+        BatchView {
+            sequence: self.sequence,
+            count: self.count,
+            body: &self.ops,
+            version: BatchVersion::V2,
+        }
     }
 }
 
+/// The encodings of a batch (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BatchVersion {
+    /// Fixed-width header, keys with their keyspace prefix (logs written before version 2).
+    V1,
+    /// Varint header and keyspace ids.
+    V2,
+}
+
 /// One operation of an encoded batch. For `RangeDelete`, `value` is the exclusive end key.
+/// Keys are the caller's keys, without the keyspace prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct BatchOp<'a> {
     pub(crate) kind: ValueKind,
+    pub(crate) keyspace: u32,
     pub(crate) key: &'a [u8],
     pub(crate) value: &'a [u8],
 }
@@ -122,32 +140,31 @@ pub(crate) struct BatchView<'a> {
     pub(crate) sequence: SequenceNumber,
     pub(crate) count: u32,
     body: &'a [u8],
+    version: BatchVersion,
 }
 
 impl<'a> BatchView<'a> {
-    /// A view of a batch built by [`WriteBatch`] in this process, whose encoding is known to be
-    /// well formed.
-    pub(crate) fn trusted(encoded: &'a [u8]) -> Self {
+    /// Parses a logged batch (header included) and checks that exactly `count` well-formed
+    /// operations follow. Returns a description of the problem if the encoding is bad.
+    pub(crate) fn parse(encoded: &'a [u8], version: BatchVersion) -> Result<Self, String> {
         let mut r = Reader::new(encoded);
-        let sequence = r.u64().expect("a WriteBatch always has its header");
-        let count = r.u32().expect("a WriteBatch always has its header");
-        Self {
-            sequence,
-            count,
-            body: r.remaining(),
-        }
-    }
-
-    /// Parses the header and checks that exactly `count` well-formed operations follow.
-    /// Returns a description of the problem if the encoding is bad.
-    pub(crate) fn parse(encoded: &'a [u8]) -> Result<Self, String> {
-        let mut r = Reader::new(encoded);
-        let sequence = r.u64().ok_or("batch shorter than its header")?;
-        let count = r.u32().ok_or("batch shorter than its header")?;
+        let short = "batch shorter than its header";
+        let (sequence, count) = match version {
+            BatchVersion::V1 => (r.u64().ok_or(short)?, r.u32().ok_or(short)?),
+            BatchVersion::V2 => {
+                let sequence = r.varint64().ok_or(short)?;
+                let count = r.varint64().ok_or(short)?;
+                (
+                    sequence,
+                    u32::try_from(count).map_err(|_| "batch count too large")?,
+                )
+            }
+        };
         let view = Self {
             sequence,
             count,
             body: r.remaining(),
+            version,
         };
         let mut seen = 0u32;
         for op in view.ops() {
@@ -166,6 +183,7 @@ impl<'a> BatchView<'a> {
     pub(crate) fn ops(&self) -> BatchOps<'a> {
         BatchOps {
             reader: Reader::new(self.body),
+            version: self.version,
             failed: false,
         }
     }
@@ -179,6 +197,7 @@ impl<'a> BatchView<'a> {
 /// Iterator over the operations of a [`BatchView`].
 pub(crate) struct BatchOps<'a> {
     reader: Reader<'a>,
+    version: BatchVersion,
     failed: bool,
 }
 
@@ -201,23 +220,67 @@ impl<'a> BatchOps<'a> {
     fn decode_one(&mut self) -> Result<BatchOp<'a>, String> {
         let kind_byte = self.reader.u8().ok_or("truncated operation")?;
         let kind = ValueKind::from_u8(kind_byte).ok_or(format!("unknown operation {kind_byte}"))?;
-        let key = self.reader.length_prefixed().ok_or("truncated key")?;
-        if key.len() < crate::key::KEYSPACE_PREFIX_LEN {
-            return Err("key without keyspace prefix".to_owned());
-        }
-        let value = match kind {
-            ValueKind::Delete => &[][..],
-            ValueKind::Put | ValueKind::RangeDelete => {
-                self.reader.length_prefixed().ok_or("truncated value")?
+        let (keyspace, key) = match self.version {
+            BatchVersion::V1 => {
+                split_prefix(self.reader.length_prefixed().ok_or("truncated key")?)?
+            }
+            BatchVersion::V2 => {
+                let keyspace = self.reader.varint64().ok_or("truncated keyspace")?;
+                let keyspace = u32::try_from(keyspace).map_err(|_| "keyspace id too large")?;
+                (
+                    keyspace,
+                    self.reader.length_prefixed().ok_or("truncated key")?,
+                )
             }
         };
-        Ok(BatchOp { kind, key, value })
+        let value = match kind {
+            ValueKind::Delete => &[][..],
+            ValueKind::Put => self.reader.length_prefixed().ok_or("truncated value")?,
+            ValueKind::RangeDelete => {
+                let end = self.reader.length_prefixed().ok_or("truncated range end")?;
+                match self.version {
+                    BatchVersion::V1 => {
+                        let (end_keyspace, end) = split_prefix(end)?;
+                        if end_keyspace != keyspace {
+                            return Err("range deletion across keyspaces".to_owned());
+                        }
+                        end
+                    }
+                    BatchVersion::V2 => end,
+                }
+            }
+        };
+        Ok(BatchOp {
+            kind,
+            keyspace,
+            key,
+            value,
+        })
     }
+}
+
+/// A version-1 user key split into its keyspace id and the caller's key.
+fn split_prefix(user_key: &[u8]) -> Result<(u32, &[u8]), String> {
+    if user_key.len() < KEYSPACE_PREFIX_LEN {
+        return Err("key without keyspace prefix".to_owned());
+    }
+    let (prefix, key) = user_key.split_at(KEYSPACE_PREFIX_LEN);
+    Ok((
+        u32::from_be_bytes(prefix.try_into().expect("4-byte prefix")),
+        key,
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn logged(batch: &WriteBatch) -> Vec<u8> {
+        let mut buf = Vec::new();
+        batch.encode_header(&mut buf);
+        buf.extend_from_slice(batch.encoded_ops());
+        buf
+    }
 
     #[test]
     fn batch_round_trips_through_its_encoding() {
@@ -228,25 +291,60 @@ mod tests {
         batch.delete_range(ks, b"a", b"z");
         batch.set_sequence(100);
         assert_eq!(batch.len(), 3);
-        let view = BatchView::parse(batch.encoded()).unwrap();
+        let encoded = logged(&batch);
+        let view = BatchView::parse(&encoded, BatchVersion::V2).unwrap();
         assert_eq!(view.sequence, 100);
         assert_eq!(view.last_sequence(), 102);
         let ops: Vec<_> = view.ops().map(Result::unwrap).collect();
-        assert_eq!(ops[0].kind, ValueKind::Put);
-        assert_eq!(ops[0].key, b"\0\0\0\x07k1");
-        assert_eq!(ops[0].value, b"v1");
+        assert_eq!(
+            ops,
+            batch.view().ops().map(Result::unwrap).collect::<Vec<_>>()
+        );
+        assert_eq!((ops[0].kind, ops[0].keyspace), (ValueKind::Put, 7));
+        assert_eq!((ops[0].key, ops[0].value), (&b"k1"[..], &b"v1"[..]));
         assert_eq!(ops[1].kind, ValueKind::Delete);
-        assert_eq!(ops[2].value, b"\0\0\0\x07z");
+        assert_eq!((ops[2].key, ops[2].value), (&b"a"[..], &b"z"[..]));
         assert_eq!(batch.user_bytes(), 4 + 2 + 2);
+        // A put of 16-byte keys and 100-byte values costs 5 bytes beyond them (and the header).
+        let mut one = WriteBatch::new();
+        one.put(ks, &[1; 16], &[2; 100]);
+        assert_eq!(one.encoded_ops().len(), 116 + 4);
+    }
+
+    #[test]
+    fn version_1_batches_of_earlier_logs_are_read() {
+        let mut v1 = Vec::new();
+        v1.extend_from_slice(&9u64.to_le_bytes());
+        v1.extend_from_slice(&2u32.to_le_bytes());
+        v1.extend_from_slice(&[1, 6, 0, 0, 0, 2, b'k', b'1', 2, b'v', b'1']);
+        v1.extend_from_slice(&[2, 5, 0, 0, 0, 2, b'a', 5, 0, 0, 0, 2, b'z']);
+        let view = BatchView::parse(&v1, BatchVersion::V1).unwrap();
+        assert_eq!((view.sequence, view.count), (9, 2));
+        let ops: Vec<_> = view.ops().map(Result::unwrap).collect();
+        assert_eq!(
+            (ops[0].keyspace, ops[0].key, ops[0].value),
+            (2, &b"k1"[..], &b"v1"[..])
+        );
+        assert_eq!(
+            (ops[1].kind, ops[1].key, ops[1].value),
+            (ValueKind::RangeDelete, &b"a"[..], &b"z"[..])
+        );
+        let last = v1.len() - 2;
+        v1[last] = 3; // the range's end in another keyspace
+        assert!(BatchView::parse(&v1, BatchVersion::V1).is_err());
     }
 
     #[test]
     fn truncated_batches_are_rejected() {
         let mut batch = WriteBatch::new();
         batch.put(Keyspace { id: 1 }, b"key", b"value");
-        let enc = batch.encoded();
+        batch.set_sequence(1);
+        let enc = logged(&batch);
         for cut in 0..enc.len() {
-            assert!(BatchView::parse(&enc[..cut]).is_err(), "cut at {cut}");
+            assert!(
+                BatchView::parse(&enc[..cut], BatchVersion::V2).is_err(),
+                "cut at {cut}"
+            );
         }
     }
 }

@@ -200,29 +200,36 @@ impl Memtable {
         let mut bytes = 0;
         for (sequence, op) in (batch.sequence..).zip(batch.ops()) {
             let op = op.expect("batches are validated before they are inserted");
+            let prefix = key::keyspace_prefix(op.keyspace);
             match op.kind {
                 ValueKind::Put | ValueKind::Delete => {
                     let trailer = key::trailer(sequence, op.kind);
-                    let at = arena.push(&[op.key, &trailer.to_le_bytes(), op.value]);
-                    // SAFETY: `push` copied the user key, trailer and value to `at`, in the
-                    // arena, which lives as long as the skiplist and index holding the entry.
-                    let entry = unsafe { MemEntry::new(op.key, trailer, at, op.value.len()) };
+                    let at = arena.push(&[&prefix, op.key, &trailer.to_le_bytes(), op.value]);
+                    let user_len = prefix.len() + op.key.len();
+                    // SAFETY: `push` just copied the parts to `at`, in the arena, which lives
+                    // as long as the skiplist and the index holding the entry.
+                    let user_key = unsafe { std::slice::from_raw_parts(at.as_ptr(), user_len) };
+                    // SAFETY: `at` holds the user key, the trailer and the value (above).
+                    let entry = unsafe { MemEntry::new(user_key, trailer, at, op.value.len()) };
                     let inserted = self.list.insert(entry, (), unpinned());
                     // SAFETY: one inserter (the arena's lock is held); the entry lives in a
                     // skiplist node, never removed nor moved before the memtable is dropped;
                     // sequences increase, so it is the newest entry of its key.
-                    unsafe { self.index.insert(inserted.key(), bloom::hash(op.key)) };
+                    unsafe { self.index.insert(inserted.key(), bloom::hash(user_key)) };
                     inserted.release(unpinned());
                     bytes += std::mem::size_of::<MemEntry>() + NODE_OVERHEAD;
                 }
                 ValueKind::RangeDelete => {
-                    bytes += op.key.len() + op.value.len() + std::mem::size_of::<RangeTombstone>();
-                    let mut list = self.tombstones.lock();
-                    list.push(RangeTombstone {
-                        start: op.key.to_vec(),
-                        end: op.value.to_vec(),
+                    let tombstone = RangeTombstone {
+                        start: [&prefix[..], op.key].concat(),
+                        end: [&prefix[..], op.value].concat(),
                         sequence,
-                    });
+                    };
+                    bytes += tombstone.start.len()
+                        + tombstone.end.len()
+                        + std::mem::size_of::<RangeTombstone>();
+                    let mut list = self.tombstones.lock();
+                    list.push(tombstone);
                     self.tombstone_count.store(list.len(), Ordering::Release);
                 }
             }
@@ -405,7 +412,7 @@ mod tests {
         let mut batch = WriteBatch::new();
         build(&mut batch);
         batch.set_sequence(sequence);
-        mem.insert_batch(&BatchView::parse(batch.encoded()).unwrap());
+        mem.insert_batch(&batch.view());
     }
 
     #[test]

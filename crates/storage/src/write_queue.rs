@@ -105,7 +105,7 @@ impl WriteQueue {
         let queue = self.queue.lock();
         let queue = &queue.writers;
         debug_assert!(Arc::ptr_eq(&queue[0], leader));
-        let first = leader.batch.lock().encoded().len();
+        let first = leader.batch.lock().encoded_ops().len();
         let limit = if first <= SMALL_LEADER_EXTRA {
             first + SMALL_LEADER_EXTRA
         } else {
@@ -116,7 +116,7 @@ impl WriteQueue {
             let len = if group.is_empty() {
                 first
             } else {
-                w.batch.lock().encoded().len()
+                w.batch.lock().encoded_ops().len()
             };
             if !group.is_empty() && size + len > limit {
                 break;

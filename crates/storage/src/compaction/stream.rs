@@ -291,7 +291,7 @@ mod tests {
     use std::sync::atomic::{AtomicU64, Ordering};
 
     use super::*;
-    use crate::batch::{BatchView, WriteBatch};
+    use crate::batch::WriteBatch;
     use crate::db::Keyspace;
     use crate::fs::{FileSystem, MemFileSystem};
     use crate::memtable::Memtable;
@@ -304,7 +304,7 @@ mod tests {
         let mut batch = WriteBatch::new();
         build(&mut batch);
         batch.set_sequence(sequence);
-        mem.insert_batch(&BatchView::parse(batch.encoded()).unwrap());
+        mem.insert_batch(&batch.view());
     }
 
     /// Writes `mem` through the compaction stream and returns (user key, sequence, kind) of

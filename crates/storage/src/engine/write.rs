@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::{Engine, State, SuperVersion};
 use crate::SequenceNumber;
-use crate::batch::{BatchView, WriteBatch};
+use crate::batch::WriteBatch;
 use crate::db::Durability;
 use crate::error::{Error, Result};
 use crate::memtable::Memtable;
@@ -101,7 +101,7 @@ impl Engine {
                 batch.set_sequence(next);
                 next += batch.len() as u64;
                 user_bytes += batch.user_bytes();
-                wal.add_record(batch.encoded());
+                wal.add_batch(&batch);
             }
             let appended = wal.write_records().and_then(|n| {
                 if sync {
@@ -122,7 +122,7 @@ impl Engine {
             }
         }
         for w in group {
-            mem.insert_batch(&BatchView::trusted(w.batch.lock().encoded()));
+            mem.insert_batch(&w.batch.lock().view());
         }
         self.counters
             .user_bytes
