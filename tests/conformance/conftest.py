@@ -4,7 +4,8 @@ One server per session: `$FERRODYN_ENDPOINT` if set (nothing is started), else
 `$FERRODYN_BIN serve --listen 127.0.0.1:<free port> --in-memory`, stopped by PID at the end.
 Tests share a few session tables and keep apart by using unique partition keys; a test that
 needs a whole table to itself (counts, scans, table settings) creates a uniquely named one
-through `new_table`, which deletes it afterwards.
+through `new_table`, which deletes it afterwards. `streams` is a DynamoDB Streams client on the
+same server; `ttl_endpoint` is a second server whose time-to-live sweeper runs often.
 """
 
 from __future__ import annotations
@@ -19,8 +20,13 @@ from support import (
     create_table,
     delete_table_quietly,
     make_client,
+    make_streams_client,
     unique_name,
 )
+
+# How often the time-to-live sweeper of the servers started by `ttl_endpoint` runs, through the
+# `--ttl-sweep-interval-ms` flag of `ferrodyn serve`.
+TTL_SWEEP_INTERVAL_MS = 200
 
 
 @pytest.fixture(scope="session")
@@ -40,6 +46,36 @@ def endpoint():
 @pytest.fixture(scope="session")
 def ddb(endpoint):
     return make_client(endpoint)
+
+
+@pytest.fixture(scope="session")
+def streams(endpoint):
+    """A boto3 `dynamodbstreams` client on the same endpoint."""
+    return make_streams_client(endpoint)
+
+
+@pytest.fixture(scope="session")
+def ttl_endpoint():
+    """A server of its own whose time-to-live sweeper runs every TTL_SWEEP_INTERVAL_MS, so
+    expired items go within a second or two. Skipped against an external FERRODYN_ENDPOINT,
+    whose sweep interval the suite cannot set."""
+    if os.environ.get("FERRODYN_ENDPOINT"):
+        pytest.skip("needs a server started with --ttl-sweep-interval-ms")
+    server = FerrodynProcess(["--in-memory", "--ttl-sweep-interval-ms", str(TTL_SWEEP_INTERVAL_MS)]).start()
+    try:
+        yield server.endpoint
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def ttl_ddb(ttl_endpoint):
+    return make_client(ttl_endpoint)
+
+
+@pytest.fixture(scope="session")
+def ttl_streams(ttl_endpoint):
+    return make_streams_client(ttl_endpoint)
 
 
 @pytest.fixture(scope="session")

@@ -50,6 +50,60 @@ def make_client(endpoint: str):
     )
 
 
+def make_streams_client(endpoint: str):
+    """A boto3 DynamoDB Streams client for `endpoint` (the same server answers both APIs), with
+    the same settings as `make_client`."""
+    return boto3.client(
+        "dynamodbstreams",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        config=Config(
+            retries={"max_attempts": 1, "mode": "standard"},
+            parameter_validation=False,
+            connect_timeout=5,
+            read_timeout=60,
+        ),
+    )
+
+
+def wait_until(probe, what: str, timeout_s: float = 10.0, interval_s: float = 0.05):
+    """Calls `probe()` until it returns something truthy, and returns that; fails the test with
+    `what` after `timeout_s` seconds."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        time.sleep(interval_s)
+
+
+def index_description(ddb, table: str, index: str) -> dict | None:
+    """The description of `index` (global or local) in DescribeTable, or None."""
+    desc = ddb.describe_table(TableName=table)["Table"]
+    for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        for description in desc.get(key, []):
+            if description["IndexName"] == index:
+                return description
+    return None
+
+
+def wait_for_index_status(ddb, table: str, index: str, status: str = "ACTIVE", timeout_s: float = 30.0):
+    """Polls DescribeTable until global index `index` reaches `status`; returns its description.
+    `status=None` waits until the index is gone."""
+
+    def probe():
+        description = index_description(ddb, table, index)
+        if status is None:
+            return description is None
+        return description if description and description.get("IndexStatus") == status else None
+
+    return wait_until(probe, f"index {index} of {table} to be {status or 'gone'}", timeout_s)
+
+
 class ErrorInfo:
     """What a failed call returned: the error code, message and HTTP status."""
 
