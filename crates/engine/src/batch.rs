@@ -9,29 +9,41 @@ use std::collections::{BTreeMap, HashSet};
 
 use ferrodyn_api::wire::*;
 use ferrodyn_api::{ApiError, ApiResult, Parsed};
+use ferrodyn_model::Item;
 use ferrodyn_model::expression::ParsedExpressions;
 use ferrodyn_model::key::KeyError;
-use ferrodyn_model::size::{item_size, read_units, write_units};
+use ferrodyn_model::size::{item_size, read_units};
 use tokio::sync::oneshot;
 
 use crate::Database;
+use crate::catalog::Table;
+use crate::change::{Version, stage_change};
 use crate::keys::{self, BASE_INDEX};
 use crate::stored;
 use crate::table_ops::internal;
+use crate::writer::Group;
 
 /// BatchGetItem answers at most this many bytes of items; the rest are `UnprocessedKeys`.
 const RESPONSE_BYTES_MAX: usize = 16 * 1024 * 1024;
 
-/// One write of a BatchWriteItem, checked and encoded.
+/// One write of a BatchWriteItem, checked.
 enum Write {
     Put {
         key: Vec<u8>,
-        value: Vec<u8>,
+        item: Item,
         size: usize,
     },
     Delete {
         key: Vec<u8>,
     },
+}
+
+impl Write {
+    fn key(&self) -> &[u8] {
+        match self {
+            Write::Put { key, .. } | Write::Delete { key } => key,
+        }
+    }
 }
 
 impl Database {
@@ -118,12 +130,10 @@ impl Database {
                             }
                             other => ApiError::from(other),
                         })?;
-                    let size = item_size(&put.item);
-                    let value = stored::encode(&put.item, size);
                     Write::Put {
                         key: keys::item_key(table.id, BASE_INDEX, &key),
-                        value,
-                        size,
+                        item: put.item.clone(),
+                        size: item_size(&put.item),
                     }
                 } else if let Some(delete) = &request.delete_request {
                     let key = table.schema.key_from_map(&delete.key)?;
@@ -135,10 +145,7 @@ impl Database {
                         "a validated write request is a put or a delete",
                     ));
                 };
-                let key = match &write {
-                    Write::Put { key, .. } | Write::Delete { key } => key.clone(),
-                };
-                if !seen.insert(key) {
+                if !seen.insert(write.key().to_vec()) {
                     return Err(ApiError::duplicate_keys());
                 }
                 writes.push(write);
@@ -147,7 +154,7 @@ impl Database {
         }
         let mut pending = Vec::with_capacity(plans.len());
         for (name, table, writes) in plans {
-            let (sender, receiver) = oneshot::channel::<ApiResult<f64>>();
+            let (sender, receiver) = oneshot::channel::<ApiResult<Consumption>>();
             let owned = table.clone();
             self.writers.submit(
                 &table.queue,
@@ -155,42 +162,7 @@ impl Database {
                     let decided = if owned.is_deleted() {
                         Err(ApiError::resource_not_found())
                     } else {
-                        let mut units = 0.0;
-                        let mut failure = None;
-                        for write in writes {
-                            let key = match &write {
-                                Write::Put { key, .. } | Write::Delete { key } => key.clone(),
-                            };
-                            let old = group
-                                .get(&key)
-                                .map_err(internal)
-                                .and_then(|old| old.as_deref().map(stored::size).transpose());
-                            let old_size = match old {
-                                Ok(old_size) => old_size,
-                                Err(error) => {
-                                    failure = Some(error);
-                                    break;
-                                }
-                            };
-                            match write {
-                                Write::Put { key, value, size } => {
-                                    group.put(key, value);
-                                    group.count_item_change(old_size, Some(size));
-                                    units += write_units(old_size.unwrap_or(0).max(size));
-                                }
-                                Write::Delete { key } => {
-                                    if old_size.is_some() {
-                                        group.delete(key);
-                                        group.count_item_change(old_size, None);
-                                    }
-                                    units += write_units(old_size.unwrap_or(1).max(1));
-                                }
-                            }
-                        }
-                        match failure {
-                            Some(error) => Err(error),
-                            None => Ok(units),
-                        }
+                        apply_writes(group, &owned, writes)
                     };
                     Box::new(move |durable| {
                         let answer = match (decided, durable) {
@@ -206,13 +178,12 @@ impl Database {
         }
         let mut consumed = Vec::new();
         for (name, receiver) in pending {
-            let units = receiver.await.unwrap_or_else(|_| {
+            let consumption = receiver.await.unwrap_or_else(|_| {
                 Err(ApiError::internal(
                     "the write path stopped before answering",
                 ))
             })?;
-            consumed
-                .extend(Consumption::table(units).report(&name, input.return_consumed_capacity));
+            consumed.extend(consumption.report(&name, input.return_consumed_capacity));
         }
         Ok(BatchWriteItemOutput {
             unprocessed_items: BTreeMap::new(),
@@ -220,4 +191,48 @@ impl Database {
             consumed_capacity: (!consumed.is_empty()).then_some(consumed),
         })
     }
+}
+
+/// Stages one table's share of a BatchWriteItem. Every put is checked against the table's
+/// indexes first, so a bad item fails the batch before anything is staged.
+fn apply_writes(
+    group: &mut Group<'_>,
+    table: &Table,
+    writes: Vec<Write>,
+) -> ApiResult<Consumption> {
+    let indexes = table.indexes();
+    for write in &writes {
+        if let Write::Put { item, .. } = write {
+            indexes.check_item(item)?;
+        }
+    }
+    let mut total = Consumption::default();
+    for write in writes {
+        let bytes = group.get(write.key()).map_err(internal)?;
+        let old_size = bytes.as_deref().map(stored::size).transpose()?;
+        let old = match &bytes {
+            Some(bytes) if !indexes.is_empty() => Some(stored::decode(bytes)?),
+            _ => None,
+        };
+        let old_version = old
+            .as_ref()
+            .zip(old_size)
+            .map(|(item, size)| Version { item, size });
+        let consumption = match write {
+            Write::Put { key, item, size } => stage_change(
+                group,
+                table,
+                &indexes,
+                key,
+                old_version,
+                old_size,
+                Some(Version { item: &item, size }),
+            )?,
+            Write::Delete { key } => {
+                stage_change(group, table, &indexes, key, old_version, old_size, None)?
+            }
+        };
+        total.add(&consumption);
+    }
+    Ok(total)
 }

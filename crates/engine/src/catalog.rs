@@ -14,8 +14,9 @@ use ferrodyn_storage::{Db, Direction, Durability, Keyspace, WriteBatch};
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 
+use crate::index::IndexSet;
 use crate::keys::TableId;
-use crate::writer::{PartitionStats, WriteQueue};
+use crate::writer::{Counts, PartitionStats, WriteQueue};
 
 /// Format of [`TableRecord`] as stored.
 const RECORD_FORMAT: u32 = 1;
@@ -60,6 +61,8 @@ pub struct TableRecord {
     pub on_demand: Option<(Option<i64>, Option<i64>)>,
     /// Tags, by key.
     pub tags: BTreeMap<String, String>,
+    /// The id the next secondary index gets.
+    pub next_index_id: u32,
 }
 
 /// How a table (or index) pays for throughput.
@@ -88,6 +91,8 @@ pub struct Billing {
 /// A secondary index's definition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndexRecord {
+    /// Its id in storage keys, unique within the table and never reused (0 is the table).
+    pub id: u32,
     /// The index name.
     pub name: String,
     /// Its partition key attribute.
@@ -102,6 +107,8 @@ pub struct IndexRecord {
     pub throughput: Option<(i64, i64)>,
     /// A GSI's on-demand maximums.
     pub on_demand: Option<(Option<i64>, Option<i64>)>,
+    /// Still being filled from the table's items (a GSI added by UpdateTable).
+    pub backfilling: bool,
 }
 
 /// A table's stream settings.
@@ -155,6 +162,8 @@ pub struct Table {
     pub record: RwLock<TableRecord>,
     /// The ordered write path of its (single, for now) partition.
     pub queue: Arc<WriteQueue>,
+    /// Its secondary indexes, as of its current definition.
+    indexes: RwLock<Arc<IndexSet>>,
     /// Set by DeleteTable: queued writes that run after it fail as if the table did not exist.
     pub deleted: AtomicBool,
 }
@@ -166,10 +175,16 @@ impl Table {
             id: record.id,
             name: record.name.clone(),
             schema: record.key_schema(),
+            indexes: RwLock::new(Arc::new(IndexSet::of(&record))),
             record: RwLock::new(record),
             queue,
             deleted: AtomicBool::new(false),
         }
+    }
+
+    /// Its secondary indexes now.
+    pub fn indexes(&self) -> Arc<IndexSet> {
+        self.indexes.read().clone()
     }
 
     /// Whether DeleteTable has run.
@@ -205,12 +220,7 @@ impl Catalog {
             let (_, value) = entry?;
             let record: TableRecord = serde_json::from_slice(&value)
                 .map_err(|_| CatalogError::Corrupt("table record"))?;
-            let stats = match db.get(meta, &stats_key(record.id, 0))? {
-                Some(bytes) => {
-                    PartitionStats::decode(&bytes).ok_or(CatalogError::Corrupt("stats"))?
-                }
-                None => PartitionStats::default(),
-            };
+            let stats = load_stats(&db, meta, &stats_key(record.id, 0))?;
             let table = Table::new(record, data, meta, stats);
             tables.insert(table.name.clone(), Arc::new(table));
         }
@@ -293,8 +303,19 @@ impl Catalog {
         let mut batch = WriteBatch::new();
         batch.put(self.meta, &table_key(&record.name), &encode_record(&record));
         self.db.write(batch, Durability::Sync)?;
+        *table.indexes.write() = Arc::new(IndexSet::of(&record));
         *current = record;
         Ok(())
+    }
+
+    /// Marks index `index` of `table` as filled (no longer backfilling), durably.
+    pub fn set_backfilled(&self, table: &Table, index: u32) -> Result<(), CatalogError> {
+        let mut record = table.record.read().clone();
+        let Some(found) = record.global_indexes.iter_mut().find(|i| i.id == index) else {
+            return Ok(());
+        };
+        found.backfilling = false;
+        self.update(table, record)
     }
 
     /// Removes `name` from the catalog (no new request finds it) and returns it. The caller then
@@ -311,12 +332,33 @@ impl Catalog {
     }
 }
 
+/// The statistics stored under `prefix` (one record per index id).
+fn load_stats(db: &Db, meta: Keyspace, prefix: &[u8]) -> Result<PartitionStats, CatalogError> {
+    let end = prefix_end(prefix);
+    let range = (
+        std::ops::Bound::Included(prefix),
+        std::ops::Bound::Excluded(end.as_slice()),
+    );
+    let mut counts = Vec::new();
+    for entry in db.iter(meta, range, Direction::Forward)? {
+        let (key, value) = entry?;
+        let index = key
+            .get(prefix.len()..)
+            .and_then(|id| <[u8; 4]>::try_from(id).ok())
+            .map(u32::from_be_bytes)
+            .ok_or(CatalogError::Corrupt("stats key"))?;
+        let value = Counts::decode(&value).ok_or(CatalogError::Corrupt("stats"))?;
+        counts.push((index, value));
+    }
+    Ok(PartitionStats::new(counts))
+}
+
 /// Storage key of a table's record.
 pub fn table_key(name: &str) -> Vec<u8> {
     [TABLE_PREFIX, name.as_bytes()].concat()
 }
 
-/// Storage key of the statistics of a table's partition.
+/// Prefix of the storage keys of the statistics of a table's partition (an index id follows).
 pub fn stats_key(table: TableId, partition: u32) -> Vec<u8> {
     let mut key = STATS_PREFIX.to_vec();
     key.extend_from_slice(&table.to_be_bytes());

@@ -11,6 +11,7 @@ use ferrodyn_api::wire::{
 };
 
 use crate::catalog::{Billing, IndexRecord, Table, TableRecord};
+use crate::writer::PartitionStats;
 
 /// Where ARNs point: the region and account this node reports.
 #[derive(Debug, Clone)]
@@ -31,18 +32,17 @@ impl Location {
 /// The description of `table` in `status`.
 pub fn describe(table: &Table, status: TableStatus, location: &Location) -> TableDescription {
     let record = table.record.read();
-    let stats = table.queue.stats();
-    describe_record(&record, status, location, stats.items(), stats.bytes())
+    describe_record(&record, status, location, table.queue.stats())
 }
 
-/// The description of a table with `record`, `items` items of `bytes` bytes in all.
+/// The description of a table with `record` and statistics `stats`.
 pub fn describe_record(
     record: &TableRecord,
     status: TableStatus,
     location: &Location,
-    items: i64,
-    bytes: i64,
+    stats: &PartitionStats,
 ) -> TableDescription {
+    let (items, bytes) = (stats.items(), stats.bytes());
     let arn = location.table_arn(&record.name);
     let billing = &record.billing;
     let local_indexes = (!record.local_indexes.is_empty()).then(|| {
@@ -53,8 +53,8 @@ pub fn describe_record(
                 index_name: Some(index.name.clone()),
                 key_schema: Some(key_schema(&index.hash_key, index.range_key.as_deref())),
                 projection: Some(projection(index)),
-                index_size_bytes: Some(0),
-                item_count: Some(0),
+                index_size_bytes: Some(stats.of(index.id).bytes),
+                item_count: Some(stats.of(index.id).items),
                 index_arn: Some(arn.index(&index.name).to_string()),
             })
             .collect()
@@ -67,15 +67,20 @@ pub fn describe_record(
                 index_name: Some(index.name.clone()),
                 key_schema: Some(key_schema(&index.hash_key, index.range_key.as_deref())),
                 projection: Some(projection(index)),
-                index_status: Some(IndexStatus::Active),
+                index_status: Some(if index.backfilling {
+                    IndexStatus::Creating
+                } else {
+                    IndexStatus::Active
+                }),
+                backfilling: index.backfilling.then_some(true),
                 provisioned_throughput: Some(ProvisionedThroughputDescription {
                     number_of_decreases_today: Some(0),
                     read_capacity_units: Some(index.throughput.map_or(0, |t| t.0)),
                     write_capacity_units: Some(index.throughput.map_or(0, |t| t.1)),
                     ..ProvisionedThroughputDescription::default()
                 }),
-                index_size_bytes: Some(0),
-                item_count: Some(0),
+                index_size_bytes: Some(stats.of(index.id).bytes),
+                item_count: Some(stats.of(index.id).items),
                 index_arn: Some(arn.index(&index.name).to_string()),
                 on_demand_throughput: index.on_demand.map(on_demand),
                 ..GlobalSecondaryIndexDescription::default()

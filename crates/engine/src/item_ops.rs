@@ -11,11 +11,12 @@ use ferrodyn_api::wire::*;
 use ferrodyn_api::{ApiError, ApiResult, Parsed};
 use ferrodyn_model::Item;
 use ferrodyn_model::expression::{Condition, UpdateExpression};
-use ferrodyn_model::size::{ITEM_BYTES_MAX, item_size, read_units, write_units};
+use ferrodyn_model::size::{ITEM_BYTES_MAX, item_size, read_units};
 use tokio::sync::oneshot;
 
 use crate::Database;
 use crate::catalog::Table;
+use crate::change::{Version, stage_change};
 use crate::keys::{self, BASE_INDEX};
 use crate::stored;
 use crate::table_ops::internal;
@@ -23,12 +24,31 @@ use crate::writer::Group;
 
 /// What a write mutation decided, sent back to the request once durable.
 struct WriteOutcome {
-    /// The item before the write.
+    /// The item before the write (decoded only when something needs it).
     old: Option<Item>,
     /// The item after the write (for UpdateItem's return values).
     new: Option<Item>,
-    /// The size of the larger of the two versions: what write capacity is charged on.
-    charged_bytes: usize,
+    /// The write capacity the change cost, per index.
+    consumption: Consumption,
+}
+
+/// The item under `storage_key` as the mutation sees it: its size, and the item itself when
+/// `decode` (conditions, return values and indexes need it).
+fn read_old(
+    group: &Group<'_>,
+    storage_key: &[u8],
+    decode: bool,
+) -> ApiResult<(Option<Item>, Option<usize>)> {
+    let Some(bytes) = group.get(storage_key).map_err(internal)? else {
+        return Ok((None, None));
+    };
+    let size = stored::size(&bytes)?;
+    let item = if decode {
+        Some(stored::decode(&bytes)?)
+    } else {
+        None
+    };
+    Ok((item, Some(size)))
 }
 
 impl Database {
@@ -39,27 +59,35 @@ impl Database {
         let key = table.schema.key_of_item(&input.item)?;
         let storage_key = keys::item_key(table.id, BASE_INDEX, &key);
         let new_size = item_size(&input.item);
-        let value = stored::encode(&input.item, new_size);
+        let item = input.item;
         let condition = expressions.condition;
         let return_on_failure = input.return_values_on_condition_check_failure
             == Some(ReturnValuesOnConditionCheckFailure::AllOld);
-        // The old item is only decoded when something looks at it.
         let wants_old = condition.is_some() || input.return_values == Some(ReturnValue::AllOld);
         let outcome = self
-            .mutate(&table, move |group| {
-                let stored_old = group.get(&storage_key).map_err(internal)?;
-                let old_size = stored_old.as_deref().map(stored::size).transpose()?;
-                let old = match (&stored_old, wants_old) {
-                    (Some(bytes), true) => Some(stored::decode(bytes)?),
-                    _ => None,
-                };
+            .mutate(&table, move |group, table| {
+                let indexes = table.indexes();
+                let (old, old_size) =
+                    read_old(group, &storage_key, wants_old || !indexes.is_empty())?;
                 check_condition(condition.as_ref(), old.as_ref(), return_on_failure)?;
-                group.put(storage_key, value);
-                group.count_item_change(old_size, Some(new_size));
+                let consumption = stage_change(
+                    group,
+                    table,
+                    &indexes,
+                    storage_key,
+                    old.as_ref()
+                        .zip(old_size)
+                        .map(|(item, size)| Version { item, size }),
+                    old_size,
+                    Some(Version {
+                        item: &item,
+                        size: new_size,
+                    }),
+                )?;
                 Ok(WriteOutcome {
                     old,
                     new: None,
-                    charged_bytes: old_size.unwrap_or(0).max(new_size),
+                    consumption,
                 })
             })
             .await?;
@@ -68,7 +96,8 @@ impl Database {
                 Some(ReturnValue::AllOld) => outcome.old,
                 _ => None,
             },
-            consumed_capacity: Consumption::table(write_units(outcome.charged_bytes))
+            consumed_capacity: outcome
+                .consumption
                 .report(&input.table_name, input.return_consumed_capacity),
             item_collection_metrics: None,
         })
@@ -116,8 +145,9 @@ impl Database {
             == Some(ReturnValuesOnConditionCheckFailure::AllOld);
         let updated_paths = update.as_ref().map(|u| u.updated_paths().clone());
         let outcome = self
-            .mutate(&table, move |group| {
-                let old = read_item(group, &storage_key)?;
+            .mutate(&table, move |group, table| {
+                let indexes = table.indexes();
+                let (old, old_size) = read_old(group, &storage_key, true)?;
                 check_condition(condition.as_ref(), old.as_ref(), return_on_failure)?;
                 let new = apply_update(update.as_ref(), old.as_ref(), key_item)?;
                 let new_size = item_size(&new);
@@ -126,13 +156,24 @@ impl Database {
                         "Item size to update has exceeded the maximum allowed size",
                     ));
                 }
-                let old_size = old.as_ref().map(item_size);
-                group.put(storage_key, stored::encode(&new, new_size));
-                group.count_item_change(old_size, Some(new_size));
+                let consumption = stage_change(
+                    group,
+                    table,
+                    &indexes,
+                    storage_key,
+                    old.as_ref()
+                        .zip(old_size)
+                        .map(|(item, size)| Version { item, size }),
+                    old_size,
+                    Some(Version {
+                        item: &new,
+                        size: new_size,
+                    }),
+                )?;
                 Ok(WriteOutcome {
                     old,
                     new: Some(new),
-                    charged_bytes: old_size.unwrap_or(0).max(new_size),
+                    consumption,
                 })
             })
             .await?;
@@ -152,7 +193,8 @@ impl Database {
         .filter(|attributes| !attributes.is_empty());
         Ok(UpdateItemOutput {
             attributes,
-            consumed_capacity: Consumption::table(write_units(outcome.charged_bytes))
+            consumed_capacity: outcome
+                .consumption
                 .report(&input.table_name, input.return_consumed_capacity),
             item_collection_metrics: None,
         })
@@ -172,22 +214,26 @@ impl Database {
             == Some(ReturnValuesOnConditionCheckFailure::AllOld);
         let wants_old = condition.is_some() || input.return_values == Some(ReturnValue::AllOld);
         let outcome = self
-            .mutate(&table, move |group| {
-                let stored_old = group.get(&storage_key).map_err(internal)?;
-                let old_size = stored_old.as_deref().map(stored::size).transpose()?;
-                let old = match (&stored_old, wants_old) {
-                    (Some(bytes), true) => Some(stored::decode(bytes)?),
-                    _ => None,
-                };
+            .mutate(&table, move |group, table| {
+                let indexes = table.indexes();
+                let (old, old_size) =
+                    read_old(group, &storage_key, wants_old || !indexes.is_empty())?;
                 check_condition(condition.as_ref(), old.as_ref(), return_on_failure)?;
-                if old_size.is_some() {
-                    group.delete(storage_key);
-                    group.count_item_change(old_size, None);
-                }
+                let consumption = stage_change(
+                    group,
+                    table,
+                    &indexes,
+                    storage_key,
+                    old.as_ref()
+                        .zip(old_size)
+                        .map(|(item, size)| Version { item, size }),
+                    old_size,
+                    None,
+                )?;
                 Ok(WriteOutcome {
                     old,
                     new: None,
-                    charged_bytes: old_size.unwrap_or(0),
+                    consumption,
                 })
             })
             .await?;
@@ -196,7 +242,8 @@ impl Database {
                 Some(ReturnValue::AllOld) => outcome.old,
                 _ => None,
             },
-            consumed_capacity: Consumption::table(write_units(outcome.charged_bytes.max(1)))
+            consumed_capacity: outcome
+                .consumption
                 .report(&input.table_name, input.return_consumed_capacity),
             item_collection_metrics: None,
         })
@@ -205,7 +252,7 @@ impl Database {
     /// Runs `decide` on the table's write path and waits until its writes are durable.
     async fn mutate<F>(&self, table: &Arc<Table>, decide: F) -> ApiResult<WriteOutcome>
     where
-        F: FnOnce(&mut Group<'_>) -> ApiResult<WriteOutcome> + Send + 'static,
+        F: FnOnce(&mut Group<'_>, &Table) -> ApiResult<WriteOutcome> + Send + 'static,
     {
         let (sender, receiver) = oneshot::channel();
         let owned = table.clone();
@@ -215,7 +262,7 @@ impl Database {
                 let decided = if owned.is_deleted() {
                     Err(ApiError::resource_not_found())
                 } else {
-                    decide(group)
+                    decide(group, &owned)
                 };
                 Box::new(move |durable| {
                     let answer = match (decided, durable) {
@@ -232,14 +279,6 @@ impl Database {
                 "the write path stopped before answering",
             ))
         })
-    }
-}
-
-/// The item stored under `storage_key` as the current mutation must see it.
-pub(crate) fn read_item(group: &Group<'_>, storage_key: &[u8]) -> ApiResult<Option<Item>> {
-    match group.get(storage_key).map_err(internal)? {
-        Some(bytes) => Ok(Some(stored::decode(&bytes)?)),
-        None => Ok(None),
     }
 }
 

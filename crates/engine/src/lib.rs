@@ -17,10 +17,13 @@
 
 pub mod catalog;
 pub mod describe;
+pub mod index;
 pub mod keys;
 pub mod writer;
 
+mod backfill;
 mod batch;
+mod change;
 mod clock;
 mod item_ops;
 mod query;
@@ -74,8 +77,8 @@ pub struct Database {
     db: Db,
     data: Keyspace,
     meta: Keyspace,
-    catalog: Catalog,
-    writers: WriterPool,
+    catalog: Arc<Catalog>,
+    writers: Arc<WriterPool>,
     location: Location,
     endpoint_address: String,
 }
@@ -97,9 +100,13 @@ impl Database {
         let db = Db::open(config.storage)?;
         let data = db.keyspace("data")?;
         let meta = db.keyspace("meta")?;
-        let catalog = Catalog::load(db.clone(), data, meta)?;
-        let writers = WriterPool::start(db.clone(), config.durability, config.writer_threads);
-        Ok(Database {
+        let catalog = Arc::new(Catalog::load(db.clone(), data, meta)?);
+        let writers = Arc::new(WriterPool::start(
+            db.clone(),
+            config.durability,
+            config.writer_threads,
+        ));
+        let database = Database {
             db,
             data,
             meta,
@@ -110,7 +117,21 @@ impl Database {
                 account: config.account,
             },
             endpoint_address: config.endpoint_address,
-        })
+        };
+        // Backfills interrupted by a restart start over (they are idempotent).
+        for table in database.catalog.all() {
+            let backfilling: Vec<u32> = table
+                .indexes()
+                .indexes
+                .iter()
+                .filter(|i| i.state == index::IndexState::Backfilling)
+                .map(|i| i.id)
+                .collect();
+            for index in backfilling {
+                database.start_backfill(table.clone(), index);
+            }
+        }
+        Ok(database)
     }
 
     /// Runs one request.

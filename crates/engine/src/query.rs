@@ -22,6 +22,7 @@ use ferrodyn_storage::Direction;
 
 use crate::Database;
 use crate::catalog::{Table, prefix_end};
+use crate::index::{self, Index, IndexKind, IndexState, Projected};
 use crate::keys::{self, BASE_INDEX};
 use crate::stored;
 use crate::table_ops::internal;
@@ -29,12 +30,78 @@ use crate::table_ops::internal;
 /// DynamoDB stops a page once this many bytes of items were read.
 const PAGE_BYTES_MAX: usize = 1024 * 1024;
 
-/// How to turn read items into a page.
+/// What a Query or Scan reads: the table itself, or one of its secondary indexes.
+struct Source<'a> {
+    table: &'a Table,
+    index: Option<Index>,
+}
+
+impl Source<'_> {
+    fn index_id(&self) -> u32 {
+        self.index.as_ref().map_or(BASE_INDEX, |i| i.id)
+    }
+
+    /// The key schema of what is read.
+    fn schema(&self) -> &KeySchema {
+        self.index
+            .as_ref()
+            .map_or(&self.table.schema, |i| &i.schema)
+    }
+
+    /// The storage key an `ExclusiveStartKey` stands for.
+    fn start_key(&self, start: &Item) -> ApiResult<Vec<u8>> {
+        match &self.index {
+            None => {
+                let key = self
+                    .table
+                    .schema
+                    .key_from_map(start)
+                    .map_err(|_| ApiError::invalid_start_key())?;
+                Ok(keys::item_key(self.table.id, BASE_INDEX, &key))
+            }
+            Some(index) => index::start_key(self.table.id, index, &self.table.schema, start),
+        }
+    }
+
+    /// The `LastEvaluatedKey` of a page ending at `item`.
+    fn last_key(&self, item: &Item) -> Item {
+        match &self.index {
+            None => key_attributes(&self.table.schema, item),
+            Some(index) => index::last_key(&index.schema, &self.table.schema, item),
+        }
+    }
+
+    /// What a page that read `bytes` of entries (and `fetched_bytes` of items from the table)
+    /// costs, and where it is charged.
+    fn consumption(&self, bytes: usize, fetched_bytes: usize, consistent: bool) -> Consumption {
+        let units = read_units(bytes.max(1), consistent);
+        let Some(index) = &self.index else {
+            return Consumption::table(units);
+        };
+        let table_units = if fetched_bytes > 0 {
+            read_units(fetched_bytes, consistent)
+        } else {
+            0.0
+        };
+        let mut consumption = Consumption::table(table_units);
+        let shares = match index.kind {
+            IndexKind::Local => &mut consumption.local_indexes,
+            IndexKind::Global => &mut consumption.global_indexes,
+        };
+        shares.insert(index.name.clone(), units);
+        consumption
+    }
+}
+
+/// How to turn read entries into a page.
 struct PageSpec<'a> {
-    schema: &'a KeySchema,
+    source: &'a Source<'a>,
     filter: Option<&'a Condition>,
     projection: Option<&'a Projection>,
     count_only: bool,
+    /// Read each result's whole item from the table (a local index asked for attributes it
+    /// does not project).
+    fetch_from_table: bool,
     limit: Option<usize>,
 }
 
@@ -44,6 +111,7 @@ struct Page {
     count: usize,
     scanned: usize,
     bytes_read: usize,
+    fetched_bytes: usize,
     last_evaluated_key: Option<Item>,
 }
 
@@ -52,49 +120,47 @@ impl Database {
     pub fn query(&self, request: Parsed<QueryInput>) -> ApiResult<QueryOutput> {
         let Parsed { input, expressions } = request;
         let table = self.table_for_items(&input.table_name)?;
-        check_index(&table, input.index_name.as_deref())?;
+        let consistent = input.consistent_read.unwrap_or(false);
+        let source = source(&table, input.index_name.as_deref(), consistent)?;
         let clauses = expressions.key_condition.as_ref().ok_or_else(|| {
             ApiError::validation(
                 "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
             )
         })?;
-        let condition = clauses.resolve(&table.schema)?;
+        let condition = clauses.resolve(source.schema())?;
         if let Some(filter) = &expressions.filter {
             let parameter = if input.query_filter.is_some() {
                 FilterParameter::QueryFilter
             } else {
                 FilterParameter::Expression
             };
-            check_query_filter(filter, &table.schema, parameter)?;
+            check_query_filter(filter, source.schema(), parameter)?;
         }
         let partition = KeyValue::from_attribute(&condition.partition_key)
             .ok_or_else(|| ApiError::internal("a resolved partition key is a scalar"))?;
-        let prefix = keys::partition_prefix(table.id, BASE_INDEX, partition);
+        let prefix = keys::partition_prefix(table.id, source.index_id(), partition);
         let (mut lower, mut upper) = sort_key_range(&prefix, condition.sort_key.as_ref());
         let forward = input.scan_index_forward.unwrap_or(true);
-        let start_key;
         if let Some(start) = &input.exclusive_start_key {
-            let key = table
-                .schema
-                .key_from_map(start)
-                .map_err(|_| ApiError::invalid_start_key())?;
-            if key.partition.to_attribute() != condition.partition_key {
+            let start_key = source.start_key(start)?;
+            let schema = source.schema();
+            if start.get(&schema.partition.name) != Some(&condition.partition_key) {
                 return Err(ApiError::validation(
                     "The provided starting key is outside query boundaries based on provided conditions",
                 ));
             }
-            if let (Some(sort), Some(predicate)) = (key.sort, condition.sort_key.as_ref())
-                && !predicate.matches(&sort.to_attribute())
+            let sort = schema.sort.as_ref().and_then(|sort| start.get(&sort.name));
+            if let (Some(sort), Some(predicate)) = (sort, condition.sort_key.as_ref())
+                && !predicate.matches(sort)
             {
                 return Err(ApiError::validation(
                     "The provided starting key does not match the range key predicate",
                 ));
             }
-            start_key = keys::item_key(table.id, BASE_INDEX, &key);
             if forward {
-                lower = Bound::Excluded(start_key.clone());
+                lower = Bound::Excluded(start_key);
             } else {
-                upper = Bound::Excluded(start_key.clone());
+                upper = Bound::Excluded(start_key);
             }
         }
         let direction = if forward {
@@ -103,15 +169,20 @@ impl Database {
             Direction::Reverse
         };
         let spec = PageSpec {
-            schema: &table.schema,
+            source: &source,
             filter: expressions.filter.as_ref(),
             projection: expressions.projection.as_ref(),
             count_only: input.select == Some(Select::Count),
+            fetch_from_table: fetch_from_table(
+                &source,
+                input.select,
+                expressions.projection.as_ref(),
+            )?,
             limit: input.limit.map(|l| l.max(1) as usize),
         };
         let page = self.read_page(&lower, &upper, direction, &spec)?;
-        let consistent = input.consistent_read.unwrap_or(false);
         Ok(page.into_output(
+            &source,
             &input.table_name,
             consistent,
             input.return_consumed_capacity,
@@ -123,33 +194,36 @@ impl Database {
     pub fn scan(&self, request: Parsed<ScanInput>) -> ApiResult<ScanOutput> {
         let Parsed { input, expressions } = request;
         let table = self.table_for_items(&input.table_name)?;
-        check_index(&table, input.index_name.as_deref())?;
+        let consistent = input.consistent_read.unwrap_or(false);
+        let source = source(&table, input.index_name.as_deref(), consistent)?;
+        let index_id = source.index_id();
         let (mut lower, upper) = match (input.segment, input.total_segments) {
             (Some(segment), Some(total)) if total > 1 => {
-                segment_range(table.id, segment as u64, total as u64)
+                segment_range(table.id, index_id, segment as u64, total as u64)
             }
             _ => (
-                Bound::Included(keys::index_prefix(table.id, BASE_INDEX).to_vec()),
-                Bound::Excluded(keys::index_prefix(table.id, BASE_INDEX + 1).to_vec()),
+                Bound::Included(keys::index_prefix(table.id, index_id).to_vec()),
+                Bound::Excluded(keys::index_prefix(table.id, index_id + 1).to_vec()),
             ),
         };
         if let Some(start) = &input.exclusive_start_key {
-            let key = table
-                .schema
-                .key_from_map(start)
-                .map_err(|_| ApiError::invalid_start_key())?;
-            lower = Bound::Excluded(keys::item_key(table.id, BASE_INDEX, &key));
+            lower = Bound::Excluded(source.start_key(start)?);
         }
         let spec = PageSpec {
-            schema: &table.schema,
+            source: &source,
             filter: expressions.filter.as_ref(),
             projection: expressions.projection.as_ref(),
             count_only: input.select == Some(Select::Count),
+            fetch_from_table: fetch_from_table(
+                &source,
+                input.select,
+                expressions.projection.as_ref(),
+            )?,
             limit: input.limit.map(|l| l.max(1) as usize),
         };
         let page = self.read_page(&lower, &upper, Direction::Forward, &spec)?;
-        let consistent = input.consistent_read.unwrap_or(false);
         Ok(page.into_output(
+            &source,
             &input.table_name,
             consistent,
             input.return_consumed_capacity,
@@ -169,6 +243,7 @@ impl Database {
             count: 0,
             scanned: 0,
             bytes_read: 0,
+            fetched_bytes: 0,
             last_evaluated_key: None,
         };
         if is_empty_range(lower, upper) {
@@ -179,15 +254,25 @@ impl Database {
             .db
             .iter(self.data, range, direction)
             .map_err(internal)?;
+        let table = spec.source.table;
         for entry in entries {
             let (_, value) = entry.map_err(internal)?;
-            let item = stored::decode(&value)?;
+            let mut item = stored::decode(&value)?;
             page.scanned += 1;
             page.bytes_read += stored::size(&value)?;
             let full = spec.limit.is_some_and(|limit| page.scanned >= limit)
                 || page.bytes_read >= PAGE_BYTES_MAX;
             if full {
-                page.last_evaluated_key = Some(key_attributes(spec.schema, &item));
+                page.last_evaluated_key = Some(spec.source.last_key(&item));
+            }
+            if spec.fetch_from_table {
+                // A local index's entry names its item by the table key it carries.
+                let key = table.schema.key_of_item(&item).map_err(internal)?;
+                let storage_key = keys::item_key(table.id, BASE_INDEX, &key);
+                if let Some(bytes) = self.db.get(self.data, &storage_key).map_err(internal)? {
+                    page.fetched_bytes += stored::size(&bytes)?;
+                    item = stored::decode(&bytes)?;
+                }
             }
             if spec.filter.is_none_or(|filter| filter.evaluate(&item)) {
                 page.count += 1;
@@ -209,6 +294,7 @@ impl Database {
 impl Page {
     fn into_output(
         self,
+        source: &Source<'_>,
         table_name: &str,
         consistent: bool,
         return_consumed_capacity: Option<ReturnConsumedCapacity>,
@@ -219,29 +305,63 @@ impl Page {
             count: self.count as i32,
             scanned_count: self.scanned as i32,
             last_evaluated_key: self.last_evaluated_key,
-            consumed_capacity: Consumption::table(read_units(self.bytes_read.max(1), consistent))
+            consumed_capacity: source
+                .consumption(self.bytes_read, self.fetched_bytes, consistent)
                 .report(table_name, return_consumed_capacity),
         }
     }
 }
 
-/// Secondary indexes are described but cannot be read yet: naming one is an error.
-fn check_index(table: &Table, index_name: Option<&str>) -> ApiResult<()> {
+/// The table, or its index `index_name`, checked for reading.
+fn source<'a>(
+    table: &'a Table,
+    index_name: Option<&str>,
+    consistent: bool,
+) -> ApiResult<Source<'a>> {
     let Some(name) = index_name else {
-        return Ok(());
+        return Ok(Source { table, index: None });
     };
-    let record = table.record.read();
-    let defined = record
-        .local_indexes
-        .iter()
-        .chain(&record.global_indexes)
-        .any(|i| i.name == name);
-    if defined {
-        Err(ApiError::validation(format!(
-            "Reading secondary index {name} is not supported by this server yet"
-        )))
-    } else {
-        Err(ApiError::index_not_found(name))
+    let indexes = table.indexes();
+    let index = indexes
+        .named(name)
+        .cloned()
+        .ok_or_else(|| ApiError::index_not_found(name))?;
+    if index.kind == IndexKind::Global && consistent {
+        return Err(ApiError::consistent_read_on_global_index());
+    }
+    if index.state == IndexState::Backfilling {
+        return Err(ApiError::validation(format!(
+            "Cannot read from backfilling global secondary index: {name}"
+        )));
+    }
+    Ok(Source {
+        table,
+        index: Some(index),
+    })
+}
+
+/// Whether results must be read from the table: `Select=ALL_ATTRIBUTES`, or a projection
+/// naming attributes the index does not carry, on a local index. A global index refuses
+/// `ALL_ATTRIBUTES` unless it projects everything, and answers a projection with what it has.
+fn fetch_from_table(
+    source: &Source<'_>,
+    select: Option<Select>,
+    projection: Option<&Projection>,
+) -> ApiResult<bool> {
+    let Some(index) = &source.index else {
+        return Ok(false);
+    };
+    let table = &source.table.schema;
+    let wants_all = select == Some(Select::AllAttributes);
+    let complete = index.projected == Projected::All;
+    let unprojected =
+        projection.is_some_and(|p| p.top_level_attributes().any(|a| !index.projects(table, a)));
+    match index.kind {
+        IndexKind::Global if wants_all && !complete => {
+            Err(ApiError::all_attributes_on_global_index(&index.name))
+        }
+        IndexKind::Global => Ok(false),
+        IndexKind::Local => Ok(!complete && (wants_all || unprojected)),
     }
 }
 
@@ -268,20 +388,22 @@ fn sort_key_range(
         }
         key
     };
+    // Keys of sort-key value `v` are `prefix + enc(v)`, followed (in an index) by the table's
+    // key; encodings are self-delimiting, so "sort key = v" is the key prefix `prefix + enc(v)`.
     let whole = (
         Bound::Included(prefix.to_vec()),
         Bound::Excluded(prefix_end(prefix)),
     );
+    let at = |v: &AttributeValue| Bound::Included(with(v));
+    let after = |v: &AttributeValue| Bound::Excluded(prefix_end(&with(v)));
     match condition {
         None => whole,
-        Some(SortKeyCondition::Eq(v)) => (Bound::Included(with(v)), Bound::Included(with(v))),
+        Some(SortKeyCondition::Eq(v)) => (at(v), after(v)),
         Some(SortKeyCondition::Lt(v)) => (whole.0, Bound::Excluded(with(v))),
-        Some(SortKeyCondition::Le(v)) => (whole.0, Bound::Included(with(v))),
-        Some(SortKeyCondition::Gt(v)) => (Bound::Excluded(with(v)), whole.1),
-        Some(SortKeyCondition::Ge(v)) => (Bound::Included(with(v)), whole.1),
-        Some(SortKeyCondition::Between(low, high)) => {
-            (Bound::Included(with(low)), Bound::Included(with(high)))
-        }
+        Some(SortKeyCondition::Le(v)) => (whole.0, after(v)),
+        Some(SortKeyCondition::Gt(v)) => (Bound::Included(prefix_end(&with(v))), whole.1),
+        Some(SortKeyCondition::Ge(v)) => (at(v), whole.1),
+        Some(SortKeyCondition::Between(low, high)) => (at(low), after(high)),
         Some(SortKeyCondition::BeginsWith(p)) => {
             let bytes: &[u8] = match p {
                 AttributeValue::S(text) => text.as_bytes(),
@@ -297,13 +419,18 @@ fn sort_key_range(
 }
 
 /// The storage range of segment `segment` of `total` of a table: a slice of the hash space.
-fn segment_range(table: u32, segment: u64, total: u64) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
+fn segment_range(
+    table: u32,
+    index: u32,
+    segment: u64,
+    total: u64,
+) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
     let boundary = |s: u64| ((u128::from(s) << 64) / u128::from(total)) as u64;
-    let start = keys::hash_position(table, BASE_INDEX, boundary(segment)).to_vec();
+    let start = keys::hash_position(table, index, boundary(segment)).to_vec();
     let end = if segment + 1 >= total {
-        keys::index_prefix(table, BASE_INDEX + 1).to_vec()
+        keys::index_prefix(table, index + 1).to_vec()
     } else {
-        keys::hash_position(table, BASE_INDEX, boundary(segment + 1)).to_vec()
+        keys::hash_position(table, index, boundary(segment + 1)).to_vec()
     };
     (Bound::Included(start), Bound::Excluded(end))
 }

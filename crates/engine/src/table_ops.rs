@@ -55,6 +55,7 @@ impl Database {
         let range_key = key_of(&input.key_schema, KeyType::Range);
         let index =
             |name: &str, schema: &[KeySchemaElement], projection: &Projection| IndexRecord {
+                id: 0,
                 name: name.to_owned(),
                 hash_key: key_of(schema, KeyType::Hash).unwrap_or_default(),
                 range_key: key_of(schema, KeyType::Range),
@@ -66,14 +67,15 @@ impl Database {
                 non_key_attributes: projection.non_key_attributes.clone(),
                 throughput: None,
                 on_demand: None,
+                backfilling: false,
             };
-        let local_indexes = input
+        let local_indexes: Vec<IndexRecord> = input
             .local_secondary_indexes
             .iter()
             .flatten()
             .map(|lsi| index(&lsi.index_name, &lsi.key_schema, &lsi.projection))
             .collect();
-        let global_indexes = input
+        let global_indexes: Vec<IndexRecord> = input
             .global_secondary_indexes
             .iter()
             .flatten()
@@ -102,7 +104,18 @@ impl Database {
                     .to_owned(),
                 label: clock::stream_label(now),
             });
+        // Index ids: 1, 2, ... in definition order (0 is the table itself).
+        let mut next_index_id = 1;
+        let mut number = |mut index: IndexRecord| {
+            index.id = next_index_id;
+            next_index_id += 1;
+            index
+        };
+        let local_indexes: Vec<IndexRecord> = local_indexes.into_iter().map(&mut number).collect();
+        let global_indexes: Vec<IndexRecord> =
+            global_indexes.into_iter().map(&mut number).collect();
         let record = TableRecord {
+            next_index_id,
             format: 0,
             id: 0,
             name: input.table_name.clone(),
@@ -347,10 +360,17 @@ impl Database {
                 }
             }
         }
+        let mut changes = IndexChanges::default();
         for update in input.global_secondary_index_updates.iter().flatten() {
-            apply_index_update(&mut record, update)?;
+            apply_index_update(&mut record, update, &mut changes)?;
         }
         self.catalog.update(&table, record).map_err(internal)?;
+        for index in changes.deleted {
+            self.drop_index(&table, index);
+        }
+        for index in changes.created {
+            self.start_backfill(table.clone(), index);
+        }
         Ok(UpdateTableOutput {
             table_description: Some(describe(&table, TableStatus::Updating, &self.location)),
         })
@@ -441,16 +461,27 @@ impl Database {
     }
 }
 
+/// What an UpdateTable did to the table's global secondary indexes.
+#[derive(Default)]
+struct IndexChanges {
+    /// Ids of indexes created (to backfill).
+    created: Vec<u32>,
+    /// Ids of indexes deleted (whose entries to drop).
+    deleted: Vec<u32>,
+}
+
 fn apply_index_update(
     record: &mut TableRecord,
     update: &GlobalSecondaryIndexUpdate,
+    changes: &mut IndexChanges,
 ) -> ApiResult<()> {
     if let Some(create) = &update.create {
-        if record
+        let taken = record
             .global_indexes
             .iter()
-            .any(|i| i.name == create.index_name)
-        {
+            .chain(&record.local_indexes)
+            .any(|i| i.name == create.index_name);
+        if taken {
             return Err(ApiError::validation(format!(
                 "One or more parameter values were invalid: Index with name: {} already exists",
                 create.index_name
@@ -463,7 +494,21 @@ fn apply_index_update(
                 .find(|e| e.key_type == kind)
                 .map(|e| e.attribute_name.clone())
         };
+        for name in [key_of(KeyType::Hash), key_of(KeyType::Range)]
+            .into_iter()
+            .flatten()
+        {
+            if !record.attribute_definitions.iter().any(|(n, _)| *n == name) {
+                return Err(ApiError::validation(format!(
+                    "One or more parameter values were invalid: Global Secondary Index key \
+                     attribute {name} is not defined in AttributeDefinitions"
+                )));
+            }
+        }
+        let id = record.next_index_id;
+        record.next_index_id += 1;
         record.global_indexes.push(IndexRecord {
+            id,
             name: create.index_name.clone(),
             hash_key: key_of(KeyType::Hash).unwrap_or_default(),
             range_key: key_of(KeyType::Range),
@@ -482,14 +527,16 @@ fn apply_index_update(
                 .on_demand_throughput
                 .as_ref()
                 .map(|t| (t.max_read_request_units, t.max_write_request_units)),
+            backfilling: true,
         });
+        changes.created.push(id);
     }
     if let Some(change) = &update.update {
         let index = record
             .global_indexes
             .iter_mut()
             .find(|i| i.name == change.index_name)
-            .ok_or_else(ApiError::resource_not_found)?;
+            .ok_or_else(|| index_not_found(&change.index_name))?;
         if let Some(t) = &change.provisioned_throughput {
             index.throughput = Some((t.read_capacity_units, t.write_capacity_units));
         }
@@ -498,15 +545,23 @@ fn apply_index_update(
         }
     }
     if let Some(delete) = &update.delete {
-        let before = record.global_indexes.len();
-        record
+        let position = record
             .global_indexes
-            .retain(|i| i.name != delete.index_name);
-        if record.global_indexes.len() == before {
-            return Err(ApiError::resource_not_found());
-        }
+            .iter()
+            .position(|i| i.name == delete.index_name)
+            .ok_or_else(|| index_not_found(&delete.index_name))?;
+        let removed = record.global_indexes.remove(position);
+        changes.deleted.push(removed.id);
     }
     Ok(())
+}
+
+/// ResourceNotFoundException for an UpdateTable naming an index the table does not have.
+fn index_not_found(name: &str) -> ApiError {
+    ApiError::new(
+        ferrodyn_api::ErrorKind::ResourceNotFound,
+        format!("Requested resource not found: Index: {name} not found"),
+    )
 }
 
 fn sse_record(

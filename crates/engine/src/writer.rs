@@ -19,7 +19,6 @@
 use std::collections::HashMap;
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::thread::JoinHandle;
 
 use ferrodyn_storage::{Db, Durability, Keyspace, WriteBatch};
@@ -39,9 +38,8 @@ pub struct Group<'a> {
     batch: WriteBatch,
     /// Writes staged by earlier mutations of this group: key → new value (`None` = deleted).
     overlay: HashMap<Vec<u8>, Option<Vec<u8>>>,
-    /// Change of the partition's item count and size by this group.
-    items_delta: i64,
-    bytes_delta: i64,
+    /// Change of the partition's item counts and sizes by this group, per index (0 = the table).
+    deltas: Vec<(u32, Counts)>,
     /// The partition's data was dropped (DeleteTable): its statistics must not be rewritten.
     dropped: bool,
 }
@@ -53,8 +51,7 @@ impl<'a> Group<'a> {
             keyspace,
             batch: WriteBatch::new(),
             overlay: HashMap::new(),
-            items_delta: 0,
-            bytes_delta: 0,
+            deltas: Vec::new(),
             dropped: false,
         }
     }
@@ -83,17 +80,51 @@ impl<'a> Group<'a> {
     /// Accounts for an item replaced in the partition: its size (DynamoDB's item size) before
     /// and after, `None` where there was or will be no item.
     pub fn count_item_change(&mut self, before: Option<usize>, after: Option<usize>) {
-        self.items_delta += i64::from(after.is_some()) - i64::from(before.is_some());
-        self.bytes_delta += after.unwrap_or(0) as i64 - before.unwrap_or(0) as i64;
+        self.count_entry_change(0, before, after);
+    }
+
+    /// Accounts for an entry of index `index` (0 = the table itself) replaced in the partition.
+    pub fn count_entry_change(&mut self, index: u32, before: Option<usize>, after: Option<usize>) {
+        let change = Counts {
+            items: i64::from(after.is_some()) - i64::from(before.is_some()),
+            bytes: after.unwrap_or(0) as i64 - before.unwrap_or(0) as i64,
+        };
+        match self.deltas.iter_mut().find(|(i, _)| *i == index) {
+            Some((_, delta)) => delta.add(change),
+            None => self.deltas.push((index, change)),
+        }
     }
 
     /// Stages the removal of every key in `start..end` of the partition's keyspace, and of the
-    /// partition's statistics record: the partition is gone (DeleteTable).
-    pub fn drop_partition(&mut self, start: &[u8], end: &[u8], meta: Keyspace, stats_key: &[u8]) {
+    /// partition's statistics records: the partition is gone (DeleteTable).
+    pub fn drop_partition(&mut self, start: &[u8], end: &[u8], meta: Keyspace, stats: &[u8]) {
         self.batch.delete_range(self.keyspace, start, end);
-        self.batch.delete(meta, stats_key);
+        self.batch
+            .delete_range(meta, stats, &crate::catalog::prefix_end(stats));
         self.overlay.clear();
         self.dropped = true;
+    }
+
+    /// Stages the removal of every key in `start..end` of the partition's keyspace (an index
+    /// being deleted) and forgets the index's statistics.
+    pub fn drop_range(&mut self, start: &[u8], end: &[u8], index: u32, stats: &PartitionStats) {
+        self.batch.delete_range(self.keyspace, start, end);
+        self.overlay
+            .retain(|key, _| key.as_slice() < start || key.as_slice() >= end);
+        let current = stats.of(index);
+        self.deltas.retain(|(i, _)| *i != index);
+        self.deltas.push((
+            index,
+            Counts {
+                items: -current.items,
+                bytes: -current.bytes,
+            },
+        ));
+    }
+
+    /// Stages a write of another keyspace in the same atomic batch (not seen by [`Group::get`]).
+    pub fn put_in(&mut self, keyspace: Keyspace, key: &[u8], value: &[u8]) {
+        self.batch.put(keyspace, key, value);
     }
 
     /// Stages the removal of a key of another keyspace (the catalog) in the same atomic batch.
@@ -102,43 +133,80 @@ impl<'a> Group<'a> {
     }
 }
 
-/// A partition's item count and total item size (DynamoDB's sizes), kept exact: every group
-/// writes the new totals in the same batch as the items.
-#[derive(Debug, Default)]
-pub struct PartitionStats {
-    items: AtomicI64,
-    bytes: AtomicI64,
+/// An item count and a total size in bytes (DynamoDB's item sizes).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Items (or index entries).
+    pub items: i64,
+    /// Their total size.
+    pub bytes: i64,
 }
 
-impl PartitionStats {
-    /// Items in the partition.
-    pub fn items(&self) -> i64 {
-        self.items.load(Ordering::Relaxed)
+impl Counts {
+    fn add(&mut self, other: Counts) {
+        self.items += other.items;
+        self.bytes += other.bytes;
     }
 
-    /// Total size of the partition's items in bytes.
-    pub fn bytes(&self) -> i64 {
-        self.bytes.load(Ordering::Relaxed)
-    }
-
-    /// Reads totals as stored: two big-endian i64s.
-    pub fn decode(bytes: &[u8]) -> Option<PartitionStats> {
+    /// Reads counts as stored: two big-endian i64s.
+    pub fn decode(bytes: &[u8]) -> Option<Counts> {
         if bytes.len() != 16 {
             return None;
         }
         let items = i64::from_be_bytes(bytes[..8].try_into().ok()?);
-        let size = i64::from_be_bytes(bytes[8..].try_into().ok()?);
-        Some(PartitionStats {
-            items: AtomicI64::new(items),
-            bytes: AtomicI64::new(size),
-        })
+        let bytes = i64::from_be_bytes(bytes[8..].try_into().ok()?);
+        Some(Counts { items, bytes })
     }
 
-    fn encode(items: i64, bytes: i64) -> [u8; 16] {
+    fn encode(self) -> [u8; 16] {
         let mut out = [0u8; 16];
-        out[..8].copy_from_slice(&items.to_be_bytes());
-        out[8..].copy_from_slice(&bytes.to_be_bytes());
+        out[..8].copy_from_slice(&self.items.to_be_bytes());
+        out[8..].copy_from_slice(&self.bytes.to_be_bytes());
         out
+    }
+}
+
+/// A partition's item counts and sizes, for the table (index 0) and each secondary index, kept
+/// exact: every group writes the new totals in the same batch as the items.
+#[derive(Debug, Default)]
+pub struct PartitionStats {
+    counts: Mutex<Vec<(u32, Counts)>>,
+}
+
+impl PartitionStats {
+    /// Statistics as loaded: counts per index.
+    pub fn new(counts: Vec<(u32, Counts)>) -> Self {
+        Self {
+            counts: Mutex::new(counts),
+        }
+    }
+
+    /// The counts of index `index` (0 = the table).
+    pub fn of(&self, index: u32) -> Counts {
+        self.counts
+            .lock()
+            .iter()
+            .find(|(i, _)| *i == index)
+            .map(|(_, c)| *c)
+            .unwrap_or_default()
+    }
+
+    /// Items in the table's partition.
+    pub fn items(&self) -> i64 {
+        self.of(0).items
+    }
+
+    /// Total size of the partition's items in bytes.
+    pub fn bytes(&self) -> i64 {
+        self.of(0).bytes
+    }
+
+    fn set(&self, index: u32, counts: Counts) {
+        let mut all = self.counts.lock();
+        match all.iter_mut().find(|(i, _)| *i == index) {
+            Some((_, current)) => *current = counts,
+            None => all.push((index, counts)),
+        }
     }
 }
 
@@ -160,7 +228,7 @@ struct QueueState {
 
 impl WriteQueue {
     /// An empty queue for a partition whose items live in `keyspace`, with its statistics
-    /// (`stats`, as loaded) stored under `stats_key` in `meta`.
+    /// (`stats`, as loaded) stored under `stats_key` followed by an index id, in `meta`.
     pub fn new(
         keyspace: Keyspace,
         meta: Keyspace,
@@ -299,26 +367,29 @@ impl PoolShared {
         let mut group = Group::new(&self.db, queue.keyspace);
         let completions: Vec<Completion> = mutations.into_iter().map(|m| m(&mut group)).collect();
         let stats = &queue.stats;
-        let totals = (
-            stats.items() + group.items_delta,
-            stats.bytes() + group.bytes_delta,
-        );
-        let counted = !group.dropped && (group.items_delta != 0 || group.bytes_delta != 0);
-        if counted {
-            group.batch.put(
-                queue.meta,
-                &queue.stats_key,
-                &PartitionStats::encode(totals.0, totals.1),
-            );
+        let mut totals = Vec::new();
+        if !group.dropped {
+            for (index, delta) in &group.deltas {
+                if *delta == Counts::default() {
+                    continue;
+                }
+                let mut total = stats.of(*index);
+                total.add(*delta);
+                let mut key = queue.stats_key.clone();
+                key.extend_from_slice(&index.to_be_bytes());
+                group.batch.put(queue.meta, &key, &total.encode());
+                totals.push((*index, total));
+            }
         }
         let result = if group.batch.is_empty() {
             Ok(())
         } else {
             self.db.write(group.batch, self.durability).map(|_| ())
         };
-        if result.is_ok() && counted {
-            stats.items.store(totals.0, Ordering::Relaxed);
-            stats.bytes.store(totals.1, Ordering::Relaxed);
+        if result.is_ok() {
+            for (index, total) in totals {
+                stats.set(index, total);
+            }
         }
         for completion in completions {
             completion(clone_result(&result));
