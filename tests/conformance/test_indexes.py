@@ -154,8 +154,8 @@ def test_five_local_and_twenty_global_indexes_are_the_limits(ddb, table_names):
         hash_key=("pk", "S"),
         range_key=("sk", "S"),
         AttributeDefinitions=definitions(pk="S", sk="S", **attrs),
-        LocalSecondaryIndexes=[lsi(f"l{i}", f"a{i}", "KEYS_ONLY") for i in range(5)],
-        GlobalSecondaryIndexes=[gsi(f"g{i:02d}", f"a{i % 5}", projection="KEYS_ONLY") for i in range(20)],
+        LocalSecondaryIndexes=[lsi(f"lsi{i}", f"a{i}", "KEYS_ONLY") for i in range(5)],
+        GlobalSecondaryIndexes=[gsi(f"gsi{i:02d}", f"a{i % 5}", projection="KEYS_ONLY") for i in range(20)],
     )
     desc = ddb.describe_table(TableName=name)["Table"]
     assert len(desc["LocalSecondaryIndexes"]) == 5
@@ -171,7 +171,7 @@ def test_six_local_indexes_are_refused(ddb, table_names):
             TableName=table_names(),
             KeySchema=keys(("pk", "HASH"), ("sk", "RANGE")),
             AttributeDefinitions=definitions(pk="S", sk="S", a="S"),
-            LocalSecondaryIndexes=[lsi(f"l{i}", "a", "KEYS_ONLY") for i in range(6)],
+            LocalSecondaryIndexes=[lsi(f"lsi{i}", "a", "KEYS_ONLY") for i in range(6)],
             BillingMode="PAY_PER_REQUEST",
         )
 
@@ -185,7 +185,7 @@ def test_twenty_one_global_indexes_are_refused(ddb, table_names):
             TableName=table_names(),
             KeySchema=keys(("pk", "HASH")),
             AttributeDefinitions=definitions(pk="S", a="S"),
-            GlobalSecondaryIndexes=[gsi(f"g{i:02d}", "a", projection="KEYS_ONLY") for i in range(21)],
+            GlobalSecondaryIndexes=[gsi(f"gsi{i:02d}", "a", projection="KEYS_ONLY") for i in range(21)],
             BillingMode="PAY_PER_REQUEST",
         )
 
@@ -199,25 +199,29 @@ def test_local_index_needs_the_tables_hash_key_and_a_range_key(ddb, table_names)
     )
     with validation_error(
         "One or more parameter values were invalid: Index KeySchema does not have the same leading "
-        "hash key as table KeySchema for index: l. index hash key: a, table hash key: pk"
+        "hash key as table KeySchema for index: lsi. index hash key: a, table hash key: pk"
     ):
         ddb.create_table(
             **base,
             LocalSecondaryIndexes=[
                 {
-                    "IndexName": "l",
+                    "IndexName": "lsi",
                     "KeySchema": keys(("a", "HASH"), ("sk", "RANGE")),
                     "Projection": {"ProjectionType": "ALL"},
                 }
             ],
         )
     with validation_error(
-        "One or more parameter values were invalid: Index KeySchema does not have a range key for index: l"
+        "One or more parameter values were invalid: Index KeySchema does not have a range key for index: lsi"
     ):
         ddb.create_table(
             **base,
             LocalSecondaryIndexes=[
-                {"IndexName": "l", "KeySchema": keys(("pk", "HASH")), "Projection": {"ProjectionType": "ALL"}}
+                {
+                    "IndexName": "lsi",
+                    "KeySchema": keys(("pk", "HASH")),
+                    "Projection": {"ProjectionType": "ALL"},
+                }
             ],
         )
 
@@ -430,7 +434,7 @@ def test_wrong_typed_index_key_is_refused_and_nothing_written(ddb, table):
         ddb.update_item(
             TableName=table,
             Key={"pk": S(pk), "sk": S("c")},
-            UpdateExpression="SET score = :s, other = :o",
+            UpdateExpression="SET score = :s, note = :o",
             ExpressionAttributeValues={":s": S("eleven"), ":o": S("x")},
         )
     item = ddb.get_item(TableName=table, Key={"pk": S(pk), "sk": S("c")}, ConsistentRead=True)["Item"]
@@ -749,12 +753,12 @@ def test_twenty_first_global_index_through_update_table(ddb, table_names):
         ddb,
         name,
         AttributeDefinitions=definitions(pk="S", a="S"),
-        GlobalSecondaryIndexes=[gsi(f"g{i:02d}", "a", projection="KEYS_ONLY") for i in range(20)],
+        GlobalSecondaryIndexes=[gsi(f"gsi{i:02d}", "a", projection="KEYS_ONLY") for i in range(20)],
     )
     with client_error("LimitExceededException"):
         ddb.update_table(
             TableName=name,
             AttributeDefinitions=definitions(a="S"),
-            GlobalSecondaryIndexUpdates=[{"Create": gsi("g20", "a", projection="KEYS_ONLY")}],
+            GlobalSecondaryIndexUpdates=[{"Create": gsi("gsi20", "a", projection="KEYS_ONLY")}],
         )
-    assert index_description(ddb, name, "g20") is None
+    assert index_description(ddb, name, "gsi20") is None
