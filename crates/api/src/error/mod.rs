@@ -2,12 +2,12 @@
 //!
 //! Every error this server answers with is an [`ApiError`]: an [`ErrorKind`] (which fixes the
 //! `__type`, the HTTP status and the capitalisation of the message field) and a message. This
-//! file is the one place that knows how DynamoDB spells them; the HTTP layer only calls
+//! module is the one place that knows how DynamoDB spells them; the HTTP layer only calls
 //! [`ApiError::http_status`] and [`ApiError::to_json`].
 //!
 //! The constructors are grouped by the part of the API that answers with them: this file has
-//! the general ones and those of tables and items; [`index`], [`stream`] and
-//! [`time_to_live`] the ones the engine needs for secondary indexes, DynamoDB Streams and
+//! the general ones and those of tables and items; `index`, `stream` and
+//! `time_to_live` the ones the engine needs for secondary indexes, DynamoDB Streams and
 //! time to live. Every message is DynamoDB's where it is known; the few that are ours say so.
 
 mod index;
