@@ -8,7 +8,6 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::Mutex;
 
@@ -58,11 +57,19 @@ struct Shard<K, V> {
     hand: usize,
     used: usize,
     capacity: usize,
+    /// Lookups that found / did not find their key (counted under the shard's lock, so that
+    /// concurrent readers do not contend on one shared counter).
+    hits: u64,
+    misses: u64,
 }
 
 impl<K: Hash + Eq + Copy, V: Clone> Shard<K, V> {
     fn get(&mut self, key: &K) -> Option<V> {
-        let i = *self.map.get(key)?;
+        let Some(&i) = self.map.get(key) else {
+            self.misses += 1;
+            return None;
+        };
+        self.hits += 1;
         let slot = &mut self.slots[i];
         slot.referenced = true;
         slot.value.clone()
@@ -135,15 +142,12 @@ impl<K: Hash + Eq + Copy, V: Clone> Shard<K, V> {
 /// A concurrent cache bounded by the sum of its entries' charges.
 pub(crate) struct LruCache<K, V> {
     shards: Box<[Mutex<Shard<K, V>>]>,
-    hits: AtomicU64,
-    misses: AtomicU64,
 }
 
 impl<K, V> std::fmt::Debug for LruCache<K, V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LruCache")
-            .field("hits", &self.hits)
-            .field("misses", &self.misses)
+            .field("shards", &self.shards.len())
             .finish()
     }
 }
@@ -161,14 +165,12 @@ impl<K: Hash + Eq + Copy, V: Clone> LruCache<K, V> {
                     hand: 0,
                     used: 0,
                     capacity: per_shard,
+                    hits: 0,
+                    misses: 0,
                 })
             })
             .collect();
-        Self {
-            shards,
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
-        }
+        Self { shards }
     }
 
     #[inline]
@@ -180,14 +182,7 @@ impl<K: Hash + Eq + Copy, V: Clone> LruCache<K, V> {
 
     /// The cached value, marking it referenced; counts a hit or a miss.
     pub(crate) fn get(&self, key: &K) -> Option<V> {
-        let found = self.shard(key).lock().get(key);
-        let counter = if found.is_some() {
-            &self.hits
-        } else {
-            &self.misses
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-        found
+        self.shard(key).lock().get(key)
     }
 
     /// Caches `value`, evicting entries not referenced lately to stay within capacity. A value
@@ -203,10 +198,10 @@ impl<K: Hash + Eq + Copy, V: Clone> LruCache<K, V> {
 
     /// (hits, misses) since creation.
     pub(crate) fn stats(&self) -> (u64, u64) {
-        (
-            self.hits.load(Ordering::Relaxed),
-            self.misses.load(Ordering::Relaxed),
-        )
+        self.shards.iter().fold((0, 0), |(hits, misses), shard| {
+            let shard = shard.lock();
+            (hits + shard.hits, misses + shard.misses)
+        })
     }
 
     /// Total charge held.

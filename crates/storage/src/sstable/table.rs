@@ -1,6 +1,7 @@
 //! [`Table`]: an open table file with its index, filter and range tombstones in memory, and
 //! [`TableIter`], a cursor over its entries (index block → data block).
 
+use std::cmp::Ordering;
 use std::sync::Arc;
 
 use super::block::{Block, BlockIter};
@@ -199,11 +200,31 @@ fn read_block_raw(file: &dyn RandomAccessFile, name: &str, handle: BlockHandle) 
 
 /// The index block, parsed once when the table opens: the last internal key of each data
 /// block (concatenated) and the block's handle, so a seek is a plain binary search.
+///
+/// The search first compares 8 bytes of each key held in a separate array (`heads`): the
+/// bytes after the prefix that every key of the table shares (the keyspace id, and whatever
+/// the keys have in common). Most steps are decided there, touching one small array instead of
+/// the key and its offset, which halves the cache misses of a search.
 struct TableIndex {
     keys: Vec<u8>,
     /// End offset in `keys` of each block's last key.
     ends: Vec<u32>,
     handles: Vec<BlockHandle>,
+    /// The user-key prefix shared by every key.
+    shared: Vec<u8>,
+    /// Per key: the 8 user-key bytes after `shared`, big-endian, zero-padded.
+    heads: Vec<u64>,
+}
+
+/// The 8 bytes of `user_key` after its first `skip`, big-endian and zero-padded: if two keys
+/// share their first `skip` bytes and their heads differ, the heads order them.
+#[inline]
+fn head_after(user_key: &[u8], skip: usize) -> u64 {
+    let rest = user_key.get(skip..).unwrap_or_default();
+    let mut bytes = [0u8; 8];
+    let n = rest.len().min(8);
+    bytes[..n].copy_from_slice(&rest[..n]);
+    u64::from_be_bytes(bytes)
 }
 
 impl TableIndex {
@@ -213,6 +234,8 @@ impl TableIndex {
             keys: Vec::new(),
             ends: Vec::new(),
             handles: Vec::new(),
+            shared: Vec::new(),
+            heads: Vec::new(),
         };
         it.seek_to_first().map_err(|e| e.to_string())?;
         while it.valid() {
@@ -228,6 +251,19 @@ impl TableIndex {
             index.handles.push(handle);
             it.next().map_err(|e| e.to_string())?;
         }
+        if let (Some(first), Some(last)) = (index.ends.first(), index.ends.len().checked_sub(1)) {
+            // Keys are sorted, so what the first and the last share, all share.
+            let (a, b) = (
+                key::user_key(&index.keys[..*first as usize]),
+                key::user_key(index.key(last)),
+            );
+            let n = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+            index.shared = a[..n].to_vec();
+        }
+        let skip = index.shared.len();
+        index.heads = (0..index.ends.len())
+            .map(|i| head_after(key::user_key(index.key(i)), skip))
+            .collect();
         Ok(index)
     }
 
@@ -238,10 +274,24 @@ impl TableIndex {
 
     /// The first block whose last key is `>= target` (`len` if none).
     fn seek(&self, target: &[u8]) -> usize {
+        let user_key = key::user_key(target);
+        let skip = self.shared.len();
+        // A target outside the shared prefix is before or after every key.
+        match user_key[..skip.min(user_key.len())].cmp(&self.shared[..skip.min(user_key.len())]) {
+            Ordering::Less => return 0,
+            Ordering::Greater => return self.ends.len(),
+            Ordering::Equal if user_key.len() < skip => return 0,
+            Ordering::Equal => {}
+        }
+        let head = head_after(user_key, skip);
         let (mut lo, mut hi) = (0, self.ends.len());
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            if key::compare_internal(self.key(mid), target) == std::cmp::Ordering::Less {
+            let order = match self.heads[mid].cmp(&head) {
+                Ordering::Equal => key::compare_internal(self.key(mid), target),
+                decided => decided,
+            };
+            if order == Ordering::Less {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -517,6 +567,68 @@ mod tests {
                 Lookup::Value(b"value202".repeat(3)),
                 "end is exclusive"
             );
+        }
+    }
+
+    #[test]
+    fn index_seeks_agree_with_a_plain_binary_search() {
+        let fs = MemFileSystem::new();
+        let path = Path::new("/prefix.sst");
+        let options = TableOptions {
+            block_bytes: 64,
+            restart_interval: 2,
+            bloom_bits_per_key: 10,
+            compression: Compression::None,
+        };
+        // Keys sharing a long prefix, of several lengths, some with zero bytes after it.
+        let mut user_keys: Vec<Vec<u8>> = (0..300u32)
+            .map(|i| {
+                let mut k = b"tenant/0042/".to_vec();
+                k.extend_from_slice(&i.to_be_bytes()[2..]);
+                k.truncate(12 + (i as usize % 3));
+                if i % 5 == 0 {
+                    k.push(0);
+                }
+                k
+            })
+            .collect();
+        user_keys.sort();
+        user_keys.dedup();
+        let mut builder = TableBuilder::new(fs.create(path).unwrap(), path.into(), options);
+        for (i, uk) in user_keys.iter().enumerate() {
+            let ikey = key::internal_key(uk, key::trailer(i as u64 + 1, ValueKind::Put));
+            builder.add(&ikey, b"v").unwrap();
+        }
+        builder.finish().unwrap();
+        let table = Table::open(
+            1,
+            fs.open(path).unwrap(),
+            Arc::new(BlockCache::new(1 << 20)),
+        )
+        .unwrap();
+        let index = &table.index;
+        assert_eq!(index.shared, b"tenant/0042/");
+        let mut targets: Vec<Vec<u8>> = user_keys.clone();
+        targets.extend(
+            [
+                &b""[..],
+                b"a",
+                b"tenant/",
+                b"tenant/0042",
+                b"tenant/0042/\xff",
+                b"z",
+            ]
+            .map(<[u8]>::to_vec),
+        );
+        targets.extend(user_keys.iter().map(|k| [k.as_slice(), &[0]].concat()));
+        for uk in &targets {
+            for trailer in [0, u64::MAX, key::trailer(150, ValueKind::Put)] {
+                let target = key::internal_key(uk, trailer);
+                let expected = (0..index.ends.len())
+                    .find(|&i| key::compare_internal(index.key(i), &target) != Ordering::Less)
+                    .unwrap_or(index.ends.len());
+                assert_eq!(index.seek(&target), expected, "{uk:?} @ {trailer}");
+            }
         }
     }
 
