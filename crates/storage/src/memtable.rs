@@ -209,13 +209,16 @@ impl Memtable {
                     // SAFETY: `push` just copied the parts to `at`, in the arena, which lives
                     // as long as the skiplist and the index holding the entry.
                     let user_key = unsafe { std::slice::from_raw_parts(at.as_ptr(), user_len) };
+                    let hash = bloom::hash(user_key);
+                    // The bucket arrives while the skiplist insert runs.
+                    self.index.prefetch(hash);
                     // SAFETY: `at` holds the user key, the trailer and the value (above).
                     let entry = unsafe { MemEntry::new(user_key, trailer, at, op.value.len()) };
                     let inserted = self.list.insert(entry, (), unpinned());
                     // SAFETY: one inserter (the arena's lock is held); the entry lives in a
                     // skiplist node, never removed nor moved before the memtable is dropped;
                     // sequences increase, so it is the newest entry of its key.
-                    unsafe { self.index.insert(inserted.key(), bloom::hash(user_key)) };
+                    unsafe { self.index.insert(inserted.key(), hash) };
                     inserted.release(unpinned());
                     bytes += std::mem::size_of::<MemEntry>() + NODE_OVERHEAD;
                 }
