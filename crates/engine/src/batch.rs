@@ -218,7 +218,7 @@ fn apply_writes(
             .as_ref()
             .zip(old_size)
             .map(|(item, size)| Version { item, size });
-        let consumption = match write {
+        let staged = match write {
             Write::Put { key, item, size } => stage_change(
                 group,
                 table,
@@ -232,7 +232,7 @@ fn apply_writes(
                 stage_change(group, table, &indexes, key, old_version, old_size, None)?
             }
         };
-        total.add(&consumption);
+        total.add(&staged.consumption);
     }
     Ok(total)
 }

@@ -1,20 +1,28 @@
-//! Staging one item's change: the item itself, its secondary index entries and the
-//! statistics, all in the group's one storage batch.
+//! Staging one item's change: the item itself, its secondary index entries, its item
+//! collection's size and the statistics, all in the group's one storage batch.
 //!
 //! Every write of an item (PutItem, UpdateItem, DeleteItem, BatchWriteItem) goes through
-//! [`stage_change`], so indexes can never be forgotten by one operation.
+//! [`stage_change`], so indexes can never be forgotten by one operation. A change is planned
+//! completely (and checked) before anything is staged: a refused write stages nothing.
 
 use std::collections::BTreeMap;
 
-use ferrodyn_api::ApiResult;
 use ferrodyn_api::wire::Consumption;
+use ferrodyn_api::{ApiError, ApiResult};
 use ferrodyn_model::Item;
+use ferrodyn_model::key::KeyValue;
 use ferrodyn_model::size::write_units;
 
 use crate::catalog::Table;
-use crate::index::{IndexKind, IndexSet, IndexState};
+use crate::index::{Entry, IndexKind, IndexSet, IndexState};
+use crate::keys;
 use crate::stored;
+use crate::table_ops::internal;
 use crate::writer::Group;
+
+/// An item collection (the items of one partition key, with their local index entries) may not
+/// grow past 10 GB on a table with local secondary indexes.
+pub const ITEM_COLLECTION_BYTES_MAX: u64 = 10 * 1024 * 1024 * 1024;
 
 /// An item as it was or will be: the item and its DynamoDB size.
 #[derive(Debug, Clone, Copy)]
@@ -25,15 +33,36 @@ pub struct Version<'a> {
     pub size: usize,
 }
 
+/// What staging a change cost and found.
+#[derive(Debug, Default)]
+pub struct Staged {
+    /// Write capacity, per index.
+    pub consumption: Consumption,
+    /// On a table with local indexes: the item collection's partition key and its size after
+    /// the change, in bytes.
+    pub collection: Option<(Item, u64)>,
+}
+
+/// One index's part of a change.
+struct IndexChange {
+    id: u32,
+    name: String,
+    kind: IndexKind,
+    state: IndexState,
+    old: Option<Entry>,
+    new: Option<Entry>,
+}
+
 /// Stages the change of the item stored under `storage_key` from `old` to `new` (`None`: no
-/// item), with every index entry it implies. Returns the write capacity it costs, per index.
+/// item), with every index entry it implies.
 ///
 /// `old` must be the whole item when the table has indexes; a write that only needs the old
 /// size (no indexes) passes `old_size` alone.
 ///
 /// # Errors
 /// ValidationException if `new` has an index key attribute of the wrong type or an empty one;
-/// nothing is staged then.
+/// ItemCollectionSizeLimitExceededException if it would grow its item collection past 10 GB.
+/// Nothing is staged then.
 pub fn stage_change(
     group: &mut Group<'_>,
     table: &Table,
@@ -42,61 +71,143 @@ pub fn stage_change(
     old: Option<Version<'_>>,
     old_size: Option<usize>,
     new: Option<Version<'_>>,
-) -> ApiResult<Consumption> {
+) -> ApiResult<Staged> {
     if let Some(new) = new {
         indexes.check_item(new.item)?;
     }
     let old_size = old.map(|v| v.size).or(old_size);
-    let mut consumption = Consumption::table(write_units(
-        old_size.unwrap_or(0).max(new.map_or(0, |v| v.size)).max(1),
-    ));
+    let new_size = new.map(|v| v.size);
+    let mut staged = Staged {
+        consumption: Consumption::table(write_units(
+            old_size.unwrap_or(0).max(new_size.unwrap_or(0)).max(1),
+        )),
+        collection: None,
+    };
+    let changes: Vec<IndexChange> = indexes
+        .indexes
+        .iter()
+        .map(|index| IndexChange {
+            id: index.id,
+            name: index.name.clone(),
+            kind: index.kind,
+            state: index.state,
+            old: old.and_then(|v| index.entry(table.id, &table.schema, v.item)),
+            new: new.and_then(|v| index.entry(table.id, &table.schema, v.item)),
+        })
+        .collect();
+    let has_local = indexes.indexes.iter().any(|i| i.kind == IndexKind::Local);
+    if let (true, Some(any)) = (has_local, old.or(new)) {
+        staged.collection = Some(stage_collection(
+            group, table, old_size, new_size, any, &changes,
+        )?);
+    }
     match new {
         Some(new) => group.put(storage_key, stored::encode(new.item, new.size)),
         None if old_size.is_some() => group.delete(storage_key),
         None => {}
     }
-    group.count_item_change(old_size, new.map(|v| v.size));
-    if indexes.is_empty() {
-        return Ok(consumption);
+    group.count_item_change(old_size, new_size);
+    for change in changes {
+        let units = stage_entries(group, &change);
+        if units > 0.0 {
+            let shares: &mut BTreeMap<String, f64> = match change.kind {
+                IndexKind::Local => &mut staged.consumption.local_indexes,
+                IndexKind::Global => &mut staged.consumption.global_indexes,
+            };
+            *shares.entry(change.name).or_default() += units;
+        }
     }
-    for index in &indexes.indexes {
-        let old_entry = old.and_then(|v| index.entry(table.id, &table.schema, v.item));
-        let new_entry = new.and_then(|v| index.entry(table.id, &table.schema, v.item));
-        // While an index is being backfilled, an old item's entry may not be written yet.
-        let present = |group: &Group<'_>, key: &[u8]| match index.state {
-            IndexState::Active => true,
-            IndexState::Backfilling => group.get(key).is_ok_and(|v| v.is_some()),
-        };
-        let mut units = 0.0;
-        let mut replaced = None;
-        if let Some(old_entry) = &old_entry {
-            let same_key = new_entry.as_ref().is_some_and(|n| n.key == old_entry.key);
-            let existed = present(group, &old_entry.key);
-            if same_key {
-                replaced = existed.then_some(old_entry.size);
-            } else {
-                group.delete(old_entry.key.clone());
-                if existed {
-                    group.count_entry_change(index.id, Some(old_entry.size), None);
+    Ok(staged)
+}
+
+/// Stages one index's entries; returns the write units they cost. An entry that stays the same
+/// (same key, same projected attributes) is not rewritten and costs nothing.
+fn stage_entries(group: &mut Group<'_>, change: &IndexChange) -> f64 {
+    // While an index is being backfilled, an old item's entry may not be written yet.
+    let present = |group: &Group<'_>, key: &[u8]| match change.state {
+        IndexState::Active => true,
+        IndexState::Backfilling => group.get(key).is_ok_and(|v| v.is_some()),
+    };
+    let mut units = 0.0;
+    let mut replaced = None;
+    if let Some(old) = &change.old {
+        let existed = present(group, &old.key);
+        match &change.new {
+            Some(new) if new.key == old.key => {
+                if existed && new.item == old.item {
+                    return 0.0;
                 }
-                units += write_units(old_entry.size.max(1));
+                replaced = existed.then_some(old.size);
+            }
+            _ => {
+                group.delete(old.key.clone());
+                if existed {
+                    group.count_entry_change(change.id, Some(old.size), None);
+                }
+                units += write_units(old.size.max(1));
             }
         }
-        if let Some(new_entry) = new_entry {
-            units += write_units(new_entry.size.max(replaced.unwrap_or(0)).max(1));
-            group.count_entry_change(index.id, replaced, Some(new_entry.size));
-            group.put(
-                new_entry.key,
-                stored::encode(&new_entry.item, new_entry.size),
-            );
-        }
-        if units > 0.0 {
-            let shares: &mut BTreeMap<String, f64> = match index.kind {
-                IndexKind::Local => &mut consumption.local_indexes,
-                IndexKind::Global => &mut consumption.global_indexes,
-            };
-            *shares.entry(index.name.clone()).or_default() += units;
-        }
     }
-    Ok(consumption)
+    if let Some(new) = &change.new {
+        units += write_units(new.size.max(replaced.unwrap_or(0)).max(1));
+        group.count_entry_change(change.id, replaced, Some(new.size));
+        group.put(new.key.clone(), stored::encode(&new.item, new.size));
+    }
+    units
+}
+
+/// Updates the size of the item's collection (the table's items and local index entries of
+/// its partition key), refusing growth past [`ITEM_COLLECTION_BYTES_MAX`].
+fn stage_collection(
+    group: &mut Group<'_>,
+    table: &Table,
+    old_size: Option<usize>,
+    new_size: Option<usize>,
+    any: Version<'_>,
+    changes: &[IndexChange],
+) -> ApiResult<(Item, u64)> {
+    let item = any.item;
+    let key = table.schema.key_of_item(item).map_err(internal)?;
+    let partition_key: Item = [(
+        table.schema.partition.name.clone(),
+        key.partition.to_attribute(),
+    )]
+    .into();
+    let counter = collection_key(table, key.partition);
+    let current = match group.get(&counter).map_err(internal)? {
+        Some(bytes) => u64::from_be_bytes(
+            bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| internal("a collection size is 8 bytes"))?,
+        ),
+        None => 0,
+    };
+    let local = |entry: &Option<Entry>, change: &IndexChange| {
+        if change.kind == IndexKind::Local {
+            entry.as_ref().map_or(0, |e| e.size as i64)
+        } else {
+            0
+        }
+    };
+    let before: i64 =
+        old_size.unwrap_or(0) as i64 + changes.iter().map(|c| local(&c.old, c)).sum::<i64>();
+    let after: i64 =
+        new_size.unwrap_or(0) as i64 + changes.iter().map(|c| local(&c.new, c)).sum::<i64>();
+    let total = (current as i64 + after - before).max(0) as u64;
+    if after > before && total > ITEM_COLLECTION_BYTES_MAX {
+        return Err(ApiError::item_collection_size_limit_exceeded());
+    }
+    if total == 0 {
+        group.delete(counter);
+    } else {
+        group.put(counter, total.to_be_bytes().to_vec());
+    }
+    Ok((partition_key, total))
+}
+
+/// Where the size of an item collection is kept: beside the table's items, under an id no index
+/// gets, so reads of the table or its indexes never meet it and DeleteTable drops it.
+fn collection_key(table: &Table, partition: KeyValue<'_>) -> Vec<u8> {
+    keys::partition_prefix(table.id, keys::COLLECTIONS_INDEX, partition)
 }

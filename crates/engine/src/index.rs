@@ -148,14 +148,12 @@ impl Index {
             let fits = KeyValue::from_attribute(value)
                 .filter(|k| k.scalar_type() == attribute.scalar_type);
             let Some(key) = fits else {
-                return Err(ApiError::validation(format!(
-                    "One or more parameter values were invalid: Type mismatch for Index Key {} \
-                     Expected: {} Actual: {} IndexName: {}",
-                    attribute.name,
+                return Err(ApiError::index_key_type_mismatch(
+                    &self.name,
+                    &attribute.name,
                     attribute.scalar_type,
-                    value.type_name(),
-                    self.name
-                )));
+                    value,
+                ));
             };
             let empty = match key {
                 KeyValue::S(text) => text.is_empty(),
@@ -163,18 +161,11 @@ impl Index {
                 KeyValue::N(_) => false,
             };
             if empty {
-                return Err(ApiError::validation(format!(
-                    "One or more parameter values are not valid. A value specified for a secondary \
-                     index key is not supported. The AttributeValue for a key attribute cannot \
-                     contain an empty {} value. IndexName: {}, IndexKey: {}",
-                    if matches!(key, KeyValue::S(_)) {
-                        "string"
-                    } else {
-                        "binary"
-                    },
-                    self.name,
-                    attribute.name
-                )));
+                return Err(ApiError::index_key_empty(
+                    &self.name,
+                    &attribute.name,
+                    value,
+                ));
             }
         }
         Ok(())

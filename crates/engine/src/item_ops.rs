@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 
 use crate::Database;
 use crate::catalog::Table;
-use crate::change::{Version, stage_change};
+use crate::change::{Staged, Version, stage_change};
 use crate::keys::{self, BASE_INDEX};
 use crate::stored;
 use crate::table_ops::internal;
@@ -28,8 +28,8 @@ struct WriteOutcome {
     old: Option<Item>,
     /// The item after the write (for UpdateItem's return values).
     new: Option<Item>,
-    /// The write capacity the change cost, per index.
-    consumption: Consumption,
+    /// The write capacity the change cost, per index, and the item collection's size.
+    staged: Staged,
 }
 
 /// The item under `storage_key` as the mutation sees it: its size, and the item itself when
@@ -70,7 +70,7 @@ impl Database {
                 let (old, old_size) =
                     read_old(group, &storage_key, wants_old || !indexes.is_empty())?;
                 check_condition(condition.as_ref(), old.as_ref(), return_on_failure)?;
-                let consumption = stage_change(
+                let staged = stage_change(
                     group,
                     table,
                     &indexes,
@@ -87,7 +87,7 @@ impl Database {
                 Ok(WriteOutcome {
                     old,
                     new: None,
-                    consumption,
+                    staged,
                 })
             })
             .await?;
@@ -97,9 +97,13 @@ impl Database {
                 _ => None,
             },
             consumed_capacity: outcome
+                .staged
                 .consumption
                 .report(&input.table_name, input.return_consumed_capacity),
-            item_collection_metrics: None,
+            item_collection_metrics: collection_metrics(
+                &outcome.staged,
+                input.return_item_collection_metrics,
+            ),
         })
     }
 
@@ -156,7 +160,7 @@ impl Database {
                         "Item size to update has exceeded the maximum allowed size",
                     ));
                 }
-                let consumption = stage_change(
+                let staged = stage_change(
                     group,
                     table,
                     &indexes,
@@ -173,7 +177,7 @@ impl Database {
                 Ok(WriteOutcome {
                     old,
                     new: Some(new),
-                    consumption,
+                    staged,
                 })
             })
             .await?;
@@ -194,9 +198,13 @@ impl Database {
         Ok(UpdateItemOutput {
             attributes,
             consumed_capacity: outcome
+                .staged
                 .consumption
                 .report(&input.table_name, input.return_consumed_capacity),
-            item_collection_metrics: None,
+            item_collection_metrics: collection_metrics(
+                &outcome.staged,
+                input.return_item_collection_metrics,
+            ),
         })
     }
 
@@ -219,7 +227,7 @@ impl Database {
                 let (old, old_size) =
                     read_old(group, &storage_key, wants_old || !indexes.is_empty())?;
                 check_condition(condition.as_ref(), old.as_ref(), return_on_failure)?;
-                let consumption = stage_change(
+                let staged = stage_change(
                     group,
                     table,
                     &indexes,
@@ -233,7 +241,7 @@ impl Database {
                 Ok(WriteOutcome {
                     old,
                     new: None,
-                    consumption,
+                    staged,
                 })
             })
             .await?;
@@ -243,9 +251,13 @@ impl Database {
                 _ => None,
             },
             consumed_capacity: outcome
+                .staged
                 .consumption
                 .report(&input.table_name, input.return_consumed_capacity),
-            item_collection_metrics: None,
+            item_collection_metrics: collection_metrics(
+                &outcome.staged,
+                input.return_item_collection_metrics,
+            ),
         })
     }
 
@@ -319,4 +331,21 @@ fn apply_update(
         Some(update) => Ok(update.apply(&base)?),
         None => Ok(base),
     }
+}
+
+/// `ItemCollectionMetrics` for `ReturnItemCollectionMetrics=SIZE` on a table with local
+/// indexes: the partition key and the collection's size as a range of gigabytes.
+pub(crate) fn collection_metrics(
+    staged: &Staged,
+    asked: Option<ReturnItemCollectionMetrics>,
+) -> Option<ItemCollectionMetrics> {
+    if asked != Some(ReturnItemCollectionMetrics::Size) {
+        return None;
+    }
+    let (key, bytes) = staged.collection.as_ref()?;
+    let gigabytes = *bytes as f64 / (1u64 << 30) as f64;
+    Some(ItemCollectionMetrics {
+        item_collection_key: Some(key.clone()),
+        size_estimate_range_gb: Some(vec![gigabytes.floor(), gigabytes.floor() + 1.0]),
+    })
 }

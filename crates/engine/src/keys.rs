@@ -20,6 +20,10 @@ pub type TableId = u32;
 /// `index_id` of a table's own items.
 pub const BASE_INDEX: u32 = 0;
 
+/// `index_id` under which the sizes of a table's item collections are kept (tables with local
+/// secondary indexes); no index is ever given it.
+pub const COLLECTIONS_INDEX: u32 = u32::MAX;
+
 /// Bytes before the partition key's encoding: table id, index id, hash.
 pub const PREFIX_BYTES: usize = 16;
 

@@ -330,9 +330,7 @@ fn source<'a>(
         return Err(ApiError::consistent_read_on_global_index());
     }
     if index.state == IndexState::Backfilling {
-        return Err(ApiError::validation(format!(
-            "Cannot read from backfilling global secondary index: {name}"
-        )));
+        return Err(ApiError::index_backfilling(name));
     }
     Ok(Source {
         table,
@@ -354,14 +352,24 @@ fn fetch_from_table(
     let table = &source.table.schema;
     let wants_all = select == Some(Select::AllAttributes);
     let complete = index.projected == Projected::All;
-    let unprojected =
-        projection.is_some_and(|p| p.top_level_attributes().any(|a| !index.projects(table, a)));
+    let mut unprojected: Vec<&str> = projection
+        .map(|p| {
+            p.top_level_attributes()
+                .filter(|a| !index.projects(table, a))
+                .collect()
+        })
+        .unwrap_or_default();
+    unprojected.dedup();
     match index.kind {
         IndexKind::Global if wants_all && !complete => {
             Err(ApiError::all_attributes_on_global_index(&index.name))
         }
+        IndexKind::Global if !unprojected.is_empty() => Err(ApiError::attributes_not_projected(
+            &index.name,
+            &unprojected,
+        )),
         IndexKind::Global => Ok(false),
-        IndexKind::Local => Ok(!complete && (wants_all || unprojected)),
+        IndexKind::Local => Ok(!complete && (wants_all || !unprojected.is_empty())),
     }
 }
 

@@ -482,10 +482,14 @@ fn apply_index_update(
             .chain(&record.local_indexes)
             .any(|i| i.name == create.index_name);
         if taken {
-            return Err(ApiError::validation(format!(
-                "One or more parameter values were invalid: Index with name: {} already exists",
-                create.index_name
-            )));
+            return Err(ApiError::index_already_exists());
+        }
+        if record.global_indexes.len() >= ferrodyn_api::GLOBAL_SECONDARY_INDEXES_MAX {
+            return Err(ApiError::global_index_limit());
+        }
+        // One index at a time: another still being created blocks a new one.
+        if record.global_indexes.iter().any(|i| i.backfilling) {
+            return Err(ApiError::online_index_limit());
         }
         let key_of = |kind: KeyType| {
             create
@@ -532,11 +536,19 @@ fn apply_index_update(
         changes.created.push(id);
     }
     if let Some(change) = &update.update {
+        if record
+            .local_indexes
+            .iter()
+            .any(|i| i.name == change.index_name)
+        {
+            return Err(ApiError::cannot_update_local_index(&change.index_name));
+        }
+        let table_name = record.name.clone();
         let index = record
             .global_indexes
             .iter_mut()
             .find(|i| i.name == change.index_name)
-            .ok_or_else(|| index_not_found(&change.index_name))?;
+            .ok_or_else(|| ApiError::global_index_not_found(&table_name, &change.index_name))?;
         if let Some(t) = &change.provisioned_throughput {
             index.throughput = Some((t.read_capacity_units, t.write_capacity_units));
         }
@@ -545,23 +557,25 @@ fn apply_index_update(
         }
     }
     if let Some(delete) = &update.delete {
+        if record
+            .local_indexes
+            .iter()
+            .any(|i| i.name == delete.index_name)
+        {
+            return Err(ApiError::cannot_delete_local_index(&delete.index_name));
+        }
+        if record.global_indexes.iter().any(|i| i.backfilling) {
+            return Err(ApiError::online_index_limit());
+        }
         let position = record
             .global_indexes
             .iter()
             .position(|i| i.name == delete.index_name)
-            .ok_or_else(|| index_not_found(&delete.index_name))?;
+            .ok_or_else(|| ApiError::global_index_not_found(&record.name, &delete.index_name))?;
         let removed = record.global_indexes.remove(position);
         changes.deleted.push(removed.id);
     }
     Ok(())
-}
-
-/// ResourceNotFoundException for an UpdateTable naming an index the table does not have.
-fn index_not_found(name: &str) -> ApiError {
-    ApiError::new(
-        ferrodyn_api::ErrorKind::ResourceNotFound,
-        format!("Requested resource not found: Index: {name} not found"),
-    )
 }
 
 fn sse_record(
