@@ -157,6 +157,11 @@ pub(crate) fn read_records(
     read_with(data, rule, |data, pos| check_record(data, pos, kind))
 }
 
+/// Whether a valid compact record starts at any offset of `data` from `from` on.
+pub(crate) fn any_compact_record(data: &[u8], from: usize) -> bool {
+    (from..data.len()).any(|p| matches!(check_compact_record(data, p), Check::Valid(_)))
+}
+
 /// Splits `data` into compact records, applying `rule` to a bad record.
 pub(crate) fn read_compact_records(
     data: &[u8],

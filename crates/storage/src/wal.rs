@@ -19,7 +19,8 @@ use crate::db_files::wal_file_name;
 use crate::error::{Error, Result};
 use crate::fs::{FileSystem, WritableFile};
 use crate::record::{
-    RecordType, TailRule, encode_compact_record, read_compact_records, read_records,
+    RecordType, TailRule, any_compact_record, encode_compact_record, read_compact_records,
+    read_records,
 };
 
 /// The first bytes of a log in the current format (compact records of version-2 batches).
@@ -222,6 +223,14 @@ pub(crate) fn replay(
         return Ok(after);
     } else {
         let records = read_records(&data, RecordType::Batch, rule);
+        // A log of the current format whose magic was damaged reads as an earlier-format log
+        // torn at its start; valid compact records in it tell the two apart.
+        let nothing_valid = records.as_ref().is_ok_and(|r| r.payloads.is_empty());
+        if nothing_valid && any_compact_record(&data, MAGIC.len().min(data.len())) {
+            return Err(corrupt(
+                "the log's header is damaged (it holds records of the current format)".to_owned(),
+            ));
+        }
         (records, BatchVersion::V1, 0)
     };
     let records =
@@ -292,6 +301,24 @@ mod tests {
             })
             .collect();
         assert_eq!(keys, [1, 2, 3]);
+
+        let mut bytes = vec![0u8; fs.open(&path).unwrap().len() as usize];
+        fs.open(&path)
+            .unwrap()
+            .read_exact_at(0, &mut bytes)
+            .unwrap();
+        for at in 0..MAGIC.len() {
+            let mut damaged = bytes.clone();
+            damaged[at] ^= 0x10;
+            let copy = dir.join(wal_file_name(9));
+            let mut file = fs.create(&copy).unwrap();
+            file.append(&damaged).unwrap();
+            file.sync().unwrap();
+            assert!(
+                matches!(replayed(&*fs, &copy, true), Err(Error::Corruption { .. })),
+                "a damaged magic (byte {at}) must not read as an empty log"
+            );
+        }
 
         let torn = dir.join(wal_file_name(2));
         let mut file = fs.create(&torn).unwrap();
