@@ -1,5 +1,6 @@
-//! Filling a global secondary index added to a table that already has items, and dropping the
-//! entries of a deleted index.
+//! Filling a global secondary index added to a table that already has items (or the expiry
+//! index of a table whose time to live was just turned on), and dropping the entries of a
+//! deleted index.
 //!
 //! A new index is written by every write from the moment UpdateTable returns (its state is
 //! `Backfilling`). A background thread then walks the table's keys in chunks; for each chunk it
@@ -22,10 +23,20 @@ use crate::index::IndexState;
 use crate::keys::{self, BASE_INDEX};
 use crate::stored;
 use crate::table_ops::internal;
+use crate::ttl;
 use crate::writer::{Group, WriterPool};
 
 /// Items re-read and indexed per mutation.
 const CHUNK_ITEMS: usize = 512;
+
+/// What a backfill fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// A global secondary index, by id.
+    Index(u32),
+    /// The time-to-live expiry index.
+    Expiry,
+}
 
 /// What a backfill thread needs of the database.
 struct Backfill {
@@ -34,19 +45,28 @@ struct Backfill {
     writers: Arc<WriterPool>,
     catalog: Arc<Catalog>,
     table: Arc<Table>,
-    index: u32,
+    target: Target,
 }
 
 impl Database {
     /// Starts filling index `index` of `table` in the background.
     pub(crate) fn start_backfill(&self, table: Arc<Table>, index: u32) {
+        self.spawn_backfill(table, Target::Index(index));
+    }
+
+    /// Starts filling the expiry index of `table` (time to live just turned on).
+    pub(crate) fn start_ttl_fill(&self, table: Arc<Table>) {
+        self.spawn_backfill(table, Target::Expiry);
+    }
+
+    fn spawn_backfill(&self, table: Arc<Table>, target: Target) {
         let job = Backfill {
             db: self.db.clone(),
             data: self.data,
             writers: self.writers.clone(),
             catalog: self.catalog.clone(),
             table,
-            index,
+            target,
         };
         let spawned = std::thread::Builder::new()
             .name("ferrodyn-backfill".to_owned())
@@ -80,13 +100,17 @@ impl Backfill {
         let started = std::time::Instant::now();
         match self.fill() {
             Ok(Some(items)) => {
-                if let Err(error) = self.catalog.set_backfilled(&self.table, self.index) {
-                    tracing::error!(%error, table = %self.table.name, "cannot mark an index active");
+                let done = match self.target {
+                    Target::Index(index) => self.catalog.set_backfilled(&self.table, index),
+                    Target::Expiry => self.catalog.set_ttl_filled(&self.table),
+                };
+                if let Err(error) = done {
+                    tracing::error!(%error, table = %self.table.name, "cannot mark a backfill done");
                     return;
                 }
                 tracing::info!(
                     table = %self.table.name,
-                    index = self.index,
+                    target = ?self.target,
                     items,
                     seconds = started.elapsed().as_secs_f64(),
                     "index backfilled"
@@ -133,22 +157,25 @@ impl Backfill {
     }
 
     fn index_exists(&self) -> bool {
-        self.table
-            .indexes()
-            .indexes
-            .iter()
-            .any(|i| i.id == self.index)
+        let indexes = self.table.indexes();
+        match self.target {
+            Target::Index(id) => indexes.indexes.iter().any(|i| i.id == id),
+            Target::Expiry => indexes.ttl_attribute.is_some(),
+        }
     }
 
     /// Indexes the items under `keys` as they are now, on the table's write path.
     fn index_chunk(&self, keys: Vec<Vec<u8>>) -> ApiResult<()> {
         let (sender, receiver) = mpsc::channel();
         let table = self.table.clone();
-        let index_id = self.index;
+        let target = self.target;
         self.writers.submit(
             &self.table.queue,
             Box::new(move |group| {
-                let decided = index_items(group, &table, index_id, keys);
+                let decided = match target {
+                    Target::Index(index_id) => index_items(group, &table, index_id, keys),
+                    Target::Expiry => expiry_items(group, &table, keys),
+                };
                 Box::new(move |durable| {
                     let _ = sender.send(decided.and(durable.map_err(internal)));
                 })
@@ -186,6 +213,24 @@ fn index_items(
         let existing_size = existing.as_deref().map(stored::size).transpose()?;
         group.count_entry_change(index.id, existing_size, Some(entry.size));
         group.put(entry.key, stored::encode(&entry.item, entry.size));
+    }
+    Ok(())
+}
+
+/// Writes the expiry-index entries of the items under `keys`, as they are now.
+fn expiry_items(group: &mut Group<'_>, table: &Table, keys: Vec<Vec<u8>>) -> ApiResult<()> {
+    let indexes = table.indexes();
+    let Some(attribute) = indexes.ttl_attribute.as_deref() else {
+        return Ok(());
+    };
+    for key in keys {
+        let Some(bytes) = group.get(&key).map_err(internal)? else {
+            continue;
+        };
+        let item = stored::decode(&bytes)?;
+        if let Some(expiry) = ttl::expiry(&item, attribute) {
+            group.put(ttl::ttl_key(table.id, expiry, &key), Vec::new());
+        }
     }
     Ok(())
 }

@@ -17,9 +17,10 @@ use tokio::sync::oneshot;
 
 use crate::Database;
 use crate::catalog::Table;
-use crate::change::{Version, stage_change};
+use crate::change::{Change, Version, stage_change};
 use crate::keys::{self, BASE_INDEX};
 use crate::stored;
+use crate::stream::Cause;
 use crate::table_ops::internal;
 use crate::writer::Group;
 
@@ -211,7 +212,7 @@ fn apply_writes(
         let bytes = group.get(write.key()).map_err(internal)?;
         let old_size = bytes.as_deref().map(stored::size).transpose()?;
         let old = match &bytes {
-            Some(bytes) if !indexes.is_empty() => Some(stored::decode(bytes)?),
+            Some(bytes) if indexes.needs_old_item() => Some(stored::decode(bytes)?),
             _ => None,
         };
         let old_version = old
@@ -223,14 +224,26 @@ fn apply_writes(
                 group,
                 table,
                 &indexes,
-                key,
-                old_version,
-                old_size,
-                Some(Version { item: &item, size }),
+                Change {
+                    storage_key: key,
+                    old: old_version,
+                    old_size,
+                    new: Some(Version { item: &item, size }),
+                    cause: Cause::Request,
+                },
             )?,
-            Write::Delete { key } => {
-                stage_change(group, table, &indexes, key, old_version, old_size, None)?
-            }
+            Write::Delete { key } => stage_change(
+                group,
+                table,
+                &indexes,
+                Change {
+                    storage_key: key,
+                    old: old_version,
+                    old_size,
+                    new: None,
+                    cause: Cause::Request,
+                },
+            )?,
         };
         total.add(&staged.consumption);
     }

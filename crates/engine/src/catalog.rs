@@ -49,8 +49,11 @@ pub struct TableRecord {
     pub local_indexes: Vec<IndexRecord>,
     /// Global secondary indexes (definitions only).
     pub global_indexes: Vec<IndexRecord>,
-    /// The stream, if one was ever enabled.
-    pub stream: Option<StreamRecord>,
+    /// Its streams, oldest first; the last is the latest (enabled, or disabled and still
+    /// readable until its records expire).
+    pub streams: Vec<StreamRecord>,
+    /// Time to live, if it was ever enabled.
+    pub ttl: Option<TtlRecord>,
     /// Server-side encryption with a KMS key, if requested.
     pub sse: Option<SseRecord>,
     /// `STANDARD` or `STANDARD_INFREQUENT_ACCESS`, if set.
@@ -111,15 +114,39 @@ pub struct IndexRecord {
     pub backfilling: bool,
 }
 
-/// A table's stream settings.
+/// One stream of a table (a table has a new stream each time streams are enabled).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StreamRecord {
-    /// Whether the stream is enabled now.
-    pub enabled: bool,
+    /// Its number within the table, in its records' storage keys (never reused).
+    pub number: u32,
     /// `KEYS_ONLY`, `NEW_IMAGE`, `OLD_IMAGE` or `NEW_AND_OLD_IMAGES`.
     pub view_type: String,
-    /// The stream's label (a timestamp), part of its ARN.
+    /// The stream's label (its creation time), part of its ARN.
     pub label: String,
+    /// When it was created, seconds since the Unix epoch.
+    pub created_at: f64,
+    /// When it was disabled; its shard is closed from then on.
+    pub disabled_at: Option<f64>,
+}
+
+impl StreamRecord {
+    /// Whether changes are recorded in it now.
+    pub fn enabled(&self) -> bool {
+        self.disabled_at.is_none()
+    }
+}
+
+/// Time to live settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TtlRecord {
+    /// The Number attribute holding each item's expiry, in seconds since the Unix epoch.
+    pub attribute: String,
+    /// On (`ENABLING` or `ENABLED`) or off (`DISABLED`).
+    pub enabled: bool,
+    /// The expiry index is still being filled from existing items (`ENABLING`).
+    pub filling: bool,
+    /// When it was last changed (DynamoDB refuses another change within an hour).
+    pub changed_at: f64,
 }
 
 /// Server-side encryption settings.
@@ -221,7 +248,17 @@ impl Catalog {
             let record: TableRecord = serde_json::from_slice(&value)
                 .map_err(|_| CatalogError::Corrupt("table record"))?;
             let stats = load_stats(&db, meta, &stats_key(record.id, 0))?;
+            let mut sequence = 0;
+            for stream in &record.streams {
+                sequence = sequence.max(crate::stream::last_sequence(
+                    &db,
+                    data,
+                    record.id,
+                    stream.number,
+                )?);
+            }
             let table = Table::new(record, data, meta, stats);
+            table.queue.set_stream_sequence(sequence);
             tables.insert(table.name.clone(), Arc::new(table));
         }
         Ok(Catalog {
@@ -315,6 +352,16 @@ impl Catalog {
             return Ok(());
         };
         found.backfilling = false;
+        self.update(table, record)
+    }
+
+    /// Marks the expiry index of `table` as filled: time to live is `ENABLED`.
+    pub fn set_ttl_filled(&self, table: &Table) -> Result<(), CatalogError> {
+        let mut record = table.record.read().clone();
+        match record.ttl.as_mut() {
+            Some(ttl) if ttl.enabled && ttl.filling => ttl.filling = false,
+            _ => return Ok(()),
+        }
         self.update(table, record)
     }
 

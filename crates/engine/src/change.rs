@@ -17,7 +17,9 @@ use crate::catalog::Table;
 use crate::index::{Entry, IndexKind, IndexSet, IndexState};
 use crate::keys;
 use crate::stored;
+use crate::stream::{self, Cause};
 use crate::table_ops::internal;
+use crate::ttl;
 use crate::writer::Group;
 
 /// An item collection (the items of one partition key, with their local index entries) may not
@@ -31,6 +33,22 @@ pub struct Version<'a> {
     pub item: &'a Item,
     /// Its size.
     pub size: usize,
+}
+
+/// One item's change: where it is stored, what it was (`old`, or just its size when nothing
+/// needs the item), what it becomes (`None`: deleted), and who made it.
+#[derive(Debug)]
+pub struct Change<'a> {
+    /// The item's storage key.
+    pub storage_key: Vec<u8>,
+    /// The item before, when decoded.
+    pub old: Option<Version<'a>>,
+    /// The size of the item before, if there was one.
+    pub old_size: Option<usize>,
+    /// The item after; `None` deletes it.
+    pub new: Option<Version<'a>>,
+    /// A request, or the time-to-live sweep.
+    pub cause: Cause,
 }
 
 /// What staging a change cost and found.
@@ -56,8 +74,9 @@ struct IndexChange {
 /// Stages the change of the item stored under `storage_key` from `old` to `new` (`None`: no
 /// item), with every index entry it implies.
 ///
-/// `old` must be the whole item when the table has indexes; a write that only needs the old
-/// size (no indexes) passes `old_size` alone.
+/// `old` must be the whole item when the table maintains anything besides the item
+/// ([`IndexSet::needs_old_item`]); otherwise a write that only needs the old size passes
+/// `old_size` alone. `cause` tells stream readers who made the change.
 ///
 /// # Errors
 /// ValidationException if `new` has an index key attribute of the wrong type or an empty one;
@@ -67,11 +86,15 @@ pub fn stage_change(
     group: &mut Group<'_>,
     table: &Table,
     indexes: &IndexSet,
-    storage_key: Vec<u8>,
-    old: Option<Version<'_>>,
-    old_size: Option<usize>,
-    new: Option<Version<'_>>,
+    change: Change<'_>,
 ) -> ApiResult<Staged> {
+    let Change {
+        storage_key,
+        old,
+        old_size,
+        new,
+        cause,
+    } = change;
     if let Some(new) = new {
         indexes.check_item(new.item)?;
     }
@@ -100,6 +123,20 @@ pub fn stage_change(
         staged.collection = Some(stage_collection(
             group, table, old_size, new_size, any, &changes,
         )?);
+    }
+    if let Some(attribute) = &indexes.ttl_attribute {
+        let (old, new) = (old.map(|v| v.item), new.map(|v| v.item));
+        ttl::stage_expiry(group, table.id, attribute, &storage_key, old, new);
+    }
+    if let Some(active) = &indexes.stream {
+        stream::record_change(
+            group,
+            table,
+            active,
+            old.map(|v| v.item),
+            new.map(|v| v.item),
+            cause,
+        );
     }
     match new {
         Some(new) => group.put(storage_key, stored::encode(new.item, new.size)),

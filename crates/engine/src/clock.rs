@@ -11,6 +11,21 @@ pub fn now_seconds() -> f64 {
     (since.as_millis() as f64) / 1000.0
 }
 
+/// Milliseconds since the Unix epoch.
+pub fn now_millis() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Sixteen random bytes (event ids).
+pub fn random_bytes16() -> [u8; 16] {
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&random_u64().to_be_bytes());
+    bytes[8..].copy_from_slice(&random_u64().to_be_bytes());
+    bytes
+}
+
 /// Whether two epoch times fall on the same UTC day.
 pub fn same_utc_day(a: f64, b: f64) -> bool {
     (a / 86_400.0).floor() == (b / 86_400.0).floor()

@@ -87,7 +87,7 @@ pub fn describe_record(
             })
             .collect()
     });
-    let stream = record.stream.as_ref();
+    let stream = record.streams.last();
     TableDescription {
         attribute_definitions: Some(
             record
@@ -112,7 +112,7 @@ pub fn describe_record(
         billing_mode_summary: billing_summary(billing),
         local_secondary_indexes: local_indexes,
         global_secondary_indexes: global_indexes,
-        stream_specification: stream.filter(|s| s.enabled).map(|s| StreamSpecification {
+        stream_specification: stream.filter(|s| s.enabled()).map(|s| StreamSpecification {
             stream_enabled: true,
             stream_view_type: StreamViewType::parse(&s.view_type),
         }),
@@ -138,7 +138,7 @@ pub fn describe_record(
     }
 }
 
-fn key_schema(hash: &str, range: Option<&str>) -> Vec<KeySchemaElement> {
+pub(crate) fn key_schema(hash: &str, range: Option<&str>) -> Vec<KeySchemaElement> {
     let mut schema = vec![KeySchemaElement {
         attribute_name: hash.to_owned(),
         key_type: KeyType::Hash,

@@ -26,6 +26,8 @@ use ferrodyn_model::size::item_size;
 
 use crate::catalog::{IndexRecord, TableRecord};
 use crate::keys::{self, TableId};
+use crate::stream::ActiveStream;
+use ferrodyn_api::wire::StreamViewType;
 
 /// Local (same partition key, another sort key) or global (any key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -247,15 +249,20 @@ pub fn last_key(index: &KeySchema, table: &KeySchema, item: &Item) -> Item {
         .collect()
 }
 
-/// A table's secondary indexes as of its current definition.
+/// Everything a write keeps in step with an item besides the item itself, as of the table's
+/// current definition: secondary indexes, the time-to-live expiry index, the stream.
 #[derive(Debug, Clone, Default)]
 pub struct IndexSet {
     /// Local, then global indexes, in definition order.
     pub indexes: Vec<Index>,
+    /// The time-to-live attribute, while time to live is on.
+    pub ttl_attribute: Option<String>,
+    /// The stream changes are recorded in, while one is enabled.
+    pub stream: Option<ActiveStream>,
 }
 
 impl IndexSet {
-    /// The indexes of `record`.
+    /// What `record` maintains.
     pub fn of(record: &TableRecord) -> IndexSet {
         let local = record
             .local_indexes
@@ -267,12 +274,31 @@ impl IndexSet {
             .map(|i| Index::from_record(i, IndexKind::Global, record));
         IndexSet {
             indexes: local.chain(global).collect(),
+            ttl_attribute: record
+                .ttl
+                .as_ref()
+                .filter(|t| t.enabled)
+                .map(|t| t.attribute.clone()),
+            stream: record
+                .streams
+                .last()
+                .filter(|s| s.enabled())
+                .map(|s| ActiveStream {
+                    number: s.number,
+                    view_type: StreamViewType::parse(&s.view_type)
+                        .unwrap_or(StreamViewType::NewAndOldImages),
+                }),
         }
     }
 
-    /// Whether there are none.
+    /// Whether the table has no secondary index.
     pub fn is_empty(&self) -> bool {
         self.indexes.is_empty()
+    }
+
+    /// Whether a write must read (decode) the item it replaces.
+    pub fn needs_old_item(&self) -> bool {
+        !self.indexes.is_empty() || self.ttl_attribute.is_some() || self.stream.is_some()
     }
 
     /// The index called `name`.

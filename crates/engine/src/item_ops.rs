@@ -16,9 +16,10 @@ use tokio::sync::oneshot;
 
 use crate::Database;
 use crate::catalog::Table;
-use crate::change::{Staged, Version, stage_change};
+use crate::change::{Change, Staged, Version, stage_change};
 use crate::keys::{self, BASE_INDEX};
 use crate::stored;
+use crate::stream::Cause;
 use crate::table_ops::internal;
 use crate::writer::Group;
 
@@ -68,21 +69,25 @@ impl Database {
             .mutate(&table, move |group, table| {
                 let indexes = table.indexes();
                 let (old, old_size) =
-                    read_old(group, &storage_key, wants_old || !indexes.is_empty())?;
+                    read_old(group, &storage_key, wants_old || indexes.needs_old_item())?;
                 check_condition(condition.as_ref(), old.as_ref(), return_on_failure)?;
                 let staged = stage_change(
                     group,
                     table,
                     &indexes,
-                    storage_key,
-                    old.as_ref()
-                        .zip(old_size)
-                        .map(|(item, size)| Version { item, size }),
-                    old_size,
-                    Some(Version {
-                        item: &item,
-                        size: new_size,
-                    }),
+                    Change {
+                        storage_key,
+                        old: old
+                            .as_ref()
+                            .zip(old_size)
+                            .map(|(item, size)| Version { item, size }),
+                        old_size,
+                        new: Some(Version {
+                            item: &item,
+                            size: new_size,
+                        }),
+                        cause: Cause::Request,
+                    },
                 )?;
                 Ok(WriteOutcome {
                     old,
@@ -164,15 +169,19 @@ impl Database {
                     group,
                     table,
                     &indexes,
-                    storage_key,
-                    old.as_ref()
-                        .zip(old_size)
-                        .map(|(item, size)| Version { item, size }),
-                    old_size,
-                    Some(Version {
-                        item: &new,
-                        size: new_size,
-                    }),
+                    Change {
+                        storage_key,
+                        old: old
+                            .as_ref()
+                            .zip(old_size)
+                            .map(|(item, size)| Version { item, size }),
+                        old_size,
+                        new: Some(Version {
+                            item: &new,
+                            size: new_size,
+                        }),
+                        cause: Cause::Request,
+                    },
                 )?;
                 Ok(WriteOutcome {
                     old,
@@ -225,18 +234,22 @@ impl Database {
             .mutate(&table, move |group, table| {
                 let indexes = table.indexes();
                 let (old, old_size) =
-                    read_old(group, &storage_key, wants_old || !indexes.is_empty())?;
+                    read_old(group, &storage_key, wants_old || indexes.needs_old_item())?;
                 check_condition(condition.as_ref(), old.as_ref(), return_on_failure)?;
                 let staged = stage_change(
                     group,
                     table,
                     &indexes,
-                    storage_key,
-                    old.as_ref()
-                        .zip(old_size)
-                        .map(|(item, size)| Version { item, size }),
-                    old_size,
-                    None,
+                    Change {
+                        storage_key,
+                        old: old
+                            .as_ref()
+                            .zip(old_size)
+                            .map(|(item, size)| Version { item, size }),
+                        old_size,
+                        new: None,
+                        cause: Cause::Request,
+                    },
                 )?;
                 Ok(WriteOutcome {
                     old,

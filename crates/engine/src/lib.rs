@@ -28,7 +28,9 @@ mod clock;
 mod item_ops;
 mod query;
 mod stored;
+pub mod stream;
 mod table_ops;
+pub mod ttl;
 
 use std::sync::Arc;
 
@@ -54,6 +56,8 @@ pub struct DatabaseConfig {
     pub endpoint_address: String,
     /// Threads committing writes. Default 4.
     pub writer_threads: usize,
+    /// How the time-to-live sweeper runs and how long stream records are kept.
+    pub sweep: ttl::SweepSettings,
 }
 
 impl DatabaseConfig {
@@ -67,6 +71,7 @@ impl DatabaseConfig {
             account: "000000000000".to_owned(),
             endpoint_address: "127.0.0.1:8000".to_owned(),
             writer_threads: 4,
+            sweep: ttl::SweepSettings::default(),
         }
     }
 }
@@ -81,6 +86,8 @@ pub struct Database {
     writers: Arc<WriterPool>,
     location: Location,
     endpoint_address: String,
+    sweeper: ttl::Sweeper,
+    stream_retention_ms: u64,
 }
 
 /// The database could not be opened.
@@ -106,7 +113,16 @@ impl Database {
             config.durability,
             config.writer_threads,
         ));
+        let sweeper = ttl::Sweeper::start(
+            db.clone(),
+            data,
+            catalog.clone(),
+            writers.clone(),
+            config.sweep.clone(),
+        );
         let database = Database {
+            sweeper,
+            stream_retention_ms: config.sweep.stream_retention.as_millis() as u64,
             db,
             data,
             meta,
@@ -129,6 +145,15 @@ impl Database {
                 .collect();
             for index in backfilling {
                 database.start_backfill(table.clone(), index);
+            }
+            if table
+                .record
+                .read()
+                .ttl
+                .as_ref()
+                .is_some_and(|t| t.enabled && t.filling)
+            {
+                database.start_ttl_fill(table.clone());
             }
         }
         Ok(database)
@@ -165,19 +190,27 @@ impl Database {
             Request::BatchWriteItem(input) => {
                 Response::BatchWriteItem(self.batch_write_item(input).await?)
             }
-            // Time to live and DynamoDB Streams are decoded but not served yet.
-            Request::UpdateTimeToLive(_)
-            | Request::DescribeTimeToLive(_)
-            | Request::ListStreams(_)
-            | Request::DescribeStream(_)
-            | Request::GetShardIterator(_)
-            | Request::GetRecords(_) => return Err(ApiError::unknown_operation()),
+            Request::UpdateTimeToLive(input) => {
+                Response::UpdateTimeToLive(self.update_time_to_live(input)?)
+            }
+            Request::DescribeTimeToLive(input) => {
+                Response::DescribeTimeToLive(self.describe_time_to_live(input)?)
+            }
+            Request::ListStreams(input) => Response::ListStreams(self.list_streams(input)?),
+            Request::DescribeStream(input) => {
+                Response::DescribeStream(self.describe_stream(input)?)
+            }
+            Request::GetShardIterator(input) => {
+                Response::GetShardIterator(self.get_shard_iterator(input)?)
+            }
+            Request::GetRecords(input) => Response::GetRecords(self.get_records(input)?),
         })
     }
 
     /// Waits for queued writes, stops the writer threads, flushes the memtable (so the next
     /// start has no log to replay) and closes the storage engine.
     pub fn close(&self) -> Result<(), ferrodyn_storage::Error> {
+        self.sweeper.stop();
         self.writers.stop();
         self.db.flush()?;
         self.db.clone().close()

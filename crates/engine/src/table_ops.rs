@@ -92,18 +92,13 @@ impl Database {
                 ..index(&gsi.index_name, &gsi.key_schema, &gsi.projection)
             })
             .collect();
-        let stream = input
+        let streams: Vec<StreamRecord> = input
             .stream_specification
             .as_ref()
             .filter(|s| s.stream_enabled)
-            .map(|s| StreamRecord {
-                enabled: true,
-                view_type: s
-                    .stream_view_type
-                    .map_or("NEW_AND_OLD_IMAGES", |v| v.as_str())
-                    .to_owned(),
-                label: clock::stream_label(now),
-            });
+            .map(|s| new_stream(0, s.stream_view_type, now))
+            .into_iter()
+            .collect();
         // Index ids: 1, 2, ... in definition order (0 is the table itself).
         let mut next_index_id = 1;
         let mut number = |mut index: IndexRecord| {
@@ -136,7 +131,8 @@ impl Database {
             billing,
             local_indexes,
             global_indexes,
-            stream,
+            streams,
+            ttl: None,
             sse: sse_record(input.sse_specification.as_ref(), &self.location),
             table_class: input.table_class.clone(),
             deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
@@ -299,36 +295,22 @@ impl Database {
             billing.billing_mode_explicit = true;
         }
         if let Some(spec) = &input.stream_specification {
-            let enabled = record.stream.as_ref().is_some_and(|s| s.enabled);
+            let enabled = record.streams.last().is_some_and(StreamRecord::enabled);
             match (spec.stream_enabled, enabled) {
-                (true, true) => {
-                    return Err(ApiError::validation(format!(
-                        "Table already has an enabled stream: {}",
-                        self.location.table_arn(&record.name).stream(
-                            &record
-                                .stream
-                                .as_ref()
-                                .map(|s| s.label.clone())
-                                .unwrap_or_default()
-                        )
-                    )));
-                }
-                (false, false) => {
-                    return Err(ApiError::validation("Table already has no enabled stream"));
-                }
+                (true, true) => return Err(ApiError::stream_already_enabled(&record.name)),
+                (false, false) => return Err(ApiError::no_stream_to_disable(&record.name)),
                 (true, false) => {
-                    record.stream = Some(StreamRecord {
-                        enabled: true,
-                        view_type: spec
-                            .stream_view_type
-                            .map_or("NEW_AND_OLD_IMAGES", |v| v.as_str())
-                            .to_owned(),
-                        label: clock::stream_label(now),
-                    });
+                    let number = record.streams.last().map_or(0, |s| s.number + 1);
+                    let mut stream = new_stream(number, spec.stream_view_type, now);
+                    // Labels of one table's streams stay distinct.
+                    if record.streams.iter().any(|s| s.label == stream.label) {
+                        stream.label = clock::stream_label(now + 0.001 * f64::from(number));
+                    }
+                    record.streams.push(stream);
                 }
                 (false, true) => {
-                    if let Some(stream) = record.stream.as_mut() {
-                        stream.enabled = false;
+                    if let Some(stream) = record.streams.last_mut() {
+                        stream.disabled_at = Some(now);
                     }
                 }
             }
@@ -602,6 +584,19 @@ fn sse_record(
         sse_type: "KMS".to_owned(),
         kms_key_arn,
     })
+}
+
+/// A new, enabled stream numbered `number`, created at `now`.
+fn new_stream(number: u32, view_type: Option<StreamViewType>, now: f64) -> StreamRecord {
+    StreamRecord {
+        number,
+        view_type: view_type
+            .map_or("NEW_AND_OLD_IMAGES", |v| v.as_str())
+            .to_owned(),
+        label: clock::stream_label(now),
+        created_at: now,
+        disabled_at: None,
+    }
 }
 
 /// An internal failure (the storage engine): HTTP 500, with the cause logged.

@@ -19,6 +19,7 @@
 use std::collections::HashMap;
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 
 use ferrodyn_storage::{Db, Durability, Keyspace, WriteBatch};
@@ -122,6 +123,13 @@ impl<'a> Group<'a> {
         ));
     }
 
+    /// Stages the removal of every key in `start..end` of the partition's keyspace.
+    pub fn delete_range(&mut self, start: &[u8], end: &[u8]) {
+        self.batch.delete_range(self.keyspace, start, end);
+        self.overlay
+            .retain(|key, _| key.as_slice() < start || key.as_slice() >= end);
+    }
+
     /// Stages a write of another keyspace in the same atomic batch (not seen by [`Group::get`]).
     pub fn put_in(&mut self, keyspace: Keyspace, key: &[u8], value: &[u8]) {
         self.batch.put(keyspace, key, value);
@@ -216,6 +224,8 @@ pub struct WriteQueue {
     meta: Keyspace,
     stats_key: Vec<u8>,
     stats: PartitionStats,
+    /// The last sequence number given to a stream record of this partition.
+    stream_sequence: AtomicU64,
     state: Mutex<QueueState>,
 }
 
@@ -240,6 +250,7 @@ impl WriteQueue {
             meta,
             stats_key,
             stats,
+            stream_sequence: AtomicU64::new(0),
             state: Mutex::new(QueueState::default()),
         })
     }
@@ -247,6 +258,24 @@ impl WriteQueue {
     /// The partition's item count and size, as of the last committed group.
     pub fn stats(&self) -> &PartitionStats {
         &self.stats
+    }
+
+    /// The last sequence number given to a stream record of this partition.
+    pub fn stream_sequence(&self) -> u64 {
+        self.stream_sequence.load(Ordering::Acquire)
+    }
+
+    /// Sets the last stream sequence number (at load, from storage).
+    pub fn set_stream_sequence(&self, sequence: u64) {
+        self.stream_sequence.store(sequence, Ordering::Release);
+    }
+
+    /// A new stream sequence number: above every earlier one and at least `floor`. Only the
+    /// partition's writer calls it (mutations run one at a time).
+    pub fn next_stream_sequence(&self, floor: u64) -> u64 {
+        let next = (self.stream_sequence() + 1).max(floor);
+        self.stream_sequence.store(next, Ordering::Release);
+        next
     }
 }
 

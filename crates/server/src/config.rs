@@ -55,6 +55,12 @@ pub struct Config {
     pub log_filter: String,
     /// Region reported in table ARNs. Default `us-east-1`.
     pub region: String,
+    /// Time between two sweeps for expired items (time to live), in milliseconds. Default 1000.
+    pub ttl_sweep_interval_ms: u64,
+    /// Most expired items deleted per second. Default 20000.
+    pub ttl_deletes_per_second: u32,
+    /// How long stream records are kept, in hours. Default 24.
+    pub stream_retention_hours: u64,
 }
 
 impl Default for Config {
@@ -70,6 +76,9 @@ impl Default for Config {
             log_format: LogFormat::Human,
             log_filter: "info".to_owned(),
             region: "us-east-1".to_owned(),
+            ttl_sweep_interval_ms: 1000,
+            ttl_deletes_per_second: 20_000,
+            stream_retention_hours: 24,
         }
     }
 }

@@ -68,6 +68,11 @@ impl Dispatcher {
             Durability::Buffered => ferrodyn_storage::Durability::Buffered,
         };
         database.region = config.region.clone();
+        database.sweep = ferrodyn_engine::ttl::SweepSettings {
+            interval: std::time::Duration::from_millis(config.ttl_sweep_interval_ms.max(1)),
+            deletes_per_second: config.ttl_deletes_per_second.max(1),
+            stream_retention: std::time::Duration::from_secs(config.stream_retention_hours * 3600),
+        };
         database.endpoint_address = config.listen.to_string();
         let database = Database::open(database).map_err(|error| match error {
             ferrodyn_engine::OpenError::Storage(ferrodyn_storage::Error::Locked {

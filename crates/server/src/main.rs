@@ -76,6 +76,15 @@ struct ServeArgs {
     /// Log filter, e.g. `info` or `ferrodyn_engine=debug` [default: info].
     #[arg(long, env = "FERRODYN_LOG")]
     log_filter: Option<String>,
+    /// Time between sweeps for expired items (time to live), in ms [default: 1000].
+    #[arg(long, env = "FERRODYN_TTL_SWEEP_INTERVAL_MS")]
+    ttl_sweep_interval_ms: Option<u64>,
+    /// Most expired items deleted per second [default: 20000].
+    #[arg(long, env = "FERRODYN_TTL_DELETES_PER_SECOND")]
+    ttl_deletes_per_second: Option<u32>,
+    /// How long stream records are kept, in hours [default: 24].
+    #[arg(long, env = "FERRODYN_STREAM_RETENTION_HOURS")]
+    stream_retention_hours: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -128,6 +137,15 @@ impl ServeArgs {
         }
         if let Some(filter) = self.log_filter {
             config.log_filter = filter;
+        }
+        if let Some(ms) = self.ttl_sweep_interval_ms {
+            config.ttl_sweep_interval_ms = ms;
+        }
+        if let Some(rate) = self.ttl_deletes_per_second {
+            config.ttl_deletes_per_second = rate;
+        }
+        if let Some(hours) = self.stream_retention_hours {
+            config.stream_retention_hours = hours;
         }
         Ok(config)
     }
