@@ -215,10 +215,23 @@ impl Memtable {
                     // SAFETY: `at` holds the user key, the trailer and the value (above).
                     let entry = unsafe { MemEntry::new(user_key, trailer, at, op.value.len()) };
                     let inserted = self.list.insert(entry, (), unpinned());
+                    // Versions of a key sort newest first: the entry after the new one is the
+                    // key's previous newest entry, if the key has one (a node the insert's
+                    // search has just read).
+                    let older = inserted
+                        .next(unpinned())
+                        .filter(|next| next.key().same_user_key(inserted.key()));
                     // SAFETY: one inserter (the arena's lock is held); the entry lives in a
                     // skiplist node, never removed nor moved before the memtable is dropped;
-                    // sequences increase, so it is the newest entry of its key.
-                    unsafe { self.index.insert(inserted.key(), hash) };
+                    // sequences increase, so it is the newest entry of its key, and `older`
+                    // the one before it.
+                    unsafe {
+                        self.index
+                            .insert(inserted.key(), older.as_ref().map(|o| o.key()), hash);
+                    }
+                    if let Some(older) = older {
+                        older.release(unpinned());
+                    }
                     inserted.release(unpinned());
                     bytes += std::mem::size_of::<MemEntry>() + NODE_OVERHEAD;
                 }

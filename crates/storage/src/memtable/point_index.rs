@@ -85,36 +85,45 @@ impl PointIndex {
         let _ = hash;
     }
 
-    /// Makes `entry` the newest entry of its user key, whose hash is `hash`.
+    /// Makes `entry` the newest entry of its user key, whose hash is `hash`, in place of
+    /// `older`, the newest entry of that key inserted before (`None`: the key is new). The
+    /// caller knows `older` from the skiplist (it is the entry right after `entry`), so a new
+    /// key is linked without walking its chain, whose entries would each be a cache miss.
     ///
     /// # Safety
     /// Only one thread may insert at a time (readers may run concurrently); `entry` must stay
     /// at its address, valid, for as long as the index is used, and must be newer than every
-    /// entry of its user key inserted before.
-    pub(crate) unsafe fn insert(&self, entry: &MemEntry, hash: u64) {
+    /// entry of its user key inserted before; `older` must be exactly the newest of those.
+    pub(crate) unsafe fn insert(&self, entry: &MemEntry, older: Option<&MemEntry>, hash: u64) {
         let new = ptr::from_ref(entry).cast_mut();
         let bucket = self.bucket(hash);
-        let mut link = bucket;
-        loop {
-            let current = link.load(Ordering::Acquire);
-            // SAFETY: linked entries stay valid as long as the index (the caller's contract).
-            let Some(older) = (unsafe { current.as_ref() }) else {
-                // A new user key: at the head of the bucket.
-                entry
-                    .next
-                    .store(bucket.load(Ordering::Relaxed), Ordering::Relaxed);
-                bucket.store(new, Ordering::Release);
-                return;
-            };
-            if older.same_user_key(entry) {
-                entry
-                    .next
-                    .store(older.next.load(Ordering::Relaxed), Ordering::Relaxed);
-                link.store(new, Ordering::Release);
-                return;
+        if let Some(older) = older {
+            let target = ptr::from_ref(older).cast_mut();
+            let mut link = bucket;
+            loop {
+                let current = link.load(Ordering::Acquire);
+                if current == target {
+                    entry
+                        .next
+                        .store(older.next.load(Ordering::Relaxed), Ordering::Relaxed);
+                    link.store(new, Ordering::Release);
+                    return;
+                }
+                // SAFETY: linked entries stay valid as long as the index (the caller's contract).
+                match unsafe { current.as_ref() } {
+                    Some(linked) => link = &linked.next,
+                    None => {
+                        debug_assert!(false, "the older entry of a key is in its bucket");
+                        break;
+                    }
+                }
             }
-            link = &older.next;
         }
+        // A new user key: at the head of the bucket.
+        entry
+            .next
+            .store(bucket.load(Ordering::Relaxed), Ordering::Relaxed);
+        bucket.store(new, Ordering::Release);
     }
 
     /// The newest entry inserted for the user key of `key`, whose hash is `hash`.
@@ -152,10 +161,11 @@ mod tests {
             .collect();
         let entries: Vec<SearchKey<'_>> = keys.iter().map(|k| SearchKey::new(k)).collect();
         let hash = |e: &MemEntry| bloom::hash(e.user_key());
-        for e in &entries {
+        for (i, e) in entries.iter().enumerate() {
+            let older = i.checked_sub(64).map(|o| entries[o].entry());
             // SAFETY: one inserter; `entries` outlives the index's use below; versions of a
-            // key are inserted oldest first.
-            unsafe { index.insert(e.entry(), hash(e.entry())) };
+            // key are inserted oldest first, and `older` is the previous one.
+            unsafe { index.insert(e.entry(), older, hash(e.entry())) };
         }
         for e in &entries[2 * 64..] {
             let found = index.newest(e.entry(), hash(e.entry())).unwrap();
