@@ -1,11 +1,13 @@
-//! Secondary indexes stay equal to what their definition projects from the table: after random
-//! puts, updates and deletes from concurrent tasks, every index's entries (read by Scan on the
-//! index) are exactly the projection of the table's items that have the index key; and a global
+//! Secondary indexes and the stream stay equal to what the table says: after random puts,
+//! updates and deletes from concurrent tasks, every index's entries (read by Scan on the index)
+//! are exactly the projection of the table's items that have the index key, and replaying the
+//! stream (NEW_AND_OLD_IMAGES, read from TRIM_HORIZON) rebuilds exactly the table; and a global
 //! index added to a table with items is backfilled while writes go on, missing none.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use ferrodyn_api::wire::OperationType;
 use ferrodyn_api::{Operation, Response, decode_request};
 use ferrodyn_engine::{Database, DatabaseConfig};
 use ferrodyn_model::{AttributeValue, Item};
@@ -18,16 +20,89 @@ async fn call(
     operation: &str,
     body: &str,
 ) -> Result<Response, ferrodyn_api::ApiError> {
-    let operation =
-        Operation::from_target(Some(&format!("DynamoDB_20120810.{operation}"))).unwrap();
+    let streams = [
+        "ListStreams",
+        "DescribeStream",
+        "GetShardIterator",
+        "GetRecords",
+    ];
+    let service = if streams.contains(&operation) {
+        "DynamoDBStreams_20120810"
+    } else {
+        "DynamoDB_20120810"
+    };
+    let operation = Operation::from_target(Some(&format!("{service}.{operation}"))).unwrap();
     db.execute(decode_request(operation, body.as_bytes())?)
         .await
+}
+
+/// The table rebuilt from its stream: every record applied in order from the start, checking
+/// that each record's old image is what the replay holds.
+async fn replay_stream(db: &Database) -> Vec<Item> {
+    let describe = call(db, "DescribeTable", r#"{"TableName":"orders"}"#);
+    let Response::DescribeTable(output) = describe.await.unwrap() else {
+        panic!()
+    };
+    let arn = output.table.unwrap().latest_stream_arn.unwrap();
+    let request = serde_json::json!({"StreamArn": arn}).to_string();
+    let Response::DescribeStream(output) = call(db, "DescribeStream", &request).await.unwrap()
+    else {
+        panic!()
+    };
+    let shards = output.stream_description.unwrap().shards.unwrap();
+    let shard = shards[0].shard_id.clone().unwrap();
+    let request = serde_json::json!({"StreamArn": arn, "ShardId": shard, "ShardIteratorType": "TRIM_HORIZON"});
+    let Response::GetShardIterator(output) = call(db, "GetShardIterator", &request.to_string())
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    let mut iterator = output.shard_iterator.unwrap();
+    let mut table: BTreeMap<String, Item> = BTreeMap::new();
+    loop {
+        let request = serde_json::json!({"ShardIterator": iterator, "Limit": 100});
+        let Response::GetRecords(output) =
+            call(db, "GetRecords", &request.to_string()).await.unwrap()
+        else {
+            panic!()
+        };
+        if output.records.is_empty() {
+            return table.into_values().collect();
+        }
+        for record in output.records {
+            let change = record.dynamodb.unwrap();
+            let key = format!("{:?}", change.keys.unwrap());
+            match record.event_name.unwrap() {
+                OperationType::Remove => {
+                    assert_eq!(
+                        table.remove(&key).as_ref(),
+                        change.old_image.as_ref(),
+                        "REMOVE"
+                    );
+                }
+                OperationType::Insert => {
+                    assert!(change.old_image.is_none());
+                    assert!(
+                        table.insert(key, change.new_image.unwrap()).is_none(),
+                        "INSERT"
+                    );
+                }
+                OperationType::Modify => {
+                    assert_eq!(table.get(&key), change.old_image.as_ref(), "MODIFY");
+                    table.insert(key, change.new_image.unwrap());
+                }
+            }
+        }
+        iterator = output.next_shard_iterator.unwrap();
+    }
 }
 
 const CREATE: &str = r#"{"TableName":"orders","BillingMode":"PAY_PER_REQUEST",
  "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"},{"AttributeName":"sk","AttributeType":"N"},
    {"AttributeName":"status","AttributeType":"S"},{"AttributeName":"total","AttributeType":"N"}],
  "KeySchema":[{"AttributeName":"pk","KeyType":"HASH"},{"AttributeName":"sk","KeyType":"RANGE"}],
+ "StreamSpecification":{"StreamEnabled":true,"StreamViewType":"NEW_AND_OLD_IMAGES"},
  "LocalSecondaryIndexes":[{"IndexName":"by_total","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"},{"AttributeName":"total","KeyType":"RANGE"}],"Projection":{"ProjectionType":"KEYS_ONLY"}}],
  "GlobalSecondaryIndexes":[
    {"IndexName":"by_status","KeySchema":[{"AttributeName":"status","KeyType":"HASH"},{"AttributeName":"total","KeyType":"RANGE"}],"Projection":{"ProjectionType":"INCLUDE","NonKeyAttributes":["note"]}},
@@ -166,6 +241,11 @@ async fn indexes_equal_the_projection_of_the_table_after_random_concurrent_write
     assert_eq!(
         sorted(scan_all(&db, Some("by_status_all")).await),
         expected(&table, &["status"], None),
+        "FERRODYN_SEED={seed}"
+    );
+    assert_eq!(
+        sorted(replay_stream(&db).await),
+        sorted(table.clone()),
         "FERRODYN_SEED={seed}"
     );
 
