@@ -15,6 +15,19 @@ pub(crate) fn put_varint64(buf: &mut Vec<u8>, mut value: u64) {
     buf.push(value as u8);
 }
 
+/// Encodes `value` as a LEB128 varint into `buf`; returns the bytes used (1-5).
+pub(crate) fn encode_varint32(buf: &mut [u8; 5], value: u32) -> &[u8] {
+    let mut value = value;
+    let mut n = 0;
+    while value >= 0x80 {
+        buf[n] = (value as u8) | 0x80;
+        value >>= 7;
+        n += 1;
+    }
+    buf[n] = value as u8;
+    &buf[..=n]
+}
+
 /// Decodes a varint from the front of `input`; returns it and the bytes consumed.
 #[inline]
 pub(crate) fn get_varint64(input: &[u8]) -> Option<(u64, usize)> {

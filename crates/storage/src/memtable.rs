@@ -1,10 +1,12 @@
 //! The memtable: recent writes in a lock-free skiplist, ordered by internal key, with a hash
 //! index beside it for point reads.
 //!
-//! - `arena`: the entries' bytes (internal key, then value), bump-allocated in large chunks.
-//! - `entry`: [`MemEntry`], the skiplist's key: a pointer into the arena plus the keyspace and
-//!   first 16 key bytes inline, so that most comparisons of a search are decided without
-//!   following the pointer (a skiplist search is bound by cache misses).
+//! - `arena`: the entries' variable bytes (the part of a key past the inline head, then the
+//!   value), bump-allocated in large chunks.
+//! - `entry`: [`MemEntry`], the skiplist's key: the keyspace, first 16 key bytes, key length
+//!   and trailer inline, so that most comparisons of a search are decided without following
+//!   its pointer into the arena (a skiplist search is bound by cache misses), and no key byte
+//!   is stored twice.
 //! - `point_index`: user key → newest entry, so that a point read at the latest sequence
 //!   skips the skiplist search.
 //!
@@ -29,6 +31,7 @@ use parking_lot::Mutex;
 
 use crate::SequenceNumber;
 use crate::batch::BatchView;
+use crate::coding;
 use crate::error::Result;
 use crate::iter::InternalIterator;
 use crate::key::{self, ValueKind};
@@ -74,16 +77,10 @@ impl LookupKey {
         let hash = bloom::hash(&ikey);
         ikey.extend_from_slice(&((sequence << 8) | 0xff).to_le_bytes());
         let user_key = key::user_key(&ikey);
-        // SAFETY: the entry points into `ikey`'s heap buffer, which is owned alongside it,
-        // never written again, and does not move when the `LookupKey` does; the value is empty.
-        let entry = unsafe {
-            MemEntry::new(
-                user_key,
-                key::trailer_of(&ikey),
-                std::ptr::NonNull::from(ikey.as_slice()).cast(),
-                0,
-            )
-        };
+        // SAFETY: the entry's tail is in `ikey`'s heap buffer, which is owned alongside it,
+        // never written again, and does not move when the `LookupKey` does.
+        let entry =
+            unsafe { MemEntry::new(user_key, key::trailer_of(&ikey), entry::tail_of(user_key)) };
         Self {
             entry,
             ikey,
@@ -124,6 +121,13 @@ pub(crate) enum Lookup {
     Absent,
 }
 
+/// What the (single) inserter of a memtable works with.
+struct Inserter {
+    arena: Arena,
+    /// Scratch space for the user key being inserted (keyspace prefix and key).
+    user_key: Vec<u8>,
+}
+
 /// Recent writes, in memory.
 pub(crate) struct Memtable {
     // The skiplist and the index point into the arena, so they are declared (and dropped)
@@ -131,7 +135,7 @@ pub(crate) struct Memtable {
     list: SkipList<MemEntry, ()>,
     index: PointIndex,
     /// Written only by the inserter; the lock is uncontended and taken once per batch.
-    arena: Mutex<Arena>,
+    inserter: Mutex<Inserter>,
     approximate_bytes: AtomicUsize,
     tombstones: Mutex<Vec<RangeTombstone>>,
     tombstone_count: AtomicUsize,
@@ -161,7 +165,10 @@ impl Memtable {
             // not share a collector with anything that is.
             list: SkipList::new(Collector::new()),
             index,
-            arena: Mutex::new(Arena::for_memtable_bytes(memtable_bytes_max)),
+            inserter: Mutex::new(Inserter {
+                arena: Arena::for_memtable_bytes(memtable_bytes_max),
+                user_key: Vec::new(),
+            }),
             approximate_bytes: AtomicUsize::new(fixed_bytes),
             tombstones: Mutex::new(Vec::new()),
             tombstone_count: AtomicUsize::new(0),
@@ -195,7 +202,8 @@ impl Memtable {
     /// Inserts every operation of a batch (already validated). Batches must be inserted in
     /// sequence order; concurrent calls are serialized.
     pub(crate) fn insert_batch(&self, batch: &BatchView<'_>) {
-        let mut arena = self.arena.lock();
+        let mut inserter = self.inserter.lock();
+        let Inserter { arena, user_key } = &mut *inserter;
         let arena_before = arena.capacity();
         let mut bytes = 0;
         for (sequence, op) in (batch.sequence..).zip(batch.ops()) {
@@ -203,17 +211,24 @@ impl Memtable {
             let prefix = key::keyspace_prefix(op.keyspace);
             match op.kind {
                 ValueKind::Put | ValueKind::Delete => {
-                    let trailer = key::trailer(sequence, op.kind);
-                    let at = arena.push(&[&prefix, op.key, &trailer.to_le_bytes(), op.value]);
-                    let user_len = prefix.len() + op.key.len();
-                    // SAFETY: `push` just copied the parts to `at`, in the arena, which lives
-                    // as long as the skiplist and the index holding the entry.
-                    let user_key = unsafe { std::slice::from_raw_parts(at.as_ptr(), user_len) };
+                    user_key.clear();
+                    user_key.extend_from_slice(&prefix);
+                    user_key.extend_from_slice(op.key);
                     let hash = bloom::hash(user_key);
                     // The bucket arrives while the skiplist insert runs.
                     self.index.prefetch(hash);
-                    // SAFETY: `at` holds the user key, the trailer and the value (above).
-                    let entry = unsafe { MemEntry::new(user_key, trailer, at, op.value.len()) };
+                    let mut value_len = [0u8; 5];
+                    let value_len = coding::encode_varint32(
+                        &mut value_len,
+                        u32::try_from(op.value.len()).expect("values are shorter than 4 GiB"),
+                    );
+                    let tail = &user_key[user_key.len() - entry::tail_len(user_key.len())..];
+                    let at = arena.push(&[tail, value_len, op.value]);
+                    let trailer = key::trailer(sequence, op.kind);
+                    // SAFETY: `push` just copied the key's tail, the value's length and the
+                    // value to `at`, in the arena, which lives as long as the skiplist and the
+                    // index holding the entry.
+                    let entry = unsafe { MemEntry::new(user_key, trailer, at) };
                     let inserted = self.list.insert(entry, (), unpinned());
                     // Versions of a key sort newest first: the entry after the new one is the
                     // key's previous newest entry, if the key has one (a node the insert's
@@ -251,7 +266,7 @@ impl Memtable {
             }
         }
         bytes += arena.capacity() - arena_before;
-        drop(arena);
+        drop(inserter);
         self.approximate_bytes.fetch_add(bytes, Ordering::Relaxed);
         self.largest_sequence
             .fetch_max(batch.last_sequence(), Ordering::Relaxed);
@@ -304,7 +319,8 @@ impl Memtable {
                     return Lookup::Deleted;
                 }
                 match e.kind() {
-                    Some(ValueKind::Put) => Lookup::Value(e.value().to_vec()),
+                    // SAFETY: `e` is an entry of this memtable.
+                    Some(ValueKind::Put) => Lookup::Value(unsafe { e.value() }.to_vec()),
                     _ => Lookup::Deleted,
                 }
             }
@@ -317,6 +333,7 @@ impl Memtable {
     pub(crate) fn iter(self: &Arc<Self>) -> MemtableIter {
         MemtableIter {
             current: None,
+            key: Vec::new(),
             memtable: Arc::clone(self),
         }
     }
@@ -334,7 +351,19 @@ unsafe impl Send for DetachedEntry {}
 pub(crate) struct MemtableIter {
     // Declared before `memtable` so that it is dropped first: it borrows the skiplist.
     current: Option<DetachedEntry>,
+    /// The internal key of `current` (an entry keeps its key in parts).
+    key: Vec<u8>,
     memtable: Arc<Memtable>,
+}
+
+impl MemtableIter {
+    /// Moves to `entry` (`None`: past either end).
+    fn set(&mut self, entry: Option<DetachedEntry>) {
+        self.current = entry;
+        if let Some(e) = &self.current {
+            e.0.key().write_internal_key(&mut self.key);
+        }
+    }
 }
 
 /// Extends an entry's borrow of the skiplist to `'static`.
@@ -360,61 +389,60 @@ impl InternalIterator for MemtableIter {
     fn seek(&mut self, target: &[u8]) -> Result<()> {
         let search = SearchKey::new(target);
         let bound = Bound::Included(search.entry());
-        self.current = self
+        let found = self
             .memtable
             .list
             .lower_bound(bound, unpinned())
             .map(detach);
+        self.set(found);
         Ok(())
     }
 
     fn seek_for_prev(&mut self, target: &[u8]) -> Result<()> {
         let search = SearchKey::new(target);
         let bound = Bound::Included(search.entry());
-        self.current = self
+        let found = self
             .memtable
             .list
             .upper_bound(bound, unpinned())
             .map(detach);
+        self.set(found);
         Ok(())
     }
 
     fn seek_to_first(&mut self) -> Result<()> {
-        self.current = self.memtable.list.front(unpinned()).map(detach);
+        let found = self.memtable.list.front(unpinned()).map(detach);
+        self.set(found);
         Ok(())
     }
 
     fn seek_to_last(&mut self) -> Result<()> {
-        self.current = self.memtable.list.back(unpinned()).map(detach);
+        let found = self.memtable.list.back(unpinned()).map(detach);
+        self.set(found);
         Ok(())
     }
 
     fn next(&mut self) -> Result<()> {
-        self.current = self.current.as_ref().and_then(|e| e.0.next()).map(detach);
+        let found = self.current.as_ref().and_then(|e| e.0.next()).map(detach);
+        self.set(found);
         Ok(())
     }
 
     fn prev(&mut self) -> Result<()> {
-        self.current = self.current.as_ref().and_then(|e| e.0.prev()).map(detach);
+        let found = self.current.as_ref().and_then(|e| e.0.prev()).map(detach);
+        self.set(found);
         Ok(())
     }
 
     fn key(&self) -> &[u8] {
-        self.current
-            .as_ref()
-            .expect("key() on a valid iterator")
-            .0
-            .key()
-            .key()
+        assert!(self.current.is_some(), "key() on a valid iterator");
+        &self.key
     }
 
     fn value(&self) -> &[u8] {
-        self.current
-            .as_ref()
-            .expect("value() on a valid iterator")
-            .0
-            .key()
-            .value()
+        let entry = self.current.as_ref().expect("value() on a valid iterator");
+        // SAFETY: the entry is one of the memtable's.
+        unsafe { entry.0.key().value() }
     }
 }
 

@@ -1,4 +1,4 @@
-//! [`Arena`]: the bytes of a memtable's entries (internal key followed by value), bump-allocated
+//! [`Arena`]: the bytes of a memtable's entries (key tails and values, see `entry`), bump-allocated
 //! in large chunks that never move and are freed together with the memtable.
 //!
 //! One allocation per chunk instead of one per entry: a write then costs the skiplist node's
