@@ -15,6 +15,9 @@ use crate::sigv4::{Credentials, Signer, region_from_env};
 
 /// The awsJson1.0 target prefix of every DynamoDB operation.
 const TARGET_PREFIX: &str = "DynamoDB_20120810.";
+/// The target prefix of the DynamoDB Streams operations (same endpoint in Ferrodyn; AWS serves
+/// them at `streams.dynamodb.<region>.amazonaws.com`).
+const STREAMS_TARGET_PREFIX: &str = "DynamoDBStreams_20120810.";
 
 /// Where requests go: the URL as given, the address it resolved to, and the `Host` header.
 #[derive(Debug, Clone)]
@@ -227,7 +230,21 @@ impl DynamoClient {
     /// Calls `operation` (`GetItem`) with the JSON `body` and returns the body of a successful
     /// (2xx) response, borrowed until the next call.
     pub async fn call(&mut self, operation: &str, body: &[u8]) -> Result<&[u8], CallError> {
-        self.build_request(operation, body);
+        self.send(TARGET_PREFIX, operation, body).await
+    }
+
+    /// Calls the DynamoDB Streams `operation` (`GetRecords`), as [`DynamoClient::call`] does.
+    pub async fn call_streams(&mut self, operation: &str, body: &[u8]) -> Result<&[u8], CallError> {
+        self.send(STREAMS_TARGET_PREFIX, operation, body).await
+    }
+
+    async fn send(
+        &mut self,
+        prefix: &str,
+        operation: &str,
+        body: &[u8],
+    ) -> Result<&[u8], CallError> {
+        self.build_request(prefix, operation, body);
         let timeout = self.timeout;
         let status = match tokio::time::timeout(timeout, self.connection.send(&self.request)).await
         {
@@ -247,8 +264,8 @@ impl DynamoClient {
         }
     }
 
-    fn build_request(&mut self, operation: &str, body: &[u8]) {
-        let target = format!("{TARGET_PREFIX}{operation}");
+    fn build_request(&mut self, prefix: &str, operation: &str, body: &[u8]) {
+        let target = format!("{prefix}{operation}");
         let host = &self.endpoint.host_header;
         let signature = self.signer.sign(SystemTime::now(), host, &target, body);
         let request = &mut self.request;
@@ -323,7 +340,7 @@ mod tests {
     async fn requests_carry_the_signed_headers_and_the_body() {
         let endpoint = Arc::new(Endpoint::resolve("http://127.0.0.1:8000").await.unwrap());
         let mut client = DynamoClient::new(endpoint, Duration::from_secs(1));
-        client.build_request("GetItem", b"{}");
+        client.build_request(TARGET_PREFIX, "GetItem", b"{}");
         let text = String::from_utf8(client.request.clone()).unwrap();
         assert!(
             text.starts_with("POST / HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n"),

@@ -15,6 +15,36 @@ pub enum Stop {
     Operations(u64),
 }
 
+/// A change made to the table while the workload runs, whose progress the report follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableTask {
+    /// UpdateTable creates a global secondary index (`added`, keyed on `field0`, projecting
+    /// everything), which the server backfills over the existing records; done once its
+    /// IndexStatus is ACTIVE.
+    AddIndex,
+    /// UpdateTimeToLive enables time to live on [`crate::record::TTL_ATTRIBUTE`], which the
+    /// `expired_items` records carry with a time already past; done once ItemCount has fallen
+    /// by `expired_items`.
+    EnableTtl,
+}
+
+impl TableTask {
+    /// The name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            TableTask::AddIndex => "add-gsi",
+            TableTask::EnableTtl => "enable-ttl",
+        }
+    }
+}
+
+/// Stream view types CreateTable accepts.
+pub const STREAM_VIEW_TYPES: [&str; 4] =
+    ["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"];
+
+/// Most global secondary indexes a table may have (DynamoDB's default quota).
+pub const GSIS_MAX: usize = 20;
+
 /// How the summary is printed on standard output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Output {
@@ -63,6 +93,19 @@ pub struct BenchConfig {
     pub seed: u64,
     /// Show the live progress bar on standard error (when it is a terminal).
     pub progress: bool,
+    /// Global secondary indexes the created table has, at most [`GSIS_MAX`]: index `gsi<i>` is
+    /// keyed on `field<i mod fields>` and projects everything, so every record has an entry in
+    /// each and every put rewrites them.
+    pub gsis: usize,
+    /// The created table's stream view type (one of [`STREAM_VIEW_TYPES`]); `None`: no stream,
+    /// except that the `stream` workload always has one (NEW_AND_OLD_IMAGES unless given).
+    pub stream: Option<String>,
+    /// Records loaded besides `items`, under their own keys (`ttl<n>`, never read or written by
+    /// the workload), carrying [`crate::record::TTL_ATTRIBUTE`] set an hour in the past.
+    pub expired_items: u64,
+    /// A change made to the table this long into the measured phase. The phase then ends at
+    /// `stop` or once the change is done, whichever comes first.
+    pub task: Option<(TableTask, Duration)>,
 }
 
 impl BenchConfig {
@@ -88,6 +131,19 @@ impl BenchConfig {
             client_threads: None,
             seed: 1,
             progress: true,
+            gsis: 0,
+            stream: None,
+            expired_items: 0,
+            task: None,
+        }
+    }
+
+    /// The created table's stream view type, if it has a stream.
+    pub fn stream_view_type(&self) -> Option<&str> {
+        match (&self.stream, self.workload) {
+            (Some(view), _) => Some(view),
+            (None, Workload::Stream) => Some("NEW_AND_OLD_IMAGES"),
+            (None, _) => None,
         }
     }
 
@@ -118,8 +174,27 @@ impl BenchConfig {
                 fields: self.fields,
             });
         }
-        if self.concurrency == 0 {
+        // Zero clients measure a table task on an idle server.
+        if self.concurrency == 0 && self.task.is_none() {
             return Err(ConfigError::NoConcurrency);
+        }
+        if self.gsis > GSIS_MAX {
+            return Err(ConfigError::TooManyIndexes { gsis: self.gsis });
+        }
+        if let Some(view) = &self.stream
+            && !STREAM_VIEW_TYPES.contains(&view.as_str())
+        {
+            return Err(ConfigError::StreamViewType { view: view.clone() });
+        }
+        if self
+            .task
+            .is_some_and(|(task, _)| task == TableTask::EnableTtl)
+            && self.expired_items == 0
+        {
+            return Err(ConfigError::NothingExpires);
+        }
+        if self.skip_load && (self.expired_items > 0 || self.gsis > 0 || self.stream.is_some()) {
+            return Err(ConfigError::TableShapeWithoutLoad);
         }
         if self.client_threads == Some(0) {
             return Err(ConfigError::NoThreads);
@@ -154,9 +229,29 @@ pub enum ConfigError {
         /// Attributes to split them over.
         fields: usize,
     },
-    /// Zero clients.
-    #[error("--concurrency must be at least 1")]
+    /// Zero clients, and no table task to watch.
+    #[error("--concurrency must be at least 1 (0 only with --add-gsi-after or --enable-ttl-after)")]
     NoConcurrency,
+    /// More global secondary indexes than a table may have.
+    #[error("--gsis {gsis} is more than the {GSIS_MAX} global secondary indexes a table may have")]
+    TooManyIndexes {
+        /// The number asked for.
+        gsis: usize,
+    },
+    /// Not a stream view type.
+    #[error("--stream {view:?} must be one of KEYS_ONLY, NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES")]
+    StreamViewType {
+        /// The value given.
+        view: String,
+    },
+    /// Time to live enabled on a table where nothing expires.
+    #[error("--enable-ttl-after needs --expired-items: there is nothing to expire otherwise")]
+    NothingExpires,
+    /// Table settings given for a table that is not created.
+    #[error(
+        "--gsis, --stream and --expired-items shape the created table; they cannot go with --skip-load"
+    )]
+    TableShapeWithoutLoad,
     /// Zero threads.
     #[error("--client-threads must be at least 1")]
     NoThreads,
@@ -212,9 +307,35 @@ mod tests {
                 stop: Stop::After(Duration::ZERO),
                 ..config.clone()
             },
+            BenchConfig {
+                gsis: 21,
+                ..config.clone()
+            },
+            BenchConfig {
+                stream: Some("NEW".into()),
+                ..config.clone()
+            },
+            BenchConfig {
+                task: Some((TableTask::EnableTtl, Duration::ZERO)),
+                ..config.clone()
+            },
+            BenchConfig {
+                gsis: 1,
+                skip_load: true,
+                ..config.clone()
+            },
         ];
         for config in broken {
             assert!(config.validate().is_err(), "{config:?} passed validation");
         }
+        let idle = BenchConfig {
+            concurrency: 0,
+            task: Some((TableTask::AddIndex, Duration::ZERO)),
+            ..config.clone()
+        };
+        idle.validate().unwrap();
+        assert_eq!(config.stream_view_type(), None);
+        let stream = BenchConfig::new("http://127.0.0.1:8000", Workload::Stream);
+        assert_eq!(stream.stream_view_type(), Some("NEW_AND_OLD_IMAGES"));
     }
 }

@@ -85,6 +85,24 @@ pub enum BenchError {
         /// What the drawing library said.
         reason: String,
     },
+    /// A call that finds the table's stream and shards (the `stream` workload) failed, or
+    /// found no stream; nothing was measured.
+    #[error("cannot find the stream of table {table}: {reason}")]
+    Stream {
+        /// The table's name.
+        table: String,
+        /// The failed call, or what was missing.
+        reason: String,
+    },
+    /// A call of the table task (UpdateTable, UpdateTimeToLive, or the DescribeTable and
+    /// DescribeTimeToLive that follow it) failed; the workload's figures are lost with it.
+    #[error("the table task {task} failed: {source}")]
+    TableTask {
+        /// The task's name.
+        task: &'static str,
+        /// The failed call.
+        source: CallError,
+    },
     /// The summary could not be written to standard output.
     #[error("cannot print the summary: {0}")]
     Output(std::io::Error),

@@ -9,6 +9,11 @@
 //! and still prints the summary. Given the server's process id, it also reports the
 //! server's CPU time per operation and peak memory from `/proc` ([`process`]).
 //!
+//! The table can be created with global secondary indexes and a stream and loaded with records
+//! that have already expired ([`config`]); the `stream` workload is a stream [`consumer`]; a
+//! [`table_task`] adds an index or enables time to live while the workload runs and reports
+//! how fast the server carries it out and what it costs the foreground.
+//!
 //! Underneath: [`client`] signs ([`sigv4`]) and sends DynamoDB calls over one keep-alive HTTP/1.1
 //! [`connection`] per worker; [`record`] writes the request bodies; [`distribution`] chooses
 //! records (uniform, zipfian, latest) with [`rng`]; [`recorder`] keeps HDR histograms.
@@ -26,6 +31,7 @@
 pub mod client;
 pub mod config;
 pub mod connection;
+pub mod consumer;
 pub mod distribution;
 pub mod error;
 pub mod interrupt;
@@ -39,11 +45,12 @@ pub mod report;
 pub mod rng;
 pub mod runner;
 pub mod sigv4;
+pub mod table_task;
 pub mod workload;
 
 use std::sync::Arc;
 
-pub use config::{BenchConfig, Output, Stop};
+pub use config::{BenchConfig, Output, Stop, TableTask};
 pub use distribution::Distribution;
 pub use error::BenchError;
 pub use report::Report;
@@ -88,13 +95,16 @@ pub fn run(config: &BenchConfig) -> Result<Report, BenchError> {
 pub async fn measure(config: &BenchConfig) -> Result<Report, BenchError> {
     config.validate()?;
     let endpoint = Arc::new(Endpoint::resolve(&config.endpoint).await?);
-    let layout = Arc::new(RecordLayout::new(
-        &config.table,
-        config.value_size,
-        config.fields,
-        config.consistent_read,
-        config.seed,
-    ));
+    let layout = Arc::new(
+        RecordLayout::new(
+            &config.table,
+            config.value_size,
+            config.fields,
+            config.consistent_read,
+            config.seed,
+        )
+        .with_table_shape(config.gsis, config.stream_view_type()),
+    );
     let progress = Progress::new(config.progress);
     let interrupt = Interrupt::listen();
     let mut admin = DynamoClient::new(endpoint.clone(), config.request_timeout);
@@ -103,7 +113,7 @@ pub async fn measure(config: &BenchConfig) -> Result<Report, BenchError> {
         None
     } else {
         load::create_table(&mut admin, &layout).await?;
-        progress.start_load(config.items);
+        progress.start_load(config.items + config.expired_items);
         let outcome = load::load(
             config,
             endpoint.clone(),
@@ -119,13 +129,44 @@ pub async fn measure(config: &BenchConfig) -> Result<Report, BenchError> {
         let outcome = outcome?;
         Some(outcome)
     };
-    let workers = Arc::new(Workers::new(config, endpoint, layout));
+    let workers = Arc::new(Workers::new(config, endpoint.clone(), layout.clone()));
     let server_before = config.server_pid.map(process::sample).transpose()?;
     let client_pid = std::process::id();
     let client_before = process::sample(client_pid)?;
-    let outcome = workers
-        .run(config.concurrency, config.stop, &progress, &interrupt)
+    let started = std::time::Instant::now();
+    let task = config.task.map(|(task, after)| {
+        tokio::spawn(table_task::run(
+            task,
+            after,
+            config.expired_items,
+            workers.clone(),
+            started,
+        ))
+    });
+    let outcome = if config.workload == Workload::Stream {
+        progress.start_run(config.stop);
+        let outcome = consumer::consume(
+            endpoint,
+            &layout,
+            config.request_timeout,
+            config.stop,
+            &interrupt,
+        )
         .await;
+        progress.finish();
+        // The task (if any) watches the workers' phase; the consumer has ended it.
+        workers.stop();
+        outcome?
+    } else {
+        workers
+            .clone()
+            .run(config.concurrency, config.stop, &progress, &interrupt)
+            .await
+    };
+    let task = match task {
+        Some(handle) => Some(handle.await.expect("the table task does not panic")?),
+        None => None,
+    };
     let client_after = process::sample(client_pid)?;
     let server = match (config.server_pid, server_before) {
         (Some(pid), Some(before)) => match process::sample(pid) {
@@ -144,5 +185,5 @@ pub async fn measure(config: &BenchConfig) -> Result<Report, BenchError> {
         client_after.cpu.saturating_sub(client_before.cpu),
         client_after.peak_rss_bytes,
     );
-    Ok(Report::new(config, load, outcome, server, client))
+    Ok(Report::new(config, load, outcome, server, client).with_task(task))
 }

@@ -1,8 +1,8 @@
 //! The load phase: create the table, wait until it is ACTIVE, and write the records with
 //! BatchWriteItem.
 //!
-//! `--concurrency` loaders each take the next 25 record numbers and write them in one
-//! BatchWriteItem. UnprocessedItems (DynamoDB's answer when it accepts only part of a batch) are
+//! `--concurrency` loaders (at least one) each take the next 25 record numbers and write them
+//! in one BatchWriteItem; the `--expired-items` records follow the workload's records. UnprocessedItems (DynamoDB's answer when it accepts only part of a batch) are
 //! sent again after an exponential backoff, as DynamoDB's documentation asks; so are batches that
 //! fail with a transient error. Every failure is counted in the report; a batch still failing
 //! after [`MAX_ATTEMPTS`] attempts ends the run, since measuring a half-loaded table would
@@ -106,6 +106,11 @@ struct Loaders {
     layout: Arc<RecordLayout>,
     items: u64,
     interrupt: Interrupt,
+    /// Expired records to write after the `items` records.
+    expired_items: u64,
+    /// Their time-to-live attribute: an hour before the load began, in epoch seconds.
+    expires: u64,
+    /// The next batch to write: batches of `items` first, then of `expired_items`.
     next: AtomicU64,
     loaded: AtomicU64,
     unprocessed_resends: AtomicU64,
@@ -128,7 +133,8 @@ pub enum BatchFailure {
     },
 }
 
-/// Writes records `0..items` with `concurrency` loaders.
+/// Writes records `0..items`, then expired records `0..expired_items`, with `concurrency`
+/// loaders (at least one).
 pub async fn load(
     config: &BenchConfig,
     endpoint: Arc<Endpoint>,
@@ -137,17 +143,23 @@ pub async fn load(
     interrupt: &Interrupt,
 ) -> Result<LoadOutcome, BenchError> {
     let (items, seed) = (config.items, config.seed);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
     let shared = Arc::new(Loaders {
         layout,
         items,
         interrupt: interrupt.clone(),
+        expired_items: config.expired_items,
+        expires: now.saturating_sub(3600),
         next: AtomicU64::new(0),
         loaded: AtomicU64::new(0),
         unprocessed_resends: AtomicU64::new(0),
         failure: Mutex::new(None),
     });
     let started = Instant::now();
-    let loaders = (0..config.concurrency as u64).map(|id| {
+    let loaders = (0..config.concurrency.max(1) as u64).map(|id| {
         let client = DynamoClient::new(endpoint.clone(), config.request_timeout);
         let rng = Rng::new(seed ^ (id + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
         tokio::spawn(loader(shared.clone(), client, rng))
@@ -180,15 +192,16 @@ pub async fn load(
             source,
         });
     }
-    if interrupt.is_pressed() && loaded < items {
+    let total = items + config.expired_items;
+    if interrupt.is_pressed() && loaded < total {
         return Err(BenchError::Interrupted { loaded });
     }
     assert_eq!(
-        loaded, items,
+        loaded, total,
         "every batch was written, or the load failed or was interrupted"
     );
     Ok(LoadOutcome {
-        items,
+        items: total,
         elapsed,
         batches,
         unprocessed_resends: shared.unprocessed_resends.load(Ordering::Relaxed),
@@ -209,14 +222,26 @@ async fn loader(shared: Arc<Loaders>, mut client: DynamoClient, mut rng: Rng) ->
         {
             break;
         }
-        let first = shared.next.fetch_add(BATCH_SIZE, Ordering::Relaxed);
-        if first >= shared.items {
-            break;
-        }
-        let records = first..(first + BATCH_SIZE).min(shared.items);
-        shared
-            .layout
-            .batch_write(&mut body, records.clone(), &mut rng);
+        let batch = shared.next.fetch_add(1, Ordering::Relaxed);
+        let main_batches = shared.items.div_ceil(BATCH_SIZE);
+        let records = if batch < main_batches {
+            let first = batch * BATCH_SIZE;
+            let records = first..(first + BATCH_SIZE).min(shared.items);
+            shared
+                .layout
+                .batch_write(&mut body, records.clone(), &mut rng);
+            records
+        } else {
+            let first = (batch - main_batches) * BATCH_SIZE;
+            if first >= shared.expired_items {
+                break;
+            }
+            let records = first..(first + BATCH_SIZE).min(shared.expired_items);
+            shared
+                .layout
+                .batch_write_expired(&mut body, records.clone(), &mut rng, shared.expires);
+            records
+        };
         match write_batch(&shared, &mut client, &mut body, &mut recorder).await {
             Ok(()) => {
                 shared

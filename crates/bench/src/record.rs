@@ -22,6 +22,10 @@ const PAYLOAD_POOL_BYTES: usize = 1 << 20;
 pub const KEY_ATTRIBUTE: &str = "pk";
 /// The version attribute that read-modify-write increments.
 pub const VERSION_ATTRIBUTE: &str = "ver";
+/// The time-to-live attribute (epoch seconds) of the expired records.
+pub const TTL_ATTRIBUTE: &str = "expires";
+/// The global secondary index a table task adds.
+pub const ADDED_INDEX: &str = "added";
 
 /// The partition key of record `n`.
 pub fn key(record: u64) -> String {
@@ -69,6 +73,8 @@ pub struct RecordLayout {
     field_sizes: Vec<usize>,
     consistent_read: bool,
     payload: Payload,
+    gsis: usize,
+    stream: Option<String>,
 }
 
 impl RecordLayout {
@@ -95,7 +101,18 @@ impl RecordLayout {
             field_sizes,
             consistent_read,
             payload: Payload::new(largest, seed),
+            gsis: 0,
+            stream: None,
         }
+    }
+
+    /// The same records in a table created with `gsis` global secondary indexes (`gsi<i>` on
+    /// `field<i mod fields>`, projecting everything) and, if `stream` names a view type, a
+    /// stream.
+    pub fn with_table_shape(mut self, gsis: usize, stream: Option<&str>) -> Self {
+        self.gsis = gsis;
+        self.stream = stream.map(str::to_owned);
+        self
     }
 
     /// The table's name.
@@ -103,14 +120,89 @@ impl RecordLayout {
         &self.table
     }
 
-    /// The CreateTable body: `pk` as the string hash key, on-demand billing.
+    /// The CreateTable body: `pk` as the string hash key, on-demand billing, and the global
+    /// secondary indexes and stream of [`RecordLayout::with_table_shape`].
     pub fn create_table(&self, out: &mut Vec<u8>) {
         out.clear();
         let _ = write!(
             out,
-            r#"{{"TableName":"{}","AttributeDefinitions":[{{"AttributeName":"{KEY_ATTRIBUTE}","AttributeType":"S"}}],"KeySchema":[{{"AttributeName":"{KEY_ATTRIBUTE}","KeyType":"HASH"}}],"BillingMode":"PAY_PER_REQUEST"}}"#,
+            r#"{{"TableName":"{}","AttributeDefinitions":[{{"AttributeName":"{KEY_ATTRIBUTE}","AttributeType":"S"}}"#,
             self.table
         );
+        let indexed = self.gsis.min(self.field_sizes.len());
+        for field in 0..indexed {
+            let _ = write!(
+                out,
+                r#",{{"AttributeName":"field{field}","AttributeType":"S"}}"#
+            );
+        }
+        let _ = write!(
+            out,
+            r#"],"KeySchema":[{{"AttributeName":"{KEY_ATTRIBUTE}","KeyType":"HASH"}}],"BillingMode":"PAY_PER_REQUEST""#
+        );
+        if self.gsis > 0 {
+            out.extend_from_slice(br#","GlobalSecondaryIndexes":["#);
+            for index in 0..self.gsis {
+                if index > 0 {
+                    out.push(b',');
+                }
+                let _ = write!(
+                    out,
+                    r#"{{"IndexName":"gsi{index}","KeySchema":[{{"AttributeName":"field{}","KeyType":"HASH"}}],"Projection":{{"ProjectionType":"ALL"}}}}"#,
+                    index % self.field_sizes.len()
+                );
+            }
+            out.push(b']');
+        }
+        if let Some(view) = &self.stream {
+            let _ = write!(
+                out,
+                r#","StreamSpecification":{{"StreamEnabled":true,"StreamViewType":"{view}"}}"#
+            );
+        }
+        out.push(b'}');
+    }
+
+    /// The UpdateTable body that creates index [`ADDED_INDEX`] on `field0`, projecting
+    /// everything.
+    pub fn add_index(&self, out: &mut Vec<u8>) {
+        out.clear();
+        let _ = write!(
+            out,
+            r#"{{"TableName":"{}","AttributeDefinitions":[{{"AttributeName":"field0","AttributeType":"S"}}],"GlobalSecondaryIndexUpdates":[{{"Create":{{"IndexName":"{ADDED_INDEX}","KeySchema":[{{"AttributeName":"field0","KeyType":"HASH"}}],"Projection":{{"ProjectionType":"ALL"}}}}}}]}}"#,
+            self.table
+        );
+    }
+
+    /// The UpdateTimeToLive body that enables time to live on [`TTL_ATTRIBUTE`].
+    pub fn enable_ttl(&self, out: &mut Vec<u8>) {
+        out.clear();
+        let _ = write!(
+            out,
+            r#"{{"TableName":"{}","TimeToLiveSpecification":{{"Enabled":true,"AttributeName":"{TTL_ATTRIBUTE}"}}}}"#,
+            self.table
+        );
+    }
+
+    /// A body naming only a stream (DescribeStream).
+    pub fn stream_only(out: &mut Vec<u8>, stream_arn: &str) {
+        out.clear();
+        let _ = write!(out, r#"{{"StreamArn":"{stream_arn}"}}"#);
+    }
+
+    /// GetShardIterator at TRIM_HORIZON of `shard`.
+    pub fn trim_horizon_iterator(out: &mut Vec<u8>, stream_arn: &str, shard: &str) {
+        out.clear();
+        let _ = write!(
+            out,
+            r#"{{"StreamArn":"{stream_arn}","ShardId":"{shard}","ShardIteratorType":"TRIM_HORIZON"}}"#
+        );
+    }
+
+    /// GetRecords of up to `limit` records from `iterator`.
+    pub fn get_records(out: &mut Vec<u8>, iterator: &str, limit: u32) {
+        out.clear();
+        let _ = write!(out, r#"{{"ShardIterator":"{iterator}","Limit":{limit}}}"#);
     }
 
     /// A body naming only the table (DescribeTable).
@@ -131,7 +223,7 @@ impl RecordLayout {
     pub fn put_item(&self, out: &mut Vec<u8>, record: u64, rng: &mut Rng) {
         out.clear();
         let _ = write!(out, r#"{{"TableName":"{}","Item":"#, self.table);
-        self.write_item(out, record, rng);
+        self.write_item(out, "user", record, rng, None);
         out.push(b'}');
     }
 
@@ -200,6 +292,29 @@ impl RecordLayout {
 
     /// BatchWriteItem putting `records` (at most 25, DynamoDB's limit).
     pub fn batch_write(&self, out: &mut Vec<u8>, records: Range<u64>, rng: &mut Rng) {
+        self.write_batch(out, "user", records, rng, None);
+    }
+
+    /// BatchWriteItem putting expired records `records` (at most 25): keys `ttl<n>` instead
+    /// of `user<n>`, and [`TTL_ATTRIBUTE`] set to `expires` (epoch seconds).
+    pub fn batch_write_expired(
+        &self,
+        out: &mut Vec<u8>,
+        records: Range<u64>,
+        rng: &mut Rng,
+        expires: u64,
+    ) {
+        self.write_batch(out, "ttl", records, rng, Some(expires));
+    }
+
+    fn write_batch(
+        &self,
+        out: &mut Vec<u8>,
+        prefix: &str,
+        records: Range<u64>,
+        rng: &mut Rng,
+        expires: Option<u64>,
+    ) {
         debug_assert!(
             records.end - records.start <= 25,
             "BatchWriteItem takes 25 requests"
@@ -211,18 +326,28 @@ impl RecordLayout {
                 out.push(b',');
             }
             out.extend_from_slice(br#"{"PutRequest":{"Item":"#);
-            self.write_item(out, record, rng);
+            self.write_item(out, prefix, record, rng, expires);
             out.extend_from_slice(b"}}");
         }
         out.extend_from_slice(b"]}}");
     }
 
-    fn write_item(&self, out: &mut Vec<u8>, record: u64, rng: &mut Rng) {
+    fn write_item(
+        &self,
+        out: &mut Vec<u8>,
+        prefix: &str,
+        record: u64,
+        rng: &mut Rng,
+        expires: Option<u64>,
+    ) {
         let _ = write!(
             out,
-            r#"{{"{KEY_ATTRIBUTE}":{{"S":"user{}"}}"#,
+            r#"{{"{KEY_ATTRIBUTE}":{{"S":"{prefix}{}"}}"#,
             fnv_hash64(record)
         );
+        if let Some(expires) = expires {
+            let _ = write!(out, r#","{TTL_ATTRIBUTE}":{{"N":"{expires}"}}"#);
+        }
         for (field, &size) in self.field_sizes.iter().enumerate() {
             let _ = write!(out, r#","field{field}":{{"S":""#);
             out.extend_from_slice(self.payload.slice(size, rng));
@@ -342,6 +467,48 @@ mod tests {
             })
             .collect();
         assert_eq!(keys, (100..125).map(key).collect());
+    }
+
+    #[test]
+    fn table_shape_and_table_tasks_are_well_formed() {
+        let layout = RecordLayout::new("usertable", 8, 2, false, 1)
+            .with_table_shape(3, Some("NEW_AND_OLD_IMAGES"));
+        let mut out = Vec::new();
+        layout.create_table(&mut out);
+        let create = parsed(&out);
+        let indexes = create["GlobalSecondaryIndexes"].as_array().unwrap();
+        let keys: Vec<&str> = indexes
+            .iter()
+            .map(|i| i["KeySchema"][0]["AttributeName"].as_str().unwrap())
+            .collect();
+        assert_eq!(keys, ["field0", "field1", "field0"]);
+        assert_eq!(indexes[2]["IndexName"], "gsi2");
+        assert_eq!(create["AttributeDefinitions"].as_array().unwrap().len(), 3);
+        assert_eq!(
+            create["StreamSpecification"]["StreamViewType"],
+            "NEW_AND_OLD_IMAGES"
+        );
+        layout.add_index(&mut out);
+        let update = parsed(&out);
+        assert_eq!(
+            update["GlobalSecondaryIndexUpdates"][0]["Create"]["IndexName"],
+            ADDED_INDEX
+        );
+        layout.enable_ttl(&mut out);
+        assert_eq!(
+            parsed(&out)["TimeToLiveSpecification"]["AttributeName"],
+            TTL_ATTRIBUTE
+        );
+        layout.batch_write_expired(&mut out, 0..2, &mut Rng::new(1), 1234);
+        let item = &parsed(&out)["RequestItems"]["usertable"][1]["PutRequest"]["Item"];
+        assert_eq!(item["expires"]["N"], "1234");
+        assert!(item["pk"]["S"].as_str().unwrap().starts_with("ttl"));
+        RecordLayout::get_records(&mut out, "abc", 1000);
+        assert_eq!(parsed(&out), json!({"ShardIterator":"abc","Limit":1000}));
+        RecordLayout::trim_horizon_iterator(&mut out, "arn:x", "shard-1");
+        assert_eq!(parsed(&out)["ShardIteratorType"], "TRIM_HORIZON");
+        RecordLayout::stream_only(&mut out, "arn:x");
+        assert_eq!(parsed(&out), json!({"StreamArn":"arn:x"}));
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::config::BenchConfig;
 use crate::load::LoadOutcome;
 use crate::recorder::OpStats;
 use crate::runner::{RunOutcome, Sample};
+use crate::table_task::TaskOutcome;
 use crate::workload::Operation;
 
 /// One operation's figures, or all operations' (`operation` is then `None`).
@@ -146,6 +147,15 @@ pub struct Report {
     pub client: ProcessUsage,
     /// Throughput and p99 per second.
     pub timeline: Vec<Sample>,
+    /// Stream records read (the `stream` workload), and per second of the measured phase.
+    pub stream_records: u64,
+    /// The table task, if one ran.
+    pub task: Option<TaskOutcome>,
+    /// All operations' p99 latency before the table task began and while it ran, in µs (0
+    /// without successes).
+    pub p99_before_task_us: u64,
+    /// See `p99_before_task_us`.
+    pub p99_during_task_us: u64,
 }
 
 impl Report {
@@ -178,6 +188,14 @@ impl Report {
             cpu_us_per_op: cpu.as_secs_f64() * 1e6 / attempted,
             peak_rss_bytes,
         };
+        let p99 = |recorder: &crate::recorder::Recorder| {
+            let total = recorder.total();
+            if total.successes() == 0 {
+                0
+            } else {
+                total.latency_us.value_at_quantile(0.99)
+            }
+        };
         Report {
             config: config.clone(),
             load,
@@ -188,7 +206,36 @@ impl Report {
             server: server.map(usage),
             client: usage(client),
             timeline: run.timeline,
+            stream_records: run.stream_records,
+            task: None,
+            p99_before_task_us: p99(&run.before_task),
+            p99_during_task_us: p99(&run.during_task),
         }
+    }
+
+    /// The same report with the table task's outcome.
+    pub fn with_task(mut self, task: Option<TaskOutcome>) -> Self {
+        self.task = task;
+        self
+    }
+
+    /// Stream records read per second of the measured phase.
+    pub fn stream_records_per_sec(&self) -> f64 {
+        self.stream_records as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    fn task_json(&self, task: &TaskOutcome) -> Value {
+        json!({
+            "op": "task",
+            "task": task.task.name(),
+            "began_s": round(task.began_s, 3),
+            "enabled_s": task.enabled_s.map(|s| round(s, 3)),
+            "done_s": task.done_s.map(|s| round(s, 3)),
+            "items": task.items,
+            "items_per_sec": task.items_per_sec().map(|r| round(r, 1)),
+            "p99_before_us": self.p99_before_task_us,
+            "p99_during_us": self.p99_during_task_us,
+        })
     }
 
     /// The JSON lines of `--json`.
@@ -203,7 +250,14 @@ impl Report {
             lines.push(line);
         }
         lines.extend(self.operations.iter().map(OpReport::to_json));
+        if let Some(task) = &self.task {
+            lines.push(self.task_json(task));
+        }
         let mut total = self.total.to_json();
+        if self.config.workload == crate::Workload::Stream {
+            total["stream_records"] = json!(self.stream_records);
+            total["stream_records_per_sec"] = json!(round(self.stream_records_per_sec(), 1));
+        }
         total["seconds"] = json!(round(self.elapsed.as_secs_f64(), 3));
         total["interrupted"] = json!(self.interrupted);
         total["workload"] = json!(self.config.workload.name());
@@ -296,6 +350,18 @@ impl Report {
                 writeln!(out, "errors: {} {kind}: {count}", report.name())?;
             }
         }
+        if self.config.workload == crate::Workload::Stream {
+            writeln!(
+                out,
+                "stream: {} records in {:.2} s = {:.0} records/s",
+                self.stream_records,
+                self.elapsed.as_secs_f64(),
+                self.stream_records_per_sec()
+            )?;
+        }
+        if let Some(task) = &self.task {
+            self.write_task(out, task)?;
+        }
         if let Some(server) = &self.server {
             writeln!(
                 out,
@@ -310,6 +376,38 @@ impl Report {
             out,
             "client: {:.1} µs CPU per operation",
             self.client.cpu_us_per_op
+        )
+    }
+}
+
+impl Report {
+    fn write_task(&self, out: &mut impl Write, task: &TaskOutcome) -> io::Result<()> {
+        let progress = match (task.done_s, task.task) {
+            (None, _) => format!(
+                "not done when the run ended at {:.2} s",
+                self.elapsed.as_secs_f64()
+            ),
+            (Some(done), crate::TableTask::AddIndex) => format!(
+                "index ACTIVE after {:.2} s: {} items at {:.0} items/s",
+                done - task.began_s,
+                task.items,
+                task.items_per_sec().unwrap_or(0.0)
+            ),
+            (Some(done), crate::TableTask::EnableTtl) => format!(
+                "ENABLED after {:.2} s, {} expired items deleted {:.2} s later: {:.0} deletes/s",
+                task.enabled_s.unwrap_or(task.began_s) - task.began_s,
+                task.items,
+                done - task.enabled_s.unwrap_or(task.began_s),
+                task.items_per_sec().unwrap_or(0.0)
+            ),
+        };
+        writeln!(
+            out,
+            "{} at {:.2} s: {progress}; foreground p99 {} ms before, {} ms during",
+            task.task.name(),
+            task.began_s,
+            millis(self.p99_before_task_us),
+            millis(self.p99_during_task_us)
         )
     }
 }
@@ -342,6 +440,9 @@ mod tests {
             elapsed: Duration::from_secs(2),
             timeline: Vec::new(),
             interrupted: false,
+            before_task: Recorder::new(&[Operation::Read]),
+            during_task: Recorder::new(&[Operation::Read]),
+            stream_records: 0,
         };
         let config = BenchConfig::new("http://127.0.0.1:1", Workload::A);
         let second = Duration::from_secs(1);

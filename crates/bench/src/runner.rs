@@ -8,7 +8,7 @@
 //! summary is printed as usual.
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -82,6 +82,20 @@ pub struct Workers {
     stop: AtomicBool,
     claimed: AtomicU64,
     operations_max: Option<u64>,
+    /// Where the run is relative to its table task: [`Phase`] as a number.
+    phase: AtomicU8,
+}
+
+/// Where the measured phase is relative to a table task: latencies are kept apart for the
+/// time before the task began and the time it ran, so the report can compare them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// No task has begun (or none was asked for).
+    Before = 0,
+    /// The task is running.
+    During = 1,
+    /// The task is done.
+    After = 2,
 }
 
 /// One second (or less, at the end) of the measured phase.
@@ -108,6 +122,13 @@ pub struct RunOutcome {
     pub timeline: Vec<Sample>,
     /// Whether Ctrl-C ended the phase early.
     pub interrupted: bool,
+    /// Operations begun before a table task began (all of them, without a task), and while it
+    /// ran.
+    pub before_task: Recorder,
+    /// See `before_task`.
+    pub during_task: Recorder,
+    /// Stream records read (the `stream` workload).
+    pub stream_records: u64,
 }
 
 impl Workers {
@@ -129,7 +150,28 @@ impl Workers {
             stop: AtomicBool::new(false),
             claimed: AtomicU64::new(0),
             operations_max,
+            phase: AtomicU8::new(Phase::Before as u8),
         }
+    }
+
+    /// Ends the measured phase: workers finish the request in flight and stop.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the measured phase is ending.
+    pub fn stopping(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    /// Marks where the run is relative to its table task, from the next second on.
+    pub fn set_phase(&self, phase: Phase) {
+        self.phase.store(phase as u8, Ordering::Relaxed);
+    }
+
+    /// The endpoint and records the workers use.
+    pub fn target(&self) -> (&Arc<Endpoint>, &Arc<RecordLayout>, Duration) {
+        (&self.endpoint, &self.layout, self.timeout)
     }
 
     /// Whether another operation may start.
@@ -155,11 +197,33 @@ impl Workers {
         let recorders: Vec<Arc<Mutex<Recorder>>> = (0..concurrency)
             .map(|_| Arc::new(Mutex::new(Recorder::new(&operations))))
             .collect();
+        let by_phase: Vec<Arc<Mutex<PhaseRecorders>>> = (0..concurrency)
+            .map(|_| {
+                Arc::new(Mutex::new([
+                    Recorder::new(&operations),
+                    Recorder::new(&operations),
+                ]))
+            })
+            .collect();
         progress.start_run(stop);
         let started = Instant::now();
         let mut workers = tokio::task::JoinSet::new();
-        for (id, recorder) in recorders.iter().enumerate() {
-            workers.spawn(worker(self.clone(), id as u64, recorder.clone()));
+        for (id, (recorder, phases)) in recorders.iter().zip(&by_phase).enumerate() {
+            workers.spawn(worker(
+                self.clone(),
+                id as u64,
+                recorder.clone(),
+                phases.clone(),
+            ));
+        }
+        if concurrency == 0 {
+            // No clients: the phase lasts until its deadline or until `stop`.
+            let shared = self.clone();
+            workers.spawn(async move {
+                while !shared.stopping() {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            });
         }
         let deadline = match stop {
             Stop::After(duration) => started + duration,
@@ -193,14 +257,27 @@ impl Workers {
         let elapsed = started.elapsed();
         collector.drain(&recorders);
         progress.finish();
+        let mut before_task = Recorder::new(&operations);
+        let mut during_task = Recorder::new(&operations);
+        for phases in &by_phase {
+            let phases = phases.lock().expect("no worker panics holding it");
+            before_task.add(&phases[0]);
+            during_task.add(&phases[1]);
+        }
         RunOutcome {
             recorded: collector.total,
             elapsed,
             timeline: collector.timeline,
             interrupted,
+            before_task,
+            during_task,
+            stream_records: 0,
         }
     }
 }
+
+/// A worker's latencies of operations begun before a table task, and while it ran.
+type PhaseRecorders = [Recorder; 2];
 
 /// Drains the workers' recorders into per-interval samples and the run's total.
 struct Collector {
@@ -305,13 +382,19 @@ impl From<CallError> for Failure {
     }
 }
 
-async fn worker(shared: Arc<Workers>, id: u64, recorder: Arc<Mutex<Recorder>>) {
+async fn worker(
+    shared: Arc<Workers>,
+    id: u64,
+    recorder: Arc<Mutex<Recorder>>,
+    phases: Arc<Mutex<PhaseRecorders>>,
+) {
     let mut client = DynamoClient::new(shared.endpoint.clone(), shared.timeout);
     let mut rng = Rng::new(shared.seed ^ (id + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
     let mut chooser = shared.chooser.clone();
     let mut body = Vec::with_capacity(4096);
     while shared.claim() {
         let operation = shared.mix.choose(&mut rng);
+        let phase = shared.phase.load(Ordering::Relaxed);
         let started = Instant::now();
         let outcome = execute(
             &shared,
@@ -329,6 +412,14 @@ async fn worker(shared: Arc<Workers>, id: u64, recorder: Arc<Mutex<Recorder>>) {
             match &outcome {
                 Ok(()) => recorder.success(operation, latency),
                 Err(failure) => recorder.failure(operation, &failure.kind()),
+            }
+        }
+        if phase < Phase::After as u8 {
+            let mut phases = phases.lock().expect("no worker panics holding it");
+            let kept = &mut phases[usize::from(phase)];
+            match &outcome {
+                Ok(()) => kept.success(operation, latency),
+                Err(failure) => kept.failure(operation, &failure.kind()),
             }
         }
         if broken {
@@ -387,6 +478,7 @@ async fn execute(
             client.call("UpdateItem", body).await?;
         }
         Operation::Load => unreachable!("the load phase is not part of any mix"),
+        Operation::GetRecords => unreachable!("the stream workload has its own reader"),
     }
     Ok(())
 }

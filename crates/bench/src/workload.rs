@@ -31,6 +31,9 @@ pub enum Workload {
     Query,
     /// Short Scans.
     Scan,
+    /// A stream consumer: every shard of the table's stream read from TRIM_HORIZON with
+    /// GetRecords (Limit 1000) until the records stop.
+    Stream,
 }
 
 /// One kind of operation the load generator issues; the unit of the report.
@@ -53,6 +56,8 @@ pub enum Operation {
     ReadModifyWrite,
     /// BatchWriteItem of up to 25 new records: the load phase, never part of a mix.
     Load,
+    /// GetRecords of up to 1000 stream records: the `stream` workload.
+    GetRecords,
 }
 
 /// YCSB's `maxscanlength`: scans read a uniform 1..=100 items.
@@ -60,7 +65,7 @@ pub const MAX_SCAN_LENGTH: u64 = 100;
 
 impl Operation {
     /// Every operation, in report order.
-    pub const ALL: [Operation; 8] = [
+    pub const ALL: [Operation; 9] = [
         Operation::Load,
         Operation::Read,
         Operation::Update,
@@ -69,6 +74,7 @@ impl Operation {
         Operation::Scan,
         Operation::Query,
         Operation::ReadModifyWrite,
+        Operation::GetRecords,
     ];
 
     /// The name used in reports and in the JSON output's `op` field.
@@ -82,6 +88,7 @@ impl Operation {
             Operation::Query => "query",
             Operation::ReadModifyWrite => "read-modify-write",
             Operation::Load => "load",
+            Operation::GetRecords => "get-records",
         }
     }
 
@@ -95,6 +102,7 @@ impl Operation {
             Operation::Query => "Query",
             Operation::ReadModifyWrite => "GetItem + UpdateItem",
             Operation::Load => "BatchWriteItem",
+            Operation::GetRecords => "GetRecords",
         }
     }
 }
@@ -114,6 +122,7 @@ impl Workload {
             Workload::Update => "update",
             Workload::Query => "query",
             Workload::Scan => "scan",
+            Workload::Stream => "stream",
         }
     }
 
@@ -141,6 +150,7 @@ impl Workload {
             Workload::Update => &[(Update, 1.0)],
             Workload::Query => &[(Query, 1.0)],
             Workload::Scan => &[(Scan, 1.0)],
+            Workload::Stream => &[(GetRecords, 1.0)],
         };
         Mix::new(proportions)
     }
@@ -228,6 +238,7 @@ mod tests {
             Workload::Update,
             Workload::Query,
             Workload::Scan,
+            Workload::Stream,
         ] {
             let mix = workload.mix();
             assert!(!mix.operations().is_empty(), "{}", workload.name());

@@ -4,7 +4,9 @@
 //! What it proves: the operations the bench reports are the requests the server saw, with zero
 //! errors, for every workload; records loaded and inserted are all in the table; when the server
 //! dies halfway the errors are reported, not hidden; Ctrl-C still prints the summary (and stops
-//! a load with status 130); `--plot` and `--server-pid` produce their figures.
+//! a load with status 130); `--plot` and `--server-pid` produce their figures; tables created
+//! with `--gsis` and `--stream` have them, the `stream` workload reads every record loaded, and
+//! `--add-gsi-after` / `--enable-ttl-after` follow the change until the server has done it.
 //!
 //! Both processes are the `ferrodyn` binary of this target directory
 //! (`target/<profile>/ferrodyn`, next to the test's own `deps/` folder; `FERRODYN_BIN` overrides
@@ -69,6 +71,11 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    /// A server given `flags` besides its port (ignored for `FERRODYN_BENCH_SERVER`).
+    fn start_with(flags: &[&str]) -> Server {
         let port = free_port();
         let mut command = match std::env::var("FERRODYN_BENCH_SERVER") {
             Ok(template) => {
@@ -87,6 +94,7 @@ impl Server {
                     "--listen",
                     &format!("127.0.0.1:{port}"),
                 ]);
+                command.args(flags);
                 command
             }
         };
@@ -290,6 +298,23 @@ fn number(line: &Value, field: &str) -> u64 {
     line[field]
         .as_u64()
         .unwrap_or_else(|| panic!("no {field} in {line}"))
+}
+
+/// DescribeTable's `Table`, through the bench's own client.
+fn describe_table(endpoint: &str, table: &str) -> Value {
+    use ferrodyn_bench::client::{DynamoClient, Endpoint};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let endpoint = std::sync::Arc::new(Endpoint::resolve(endpoint).await.unwrap());
+        let mut client = DynamoClient::new(endpoint, Duration::from_secs(30));
+        let body = serde_json::to_vec(&serde_json::json!({"TableName": table})).unwrap();
+        let response: Value =
+            serde_json::from_slice(client.call("DescribeTable", &body).await.unwrap()).unwrap();
+        response["Table"].clone()
+    })
 }
 
 /// Counts the table's items with paged `Scan` `Select=COUNT`, through the bench's own client.
@@ -592,4 +617,127 @@ fn ctrl_c_during_the_load_stops_it_with_status_130() {
         0,
         "the measured phase must not start"
     );
+}
+
+#[test]
+fn indexes_streams_and_table_tasks_are_measured() {
+    let server = Server::start_with(&["--ttl-sweep-interval-ms", "100"]);
+    let endpoint = format!("http://127.0.0.1:{}", server.port);
+
+    // Every put writes an entry in each of the two indexes and a stream record.
+    let lines = bench_json(
+        &endpoint,
+        "shaped",
+        &[
+            "--workload",
+            "put",
+            "--items",
+            "300",
+            "--fields",
+            "2",
+            "--gsis",
+            "2",
+            "--stream",
+            "NEW_AND_OLD_IMAGES",
+            "--concurrency",
+            "4",
+            "--ops",
+            "300",
+        ],
+    );
+    assert_eq!(number(&lines["total"], "errors"), 0, "{lines:?}");
+    let table = describe_table(&endpoint, "shaped");
+    let indexes = table["GlobalSecondaryIndexes"].as_array().unwrap();
+    let keys: Vec<(&str, &str, u64)> = indexes
+        .iter()
+        .map(|index| {
+            (
+                index["IndexName"].as_str().unwrap(),
+                index["KeySchema"][0]["AttributeName"].as_str().unwrap(),
+                number(index, "ItemCount"),
+            )
+        })
+        .collect();
+    assert_eq!(keys, [("gsi0", "field0", 300), ("gsi1", "field1", 300)]);
+    assert_eq!(
+        table["StreamSpecification"]["StreamViewType"],
+        "NEW_AND_OLD_IMAGES"
+    );
+
+    // A consumer reads each loaded record's INSERT once, in pages of at most 1000.
+    let lines = bench_json(
+        &endpoint,
+        "streamed",
+        &[
+            "--workload",
+            "stream",
+            "--items",
+            "2345",
+            "--duration",
+            "60",
+        ],
+    );
+    let total = &lines["total"];
+    assert_eq!(number(total, "stream_records"), 2345, "{total}");
+    assert_eq!(number(total, "errors"), 0, "{total}");
+    // Three full or partial pages, then the empty one that says the reader caught up.
+    assert_eq!(number(&lines["get-records"], "count"), 4, "{lines:?}");
+
+    // An index added under a read load: the run ends once it is ACTIVE, with every record in it.
+    let lines = bench_json(
+        &endpoint,
+        "backfilled",
+        &[
+            "--workload",
+            "get",
+            "--items",
+            "3000",
+            "--concurrency",
+            "2",
+            "--duration",
+            "60",
+            "--add-gsi-after",
+            "0.3",
+        ],
+    );
+    let task = &lines["task"];
+    assert_eq!(task["task"], "add-gsi");
+    assert_eq!(number(task, "items"), 3000, "{task}");
+    assert!(task["done_s"].as_f64().unwrap() < 60.0, "{task}");
+    assert!(task["items_per_sec"].as_f64().unwrap() > 0.0, "{task}");
+    assert!(number(task, "p99_before_us") > 0, "{task}");
+    assert!(lines["total"]["seconds"].as_f64().unwrap() < 60.0);
+    let table = describe_table(&endpoint, "backfilled");
+    let added = &table["GlobalSecondaryIndexes"][0];
+    assert_eq!(added["IndexName"], "added");
+    assert_eq!(added["IndexStatus"], "ACTIVE");
+    assert_eq!(number(added, "ItemCount"), 3000);
+
+    // Time to live on an idle server (no clients): every expired record is swept, no other.
+    let lines = bench_json(
+        &endpoint,
+        "expiring",
+        &[
+            "--items",
+            "20",
+            "--expired-items",
+            "1500",
+            "--concurrency",
+            "0",
+            "--duration",
+            "60",
+            "--enable-ttl-after",
+            "0",
+        ],
+    );
+    let task = &lines["task"];
+    assert_eq!(task["task"], "enable-ttl");
+    assert_eq!(number(task, "items"), 1500, "{task}");
+    assert!(task["done_s"].as_f64().unwrap() < 60.0, "{task}");
+    assert!(
+        task["enabled_s"].as_f64().unwrap() <= task["done_s"].as_f64().unwrap(),
+        "{task}"
+    );
+    assert_eq!(number(&lines["load"], "items"), 1520);
+    assert_eq!(count_items(&endpoint, "expiring"), 20);
 }

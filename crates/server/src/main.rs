@@ -241,6 +241,22 @@ struct BenchArgs {
     /// Do not draw the progress bar.
     #[arg(long)]
     no_progress: bool,
+    /// Global secondary indexes of the created table (gsi<i> on field<i mod fields>, ALL).
+    #[arg(long, default_value_t = 0)]
+    gsis: usize,
+    /// Create the table with a stream of this view type (the stream workload: NEW_AND_OLD_IMAGES).
+    #[arg(long, value_name = "VIEW_TYPE")]
+    stream: Option<String>,
+    /// Also load this many records whose TTL attribute `expires` is an hour past.
+    #[arg(long, default_value_t = 0)]
+    expired_items: u64,
+    /// This many seconds into the run, add a GSI and report its backfill; the run ends when it is ACTIVE.
+    #[arg(long, value_name = "SECS", conflicts_with = "enable_ttl_after")]
+    add_gsi_after: Option<f64>,
+    /// This many seconds into the run, enable TTL on `expires` and report the sweep; the run
+    /// ends when the expired records are gone.
+    #[arg(long, value_name = "SECS")]
+    enable_ttl_after: Option<f64>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -256,6 +272,7 @@ enum WorkloadArg {
     Update,
     Query,
     Scan,
+    Stream,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -280,6 +297,7 @@ impl BenchArgs {
             WorkloadArg::Update => Workload::Update,
             WorkloadArg::Query => Workload::Query,
             WorkloadArg::Scan => Workload::Scan,
+            WorkloadArg::Stream => Workload::Stream,
         };
         let mut config = ferrodyn_bench::BenchConfig::new(self.endpoint, workload);
         if let Some(table) = self.table {
@@ -325,6 +343,19 @@ impl BenchArgs {
             config.seed = seed;
         }
         config.progress = !self.no_progress;
+        config.gsis = self.gsis;
+        config.stream = self.stream;
+        config.expired_items = self.expired_items;
+        let task = match (self.add_gsi_after, self.enable_ttl_after) {
+            (Some(after), _) => Some((ferrodyn_bench::TableTask::AddIndex, after)),
+            (None, Some(after)) => Some((ferrodyn_bench::TableTask::EnableTtl, after)),
+            (None, None) => None,
+        };
+        if let Some((task, seconds)) = task {
+            let after = std::time::Duration::try_from_secs_f64(seconds)
+                .map_err(|_| anyhow::anyhow!("{seconds} is not a number of seconds"))?;
+            config.task = Some((task, after));
+        }
         Ok(config)
     }
 }
