@@ -1,0 +1,34 @@
+//! Ferrodyn as a cluster: which nodes exist, where each partition's replicas live, and how that
+//! changes as nodes come and go.
+//!
+//! This crate knows nothing of HTTP or of DynamoDB's semantics; it owns the cluster's own state and
+//! the pure logic over it, so that every decision can be tested without sockets or sleeps:
+//!
+//! - [`node`]: a node's identity ([`NodeId`]), generated once and kept in the data directory
+//!   ([`identity`]) so a restarted node is recognised as the same member.
+//! - [`ring`]: consistent hashing over virtual-node tokens. A point of the 64-bit hash space maps
+//!   to an ordered set of distinct nodes; adding or removing a node changes at most one member of
+//!   any set, which is why only about 1/N of the replicas move.
+//! - [`partition`]: a table's hash space split into contiguous ranges ([`TablePartitions`]), the
+//!   unit that is replicated, split and moved, and their placement on the ring
+//!   ([`Placement`]), versioned by an epoch.
+//!
+//! ```
+//! use ferrodyn_cluster::{NodeId, Ring, TablePartitions};
+//!
+//! let nodes: Vec<NodeId> = (1..=4).map(|n| NodeId::new(n).unwrap()).collect();
+//! let ring = Ring::new(&nodes, 64);
+//! let table = TablePartitions::even(7, 8);
+//! let placement = table.place(&ring, 3);
+//! assert!(placement.iter().all(|replicas| replicas.len() == 3));
+//! ```
+
+pub mod identity;
+pub mod node;
+pub mod partition;
+pub mod ring;
+
+pub use identity::{IdentityError, load_or_create_node_id};
+pub use node::NodeId;
+pub use partition::{HashRange, Placement, TablePartitions};
+pub use ring::Ring;
