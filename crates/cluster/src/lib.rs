@@ -26,6 +26,7 @@
 pub mod identity;
 pub mod node;
 pub mod partition;
+pub mod replica;
 pub mod ring;
 
 pub use identity::{IdentityError, load_or_create_node_id};

@@ -1,0 +1,103 @@
+//! One replica of a partition: its Raft log and its state machine, both kept in the storage engine.
+//!
+//! A partition's writes are decided by its leader (conditions evaluated, new items computed, as the
+//! single-node write path does) and what they change is proposed as one [`Command`]: the puts,
+//! deletes and range deletes of one group of mutations. Raft orders and replicates commands; each
+//! replica applies them, in log order, to its copy of the partition's key range.
+//!
+//! Storage layout (keyspace `raft`, keys prefixed by the replica's group id, big-endian):
+//!
+//! | key | value |
+//! |---|---|
+//! | `group ∥ 0x01` | the vote (JSON) |
+//! | `group ∥ 0x02` | the last committed log id (JSON) |
+//! | `group ∥ 0x03` | the last purged log id (JSON) |
+//! | `group ∥ 0x10 ∥ index` | log entry `index` (JSON) |
+//! | `group ∥ 0x20` | the last applied log id (JSON), written in the same batch as the command's effects |
+//! | `group ∥ 0x21` | the last applied membership (JSON), likewise |
+//!
+//! Log appends and votes are synced before openraft is told they are durable. A command's effects
+//! and the new "last applied" id are one atomic batch, so after a crash a replica resumes applying
+//! from exactly where its durable state ends: the storage engine keeps a prefix of the batches
+//! written, so an effect is never applied twice nor skipped.
+
+// openraft's storage traits return its `StorageError`, a large type we do not choose.
+#[allow(clippy::result_large_err)]
+mod log_store;
+#[allow(clippy::result_large_err)]
+mod state_machine;
+
+use std::io::Cursor;
+
+use serde::{Deserialize, Serialize};
+
+pub use log_store::LogStore;
+pub use state_machine::{PartitionRange, StateMachine};
+
+openraft::declare_raft_types!(
+    /// The Raft types of a partition's replica group.
+    pub PartitionRaft:
+        D = Command,
+        R = Applied,
+        NodeId = u64,
+        Node = openraft::BasicNode,
+        Entry = openraft::Entry<PartitionRaft>,
+        SnapshotData = Cursor<Vec<u8>>,
+        AsyncRuntime = openraft::TokioRuntime,
+);
+
+/// A partition replica group's Raft instance.
+pub type PartitionRaftNode = openraft::Raft<PartitionRaft>;
+
+/// The writes of one group of mutations, applied atomically by every replica.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Command {
+    /// In order; later writes of the same key win.
+    pub writes: Vec<Write>,
+}
+
+/// One write of a [`Command`], to the data keyspace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Write {
+    /// `key = value`.
+    Put {
+        /// The storage key.
+        key: Vec<u8>,
+        /// Its new value.
+        value: Vec<u8>,
+    },
+    /// Removes `key`.
+    Delete {
+        /// The storage key.
+        key: Vec<u8>,
+    },
+    /// Removes every key in `start..end`.
+    DeleteRange {
+        /// First key removed.
+        start: Vec<u8>,
+        /// First key kept after the range.
+        end: Vec<u8>,
+    },
+}
+
+/// What applying a command returns: where it sits in the log.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Applied {
+    /// The command's log index.
+    pub index: u64,
+}
+
+/// Key of the replica group `group`'s record `tag` in the `raft` keyspace.
+fn record_key(group: u64, tag: u8) -> Vec<u8> {
+    let mut key = Vec::with_capacity(9);
+    key.extend_from_slice(&group.to_be_bytes());
+    key.push(tag);
+    key
+}
+
+const VOTE: u8 = 0x01;
+const COMMITTED: u8 = 0x02;
+const PURGED: u8 = 0x03;
+const ENTRY: u8 = 0x10;
+const APPLIED: u8 = 0x20;
+const MEMBERSHIP: u8 = 0x21;
