@@ -41,6 +41,10 @@ pub trait Engine {
     fn own_write_amp_counters(&self) -> Option<(u64, u64)> {
         None
     }
+    /// Files per level, from the engine's own counters (shown in the human-readable report).
+    fn level_files(&self) -> Option<Vec<usize>> {
+        None
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -210,6 +214,10 @@ impl Engine for Ferrodyn {
             m.user_bytes_written,
             m.wal_bytes_written + m.flush_bytes_written + m.compaction_bytes_written,
         ))
+    }
+
+    fn level_files(&self) -> Option<Vec<usize>> {
+        Some(self.db().0.metrics().level_files)
     }
 }
 

@@ -302,6 +302,9 @@ fn run_workload(
             }
         }
         *loaded = true;
+        if let (false, Some(files)) = (args.json, engine.level_files()) {
+            eprintln!("  {workload}: files per level once settled: {files:?}");
+        }
     }
     Measurement {
         workload: workload.to_string(),

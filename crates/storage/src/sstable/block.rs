@@ -9,6 +9,7 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
+use super::block_buffers;
 use crate::coding::{fixed32_at, get_varint32, put_varint32};
 use crate::error::{Error, Result};
 use crate::iter::InternalIterator;
@@ -139,9 +140,9 @@ impl Block {
         Ok(block)
     }
 
-    /// Bytes held in memory (for the cache's accounting).
+    /// Bytes held in memory (for the cache's accounting): the buffer's capacity.
     pub(crate) fn size(&self) -> usize {
-        self.data.len()
+        self.data.capacity()
     }
 
     #[inline]
@@ -154,6 +155,13 @@ impl Block {
             path: crate::db_files::table_file_name(self.file_number).into(),
             detail: format!("bad block entry at block offset {offset}"),
         }
+    }
+}
+
+impl Drop for Block {
+    fn drop(&mut self) {
+        // The next block read by this thread reuses the buffer.
+        block_buffers::give_back(std::mem::take(&mut self.data));
     }
 }
 

@@ -5,6 +5,7 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 use super::block::{Block, BlockIter};
+use super::block_buffers;
 use super::bloom::Filter;
 use super::format::{
     BLOCK_TRAILER_LEN, BlockHandle, FOOTER_LEN, Footer, Properties, unframe_block,
@@ -193,7 +194,7 @@ fn read_block_raw(file: &dyn RandomAccessFile, name: &str, handle: BlockHandle) 
             ),
         });
     };
-    let mut buf = vec![0u8; len];
+    let mut buf = block_buffers::take(len);
     read_at(file, name, handle.offset, &mut buf)?;
     unframe_block(buf, name, handle.offset)
 }
