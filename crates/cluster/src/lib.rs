@@ -26,6 +26,7 @@
 pub mod identity;
 pub mod node;
 pub mod partition;
+pub mod peer;
 pub mod replica;
 pub mod ring;
 

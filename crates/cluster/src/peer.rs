@@ -1,0 +1,279 @@
+//! The peer port: nodes exchange the Raft messages of the replica groups they host over gRPC
+//! (tonic; the protocol is `proto/peer.proto`).
+//!
+//! [`serve`] answers for the groups in a [`LocalGroups`]; [`PeerNetwork`] is what one replica group
+//! uses to reach its peers on other nodes (openraft's network factory). Connections are made
+//! lazily, one HTTP/2 channel per peer address shared by every group, and each call carries the
+//! deadline openraft gives it, so a dead or slow peer costs a timeout, never a stuck replica.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use openraft::BasicNode;
+use openraft::error::{
+    InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable,
+};
+use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
+    VoteRequest, VoteResponse,
+};
+use parking_lot::{Mutex, RwLock};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::replica::{PartitionRaft, PartitionRaftNode};
+
+/// Code generated from `proto/peer.proto`.
+#[allow(missing_docs, clippy::all, clippy::pedantic)]
+pub mod proto {
+    tonic::include_proto!("ferrodyn.peer.v1");
+}
+
+use proto::peer_client::PeerClient;
+use proto::peer_server::{Peer, PeerServer};
+use proto::{RaftReply, RaftRequest};
+
+/// How long connecting to a peer may take before the call fails as unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The replica groups this node hosts, by group id. Cheap to clone; clones share the set.
+#[derive(Clone, Default)]
+pub struct LocalGroups {
+    groups: Arc<RwLock<HashMap<u64, PartitionRaftNode>>>,
+}
+
+impl std::fmt::Debug for LocalGroups {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut groups: Vec<u64> = self.groups.read().keys().copied().collect();
+        groups.sort_unstable();
+        f.debug_struct("LocalGroups")
+            .field("groups", &groups)
+            .finish()
+    }
+}
+
+impl LocalGroups {
+    /// Starts answering for `group` with `raft`.
+    pub fn insert(&self, group: u64, raft: PartitionRaftNode) {
+        self.groups.write().insert(group, raft);
+    }
+
+    /// Stops answering for `group`.
+    pub fn remove(&self, group: u64) -> Option<PartitionRaftNode> {
+        self.groups.write().remove(&group)
+    }
+
+    fn get(&self, group: u64) -> Result<PartitionRaftNode, tonic::Status> {
+        self.groups
+            .read()
+            .get(&group)
+            .cloned()
+            .ok_or_else(|| tonic::Status::not_found(format!("no replica of group {group} here")))
+    }
+}
+
+/// Answers peers' Raft messages for the groups in `groups` on `listener` until `shutdown`
+/// completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    groups: LocalGroups,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), tonic::transport::Error> {
+    tonic::transport::Server::builder()
+        .add_service(PeerServer::new(PeerService { groups }))
+        .serve_with_incoming_shutdown(
+            tonic::transport::server::TcpIncoming::from(listener),
+            shutdown,
+        )
+        .await
+}
+
+struct PeerService {
+    groups: LocalGroups,
+}
+
+fn decode<T: DeserializeOwned>(payload: &[u8]) -> Result<T, tonic::Status> {
+    serde_json::from_slice(payload)
+        .map_err(|e| tonic::Status::invalid_argument(format!("undecodable Raft message: {e}")))
+}
+
+fn reply<T: Serialize>(result: &T) -> Result<tonic::Response<RaftReply>, tonic::Status> {
+    let payload = serde_json::to_vec(result)
+        .map_err(|e| tonic::Status::internal(format!("unencodable Raft reply: {e}")))?;
+    Ok(tonic::Response::new(RaftReply { payload }))
+}
+
+#[tonic::async_trait]
+impl Peer for PeerService {
+    async fn raft_append(
+        &self,
+        request: tonic::Request<RaftRequest>,
+    ) -> Result<tonic::Response<RaftReply>, tonic::Status> {
+        let RaftRequest { group, payload } = request.into_inner();
+        let raft = self.groups.get(group)?;
+        let request: AppendEntriesRequest<PartitionRaft> = decode(&payload)?;
+        reply(&raft.append_entries(request).await)
+    }
+
+    async fn raft_vote(
+        &self,
+        request: tonic::Request<RaftRequest>,
+    ) -> Result<tonic::Response<RaftReply>, tonic::Status> {
+        let RaftRequest { group, payload } = request.into_inner();
+        let raft = self.groups.get(group)?;
+        let request: VoteRequest<u64> = decode(&payload)?;
+        reply(&raft.vote(request).await)
+    }
+
+    async fn raft_snapshot(
+        &self,
+        request: tonic::Request<RaftRequest>,
+    ) -> Result<tonic::Response<RaftReply>, tonic::Status> {
+        let RaftRequest { group, payload } = request.into_inner();
+        let raft = self.groups.get(group)?;
+        let request: InstallSnapshotRequest<PartitionRaft> = decode(&payload)?;
+        reply(&raft.install_snapshot(request).await)
+    }
+}
+
+/// One channel per peer address, shared by every replica group of this node.
+#[derive(Debug, Clone, Default)]
+pub struct Channels {
+    channels: Arc<Mutex<HashMap<String, Channel>>>,
+}
+
+impl Channels {
+    fn client(&self, address: &str) -> Result<PeerClient<Channel>, String> {
+        let mut channels = self.channels.lock();
+        if let Some(channel) = channels.get(address) {
+            return Ok(PeerClient::new(channel.clone()));
+        }
+        let channel = Endpoint::from_shared(format!("http://{address}"))
+            .map_err(|e| format!("bad peer address {address:?}: {e}"))?
+            .connect_timeout(CONNECT_TIMEOUT)
+            .connect_lazy();
+        channels.insert(address.to_owned(), channel.clone());
+        Ok(PeerClient::new(channel))
+    }
+}
+
+/// How replica group `group` reaches its peers: openraft's network factory over [`Channels`].
+#[derive(Debug, Clone)]
+pub struct PeerNetwork {
+    group: u64,
+    channels: Channels,
+}
+
+impl PeerNetwork {
+    /// The network of replica group `group`, over this node's `channels`.
+    pub fn new(group: u64, channels: Channels) -> PeerNetwork {
+        PeerNetwork { group, channels }
+    }
+}
+
+impl RaftNetworkFactory<PartitionRaft> for PeerNetwork {
+    type Network = PeerConnection;
+
+    async fn new_client(&mut self, target: u64, node: &BasicNode) -> PeerConnection {
+        PeerConnection {
+            group: self.group,
+            target,
+            client: self.channels.client(&node.addr),
+        }
+    }
+}
+
+/// Replica group `group`'s line to its peer `target`.
+#[derive(Debug)]
+pub struct PeerConnection {
+    group: u64,
+    target: u64,
+    client: Result<PeerClient<Channel>, String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Failure(String);
+
+#[derive(Clone, Copy)]
+enum Method {
+    Append,
+    Vote,
+    Snapshot,
+}
+
+type CallError<E> = RPCError<u64, BasicNode, RaftError<u64, E>>;
+
+impl PeerConnection {
+    async fn call<Q, A, E>(
+        &mut self,
+        method: Method,
+        request: &Q,
+        option: &RPCOption,
+    ) -> Result<A, CallError<E>>
+    where
+        Q: Serialize,
+        A: DeserializeOwned,
+        E: std::error::Error + DeserializeOwned,
+    {
+        let mut client = self
+            .client
+            .clone()
+            .map_err(|e| RPCError::Unreachable(Unreachable::new(&Failure(e))))?;
+        let payload =
+            serde_json::to_vec(request).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        let mut message = tonic::Request::new(RaftRequest {
+            group: self.group,
+            payload,
+        });
+        message.set_timeout(option.hard_ttl());
+        let answer = match method {
+            Method::Append => client.raft_append(message).await,
+            Method::Vote => client.raft_vote(message).await,
+            Method::Snapshot => client.raft_snapshot(message).await,
+        };
+        let reply = answer.map_err(|status| {
+            let failure = Failure(format!("peer {}: {status}", self.target));
+            match status.code() {
+                // Not listening, not reachable, or not hosting the group (yet): back off.
+                tonic::Code::Unavailable | tonic::Code::NotFound => {
+                    RPCError::Unreachable(Unreachable::new(&failure))
+                }
+                _ => RPCError::Network(NetworkError::new(&failure)),
+            }
+        })?;
+        let result: Result<A, RaftError<u64, E>> =
+            serde_json::from_slice(&reply.into_inner().payload)
+                .map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        result.map_err(|e| RPCError::RemoteError(RemoteError::new(self.target, e)))
+    }
+}
+
+impl RaftNetwork<PartitionRaft> for PeerConnection {
+    async fn append_entries(
+        &mut self,
+        request: AppendEntriesRequest<PartitionRaft>,
+        option: RPCOption,
+    ) -> Result<AppendEntriesResponse<u64>, CallError<openraft::error::Infallible>> {
+        self.call(Method::Append, &request, &option).await
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        request: InstallSnapshotRequest<PartitionRaft>,
+        option: RPCOption,
+    ) -> Result<InstallSnapshotResponse<u64>, CallError<InstallSnapshotError>> {
+        self.call(Method::Snapshot, &request, &option).await
+    }
+
+    async fn vote(
+        &mut self,
+        request: VoteRequest<u64>,
+        option: RPCOption,
+    ) -> Result<VoteResponse<u64>, CallError<openraft::error::Infallible>> {
+        self.call(Method::Vote, &request, &option).await
+    }
+}
