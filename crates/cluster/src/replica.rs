@@ -87,6 +87,22 @@ pub struct Applied {
     pub index: u64,
 }
 
+/// Writes `batch` on a blocking thread: a synced write waits for the disk, which must not hold up
+/// the async runtime's workers (and every other replica group scheduled on them).
+async fn write_off_runtime(
+    db: &ferrodyn_storage::Db,
+    batch: ferrodyn_storage::WriteBatch,
+    durability: ferrodyn_storage::Durability,
+) -> Result<(), ferrodyn_storage::Error> {
+    let db = db.clone();
+    match tokio::task::spawn_blocking(move || db.write(batch, durability)).await {
+        Ok(result) => result.map(|_| ()),
+        Err(failed) => Err(ferrodyn_storage::Error::Poisoned(format!(
+            "the thread writing a Raft batch failed: {failed}"
+        ))),
+    }
+}
+
 /// Key of the replica group `group`'s record `tag` in the `raft` keyspace.
 fn record_key(group: u64, tag: u8) -> Vec<u8> {
     let mut key = Vec::with_capacity(9);

@@ -9,7 +9,7 @@ use openraft::{Entry, LogId, RaftLogReader, StorageError, StorageIOError, Vote};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::{COMMITTED, ENTRY, PURGED, PartitionRaft, VOTE, record_key};
+use super::{COMMITTED, ENTRY, PURGED, PartitionRaft, VOTE, record_key, write_off_runtime};
 
 /// The log of one replica group. Cheap to clone: clones share the storage engine.
 #[derive(Debug, Clone)]
@@ -45,12 +45,17 @@ impl LogStore {
             .transpose()
     }
 
-    fn write_record<T: Serialize>(&self, tag: u8, value: &T, durability: Durability) -> Result<()> {
+    async fn write_record<T: Serialize>(
+        &self,
+        tag: u8,
+        value: &T,
+        durability: Durability,
+    ) -> Result<()> {
         let bytes = serde_json::to_vec(value).map_err(|e| StorageIOError::write(&e))?;
         let mut batch = WriteBatch::new();
         batch.put(self.raft, &record_key(self.group, tag), &bytes);
-        self.db
-            .write(batch, durability)
+        write_off_runtime(&self.db, batch, durability)
+            .await
             .map_err(|e| StorageIOError::write(&e))?;
         Ok(())
     }
@@ -149,7 +154,7 @@ impl RaftLogStorage<PartitionRaft> for LogStore {
     }
 
     async fn save_vote(&mut self, vote: &Vote<u64>) -> Result<()> {
-        self.write_record(VOTE, vote, Durability::Sync)
+        self.write_record(VOTE, vote, Durability::Sync).await
     }
 
     async fn read_vote(&mut self) -> Result<Option<Vote<u64>>> {
@@ -159,7 +164,10 @@ impl RaftLogStorage<PartitionRaft> for LogStore {
     async fn save_committed(&mut self, committed: Option<LogId<u64>>) -> Result<()> {
         // Only a hint for a faster restart: losing it makes the replica re-learn the commit point.
         match committed {
-            Some(committed) => self.write_record(COMMITTED, &committed, Durability::Buffered),
+            Some(committed) => {
+                self.write_record(COMMITTED, &committed, Durability::Buffered)
+                    .await
+            }
             None => Ok(()),
         }
     }
@@ -178,10 +186,8 @@ impl RaftLogStorage<PartitionRaft> for LogStore {
             let bytes = serde_json::to_vec(&entry).map_err(|e| StorageIOError::write_logs(&e))?;
             batch.put(self.raft, &self.entry_key(entry.log_id.index), &bytes);
         }
-        let result = self
-            .db
-            .write(batch, Durability::Sync)
-            .map(|_| ())
+        let result = write_off_runtime(&self.db, batch, Durability::Sync)
+            .await
             .map_err(|e| std::io::Error::other(e.to_string()));
         let failed = result.as_ref().err().map(StorageIOError::write_logs);
         callback.log_io_completed(result);
@@ -198,8 +204,8 @@ impl RaftLogStorage<PartitionRaft> for LogStore {
             &self.entry_key(log_id.index),
             &record_key(self.group, ENTRY + 1),
         );
-        self.db
-            .write(batch, Durability::Sync)
+        write_off_runtime(&self.db, batch, Durability::Sync)
+            .await
             .map_err(|e| StorageIOError::write_logs(&e))?;
         Ok(())
     }
@@ -213,8 +219,8 @@ impl RaftLogStorage<PartitionRaft> for LogStore {
             |end| self.entry_key(end),
         );
         batch.delete_range(self.raft, &self.entry_key(0), &end);
-        self.db
-            .write(batch, Durability::Sync)
+        write_off_runtime(&self.db, batch, Durability::Sync)
+            .await
             .map_err(|e| StorageIOError::write_logs(&e))?;
         Ok(())
     }

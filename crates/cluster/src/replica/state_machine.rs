@@ -13,7 +13,7 @@ use openraft::{
 };
 use parking_lot::Mutex;
 
-use super::{APPLIED, Applied, MEMBERSHIP, PartitionRaft, Write, record_key};
+use super::{APPLIED, Applied, MEMBERSHIP, PartitionRaft, Write, record_key, write_off_runtime};
 
 type Result<T> = std::result::Result<T, StorageError<u64>>;
 type Meta = SnapshotMeta<u64, BasicNode>;
@@ -234,8 +234,8 @@ impl RaftStateMachine<PartitionRaft> for StateMachine {
         self.stage_applied(&mut batch, last.as_ref(), membership.as_ref())?;
         if !batch.is_empty() {
             // Buffered: the entries are durable in the log already; a lost apply is redone from it.
-            self.db
-                .write(batch, Durability::Buffered)
+            write_off_runtime(&self.db, batch, Durability::Buffered)
+                .await
                 .map_err(|e| StorageIOError::write_state_machine(&e))?;
         }
         Ok(answers)
@@ -278,8 +278,8 @@ impl RaftStateMachine<PartitionRaft> for StateMachine {
             meta.last_log_id.as_ref(),
             Some(&meta.last_membership),
         )?;
-        self.db
-            .write(batch, Durability::Sync)
+        write_off_runtime(&self.db, batch, Durability::Sync)
+            .await
             .map_err(|e| StorageIOError::write_state_machine(&e))?;
         *self.current.lock() = Some((meta.clone(), Arc::new(bytes)));
         Ok(())
