@@ -24,6 +24,7 @@
 //! ```
 
 pub mod identity;
+pub mod metadata;
 pub mod node;
 pub mod partition;
 pub mod peer;
@@ -31,6 +32,7 @@ pub mod replica;
 pub mod ring;
 
 pub use identity::{IdentityError, load_or_create_node_id};
+pub use metadata::{ClusterState, MetadataCommand, MetadataError};
 pub use node::NodeId;
 pub use partition::{HashRange, Placement, TablePartitions};
 pub use ring::Ring;

@@ -7,7 +7,9 @@ use std::str::FromStr;
 /// A cluster member's identity: a random, nonzero 64-bit number chosen when the node first starts
 /// and kept in its data directory, so addresses may change without the node becoming someone
 /// else. Shown and parsed as 16 lowercase hex digits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct NodeId(NonZeroU64);
 
 impl NodeId {

@@ -11,7 +11,7 @@ use crate::node::NodeId;
 use crate::ring::{Ring, mix};
 
 /// An inclusive range of partition-key hashes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct HashRange {
     /// First hash of the range.
     pub first: u64,
@@ -27,7 +27,7 @@ impl HashRange {
 }
 
 /// How a table's hash space is divided.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TablePartitions {
     table: u64,
     /// First hash of each partition, ascending; the first is 0.
@@ -104,7 +104,7 @@ impl TablePartitions {
 }
 
 /// The replica sets of a table's partitions, in partition order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Placement {
     replicas: Vec<Vec<NodeId>>,
 }
