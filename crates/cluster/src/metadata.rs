@@ -97,7 +97,7 @@ pub enum MetadataCommand {
 }
 
 /// Why a command was refused; the state is unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum MetadataError {
     /// The node is not a member.
     #[error("node {0} is not a member of the cluster")]

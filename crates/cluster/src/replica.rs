@@ -15,6 +15,7 @@
 //! | `group ∥ 0x10 ∥ index` | log entry `index` (JSON) |
 //! | `group ∥ 0x20` | the last applied log id (JSON), written in the same batch as the command's effects |
 //! | `group ∥ 0x21` | the last applied membership (JSON), likewise |
+//! | `group ∥ 0x22` | the metadata group only: the cluster's metadata (JSON), likewise |
 //!
 //! Log appends and votes are synced before openraft is told they are durable. A command's effects
 //! and the new "last applied" id are one atomic batch, so after a crash a replica resumes applying
@@ -31,13 +32,15 @@ use std::io::Cursor;
 
 use serde::{Deserialize, Serialize};
 
+use crate::metadata::{MetadataCommand, MetadataError};
+
 pub use log_store::LogStore;
-pub use state_machine::{PartitionRange, StateMachine};
+pub use state_machine::{MetadataLoadError, PartitionRange, StateMachine};
 
 openraft::declare_raft_types!(
     /// The Raft types of a partition's replica group.
     pub PartitionRaft:
-        D = Command,
+        D = Proposal,
         R = Applied,
         NodeId = u64,
         Node = openraft::BasicNode,
@@ -48,6 +51,17 @@ openraft::declare_raft_types!(
 
 /// A partition replica group's Raft instance.
 pub type PartitionRaftNode = openraft::Raft<PartitionRaft>;
+
+/// What a replica group orders: a partition's writes, or (in the metadata group) a change of the
+/// cluster's metadata. Every group on a node is the same kind of Raft instance, so one log store,
+/// one peer protocol and one set of tools serve them all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Proposal {
+    /// Writes to a partition's key range.
+    Write(Command),
+    /// A change of the cluster's metadata (metadata group only).
+    Metadata(MetadataCommand),
+}
 
 /// The writes of one group of mutations, applied atomically by every replica.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,11 +94,14 @@ pub enum Write {
     },
 }
 
-/// What applying a command returns: where it sits in the log.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// What applying a proposal returns: where it sits in the log, and whether the metadata change
+/// it carried was refused (a refused change is still in the log, and changed nothing).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Applied {
-    /// The command's log index.
+    /// The proposal's log index.
     pub index: u64,
+    /// Why a metadata change was refused.
+    pub refused: Option<MetadataError>,
 }
 
 /// Writes `batch` on a blocking thread: a synced write waits for the disk, which must not hold up
@@ -117,3 +134,4 @@ const PURGED: u8 = 0x03;
 const ENTRY: u8 = 0x10;
 const APPLIED: u8 = 0x20;
 const MEMBERSHIP: u8 = 0x21;
+const CLUSTER_STATE: u8 = 0x22;

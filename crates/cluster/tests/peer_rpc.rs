@@ -1,15 +1,19 @@
 //! A partition replicated by three replicas that talk only over the peer port (gRPC on
 //! 127.0.0.1, ports chosen by the system): committed writes reach all three; when the leader's
 //! node goes away (its Raft stopped, its port closed), the other two elect a leader and keep
-//! committing, and calls to the dead node fail fast instead of stalling them.
+//! committing, and calls to the dead node fail fast instead of stalling them. The metadata group
+//! runs beside the partition's on the same ports: every node applies the same changes and holds
+//! the same cluster metadata.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ferrodyn_cluster::NodeId;
+use ferrodyn_cluster::metadata::{MetadataCommand, MetadataError};
 use ferrodyn_cluster::peer::{self, Channels, LocalGroups, PeerNetwork};
 use ferrodyn_cluster::replica::{
-    Command, LogStore, PartitionRaftNode, PartitionRange, StateMachine, Write,
+    Command, LogStore, PartitionRaftNode, PartitionRange, Proposal, StateMachine, Write,
 };
 use ferrodyn_storage::fs::MemFileSystem;
 use ferrodyn_storage::{Db, Options};
@@ -17,12 +21,15 @@ use openraft::{BasicNode, Config};
 use tokio::sync::oneshot;
 
 const GROUP: u64 = 42;
+const METADATA: u64 = 0;
 const TIMEOUT: Duration = Duration::from_secs(15);
 
 struct Node {
     address: String,
     raft: PartitionRaftNode,
     state: StateMachine,
+    metadata_raft: PartitionRaftNode,
+    metadata: StateMachine,
     stop: oneshot::Sender<()>,
     server: tokio::task::JoinHandle<()>,
 }
@@ -38,25 +45,32 @@ async fn start(id: u64) -> Node {
         start: b"t/".to_vec(),
         end: b"t0".to_vec(),
     };
-    let state = StateMachine::new(db, data, raft_keyspace, GROUP, range);
+    let state = StateMachine::new(db.clone(), data, raft_keyspace, GROUP, range);
+    let metadata = StateMachine::metadata(db.clone(), raft_keyspace, METADATA).unwrap();
     let config = Config {
         heartbeat_interval: 50,
         election_timeout_min: 300,
         election_timeout_max: 600,
         ..Config::default()
     };
-    let network = PeerNetwork::new(GROUP, Channels::default());
-    let raft = PartitionRaftNode::new(
+    let config = Arc::new(config.validate().unwrap());
+    let channels = Channels::default();
+    let network = PeerNetwork::new(GROUP, channels.clone());
+    let raft = PartitionRaftNode::new(id, config.clone(), network, log, state.clone())
+        .await
+        .unwrap();
+    let metadata_raft = PartitionRaftNode::new(
         id,
-        Arc::new(config.validate().unwrap()),
-        network,
-        log,
-        state.clone(),
+        config,
+        PeerNetwork::new(METADATA, channels),
+        LogStore::new(db, raft_keyspace, METADATA),
+        metadata.clone(),
     )
     .await
     .unwrap();
     let groups = LocalGroups::default();
     groups.insert(GROUP, raft.clone());
+    groups.insert(METADATA, metadata_raft.clone());
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         peer::serve(listener, groups, async {
@@ -69,6 +83,8 @@ async fn start(id: u64) -> Node {
         address,
         raft,
         state,
+        metadata_raft,
+        metadata,
         stop,
         server,
     }
@@ -96,7 +112,12 @@ async fn write(raft: &PartitionRaftNode, range: std::ops::Range<usize>) -> u64 {
                 value: n.to_string().into_bytes(),
             }],
         };
-        last = raft.client_write(command).await.unwrap().data.index;
+        last = raft
+            .client_write(Proposal::Write(command))
+            .await
+            .unwrap()
+            .data
+            .index;
     }
     last
 }
@@ -137,6 +158,7 @@ async fn replicas_on_three_nodes_replicate_over_grpc_and_survive_the_leaders_los
 
     let gone = nodes.remove(&first).unwrap();
     gone.raft.shutdown().await.unwrap();
+    gone.metadata_raft.shutdown().await.unwrap();
     gone.stop.send(()).unwrap();
     gone.server.await.unwrap();
 
@@ -154,6 +176,85 @@ async fn replicas_on_three_nodes_replicate_over_grpc_and_survive_the_leaders_los
 
     for node in nodes.into_values() {
         node.raft.shutdown().await.unwrap();
+        node.metadata_raft.shutdown().await.unwrap();
+        let _ = node.stop.send(());
+        node.server.await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_node_applies_the_same_metadata_changes() {
+    let mut nodes = BTreeMap::new();
+    for id in 1..=3 {
+        nodes.insert(id, start(id).await);
+    }
+    let members: BTreeMap<u64, BasicNode> = nodes
+        .iter()
+        .map(|(id, node)| (*id, BasicNode::new(&node.address)))
+        .collect();
+    nodes[&1].metadata_raft.initialize(members).await.unwrap();
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    let leader = loop {
+        let found = nodes
+            .iter()
+            .find(|(id, node)| node.metadata_raft.metrics().borrow().current_leader == Some(**id));
+        if let Some((id, _)) = found {
+            break *id;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no leader elected");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let propose = |change: MetadataCommand| {
+        let raft = nodes[&leader].metadata_raft.clone();
+        async move {
+            raft.client_write(Proposal::Metadata(change))
+                .await
+                .unwrap()
+                .data
+        }
+    };
+    for (id, node) in &nodes {
+        let applied = propose(MetadataCommand::Join {
+            node: NodeId::new(*id).unwrap(),
+            peer_address: node.address.clone(),
+            api_address: format!("127.0.0.1:{}", 8000 + id),
+        })
+        .await;
+        assert_eq!(applied.refused, None);
+    }
+    let create = MetadataCommand::CreateTable {
+        name: "orders".into(),
+        partitions: 4,
+    };
+    assert_eq!(propose(create.clone()).await.refused, None);
+    let refused = propose(create).await;
+    assert_eq!(
+        refused.refused,
+        Some(MetadataError::TableExists("orders".into()))
+    );
+
+    let expected = nodes[&leader].metadata.cluster_state().unwrap();
+    assert_eq!(expected.epoch(), 4);
+    assert_eq!(expected.members().len(), 3);
+    for replicas in expected.tables()["orders"].placement.iter() {
+        assert_eq!(replicas.len(), 3);
+    }
+    for (id, node) in &nodes {
+        node.metadata_raft
+            .wait(Some(TIMEOUT))
+            .applied_index_at_least(Some(refused.index), "catch up")
+            .await
+            .unwrap_or_else(|e| panic!("node {id} did not catch up: {e}"));
+        assert_eq!(
+            node.metadata.cluster_state().unwrap(),
+            expected,
+            "node {id}"
+        );
+    }
+
+    for node in nodes.into_values() {
+        node.raft.shutdown().await.unwrap();
+        node.metadata_raft.shutdown().await.unwrap();
         let _ = node.stop.send(());
         node.server.await.unwrap();
     }

@@ -15,7 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ferrodyn_cluster::replica::{
-    Command, LogStore, PartitionRaft, PartitionRaftNode, PartitionRange, StateMachine, Write,
+    Command, LogStore, PartitionRaft, PartitionRaftNode, PartitionRange, Proposal, StateMachine,
+    Write,
 };
 use ferrodyn_storage::fs::FaultFileSystem;
 use ferrodyn_storage::{Db, Options};
@@ -181,7 +182,10 @@ async fn write(raft: &PartitionRaftNode, from: usize, to: usize) -> u64 {
         if n % 10 == 9 {
             writes.push(Write::Delete { key: key(n - 1) });
         }
-        let response = raft.client_write(Command { writes }).await.unwrap();
+        let response = raft
+            .client_write(Proposal::Write(Command { writes }))
+            .await
+            .unwrap();
         last = response.data.index;
     }
     last

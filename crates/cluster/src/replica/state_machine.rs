@@ -1,4 +1,5 @@
-//! A replica's copy of its partition: commands applied in log order to the `data` keyspace.
+//! A replica's state: a partition's key range of the `data` keyspace, or (the metadata group) the
+//! cluster's metadata, changed by proposals applied in log order.
 
 use std::io::Cursor;
 use std::ops::Bound;
@@ -11,9 +12,13 @@ use openraft::{
     BasicNode, Entry, EntryPayload, LogId, RaftSnapshotBuilder, SnapshotMeta, StorageError,
     StorageIOError, StoredMembership,
 };
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 
-use super::{APPLIED, Applied, MEMBERSHIP, PartitionRaft, Write, record_key, write_off_runtime};
+use super::{
+    APPLIED, Applied, CLUSTER_STATE, MEMBERSHIP, PartitionRaft, Proposal, Write, record_key,
+    write_off_runtime,
+};
+use crate::metadata::ClusterState;
 
 type Result<T> = std::result::Result<T, StorageError<u64>>;
 type Meta = SnapshotMeta<u64, BasicNode>;
@@ -41,6 +46,8 @@ pub struct StateMachine {
     raft: Keyspace,
     group: u64,
     range: PartitionRange,
+    /// The cluster's metadata, in the metadata group's replicas only.
+    metadata: Option<Arc<RwLock<ClusterState>>>,
     /// The last snapshot built or installed, kept to answer a follower that needs it.
     current: Arc<Mutex<Option<StoredSnapshot>>>,
     snapshots_built: Arc<AtomicU64>,
@@ -56,9 +63,40 @@ impl StateMachine {
             raft,
             group,
             range,
+            metadata: None,
             current: Arc::default(),
             snapshots_built: Arc::default(),
         }
+    }
+
+    /// The state machine of the metadata group `group`, whose records live in keyspace `raft` of
+    /// `db`, with the cluster's metadata as last applied there.
+    pub fn metadata(
+        db: Db,
+        raft: Keyspace,
+        group: u64,
+    ) -> std::result::Result<Self, MetadataLoadError> {
+        let state = match db.get(raft, &record_key(group, CLUSTER_STATE))? {
+            Some(bytes) => serde_json::from_slice(&bytes)?,
+            None => ClusterState::default(),
+        };
+        let mut machine = StateMachine::new(
+            db,
+            raft,
+            raft,
+            group,
+            PartitionRange {
+                start: Vec::new(),
+                end: Vec::new(),
+            },
+        );
+        machine.metadata = Some(Arc::new(RwLock::new(state)));
+        Ok(machine)
+    }
+
+    /// The cluster's metadata as last applied (metadata group only).
+    pub fn cluster_state(&self) -> Option<ClusterState> {
+        self.metadata.as_ref().map(|state| state.read().clone())
     }
 
     /// The value of `key` in this replica's copy (for reads and tests).
@@ -131,7 +169,18 @@ impl StateMachine {
     }
 }
 
-/// Snapshot bytes: for each key of the partition, `u32 LE key length ∥ key ∥ u32 LE value length ∥
+/// The metadata group's stored state cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum MetadataLoadError {
+    /// The storage engine failed.
+    #[error("cannot read the cluster metadata: {0}")]
+    Storage(#[from] ferrodyn_storage::Error),
+    /// The record is damaged.
+    #[error("the stored cluster metadata is damaged: {0}")]
+    Damaged(#[from] serde_json::Error),
+}
+
+/// Snapshot bytes of a partition: for each key of the partition, `u32 LE key length ∥ key ∥ u32 LE value length ∥
 /// value`, ascending.
 fn encode_pair(out: &mut Vec<u8>, key: &[u8], value: &[u8]) {
     out.extend_from_slice(&(key.len() as u32).to_le_bytes());
@@ -165,6 +214,14 @@ impl RaftSnapshotBuilder<PartitionRaft> for StateMachine {
         let view = self.db.snapshot();
         let (applied, membership) = self.applied_records(|key| view.get(self.raft, key))?;
         let mut bytes = Vec::new();
+        if self.metadata.is_some() {
+            bytes = view
+                .get(self.raft, &record_key(self.group, CLUSTER_STATE))
+                .map_err(|e| StorageIOError::read_state_machine(&e))?
+                .unwrap_or_else(|| {
+                    serde_json::to_vec(&ClusterState::default()).expect("the empty state encodes")
+                });
+        }
         let iter = view
             .iter(
                 self.data,
@@ -179,6 +236,7 @@ impl RaftSnapshotBuilder<PartitionRaft> for StateMachine {
             let (key, value) = item.map_err(|e| StorageIOError::read_state_machine(&e))?;
             encode_pair(&mut bytes, &key, &value);
         }
+        // (The metadata group's range is empty: its snapshot is the state's JSON alone.)
         let number = self.snapshots_built.fetch_add(1, Ordering::Relaxed) + 1;
         let snapshot_id = match &applied {
             Some(id) => format!("{}-{}-{number}", id.leader_id, id.index),
@@ -214,13 +272,24 @@ impl RaftStateMachine<PartitionRaft> for StateMachine {
         let mut answers = Vec::new();
         let mut last = None;
         let mut membership = None;
+        // Metadata changes apply to a working copy, published once the batch is written.
+        let mut metadata = self.metadata.as_ref().map(|state| state.read().clone());
         for entry in entries {
+            let mut refused = None;
             match &entry.payload {
                 EntryPayload::Blank => {}
-                EntryPayload::Normal(command) => {
+                EntryPayload::Normal(Proposal::Write(command)) => {
                     for write in &command.writes {
                         self.stage_write(&mut batch, write)?;
                     }
+                }
+                EntryPayload::Normal(Proposal::Metadata(change)) => {
+                    let state = metadata.as_mut().ok_or_else(|| {
+                        StorageIOError::write_state_machine(&std::io::Error::other(
+                            "a metadata change proposed to a partition's group",
+                        ))
+                    })?;
+                    refused = state.apply(change).err();
                 }
                 EntryPayload::Membership(changed) => {
                     membership = Some(StoredMembership::new(Some(entry.log_id), changed.clone()));
@@ -228,15 +297,24 @@ impl RaftStateMachine<PartitionRaft> for StateMachine {
             }
             answers.push(Applied {
                 index: entry.log_id.index,
+                refused,
             });
             last = Some(entry.log_id);
         }
         self.stage_applied(&mut batch, last.as_ref(), membership.as_ref())?;
+        if let Some(state) = &metadata {
+            let bytes =
+                serde_json::to_vec(state).map_err(|e| StorageIOError::write_state_machine(&e))?;
+            batch.put(self.raft, &record_key(self.group, CLUSTER_STATE), &bytes);
+        }
         if !batch.is_empty() {
             // Buffered: the entries are durable in the log already; a lost apply is redone from it.
             write_off_runtime(&self.db, batch, Durability::Buffered)
                 .await
                 .map_err(|e| StorageIOError::write_state_machine(&e))?;
+        }
+        if let (Some(shared), Some(state)) = (&self.metadata, metadata) {
+            *shared.write() = state;
         }
         Ok(answers)
     }
@@ -261,17 +339,24 @@ impl RaftStateMachine<PartitionRaft> for StateMachine {
                 &std::io::Error::other("the snapshot is damaged"),
             )
         };
-        let pairs = decode_pairs(&bytes).ok_or_else(damaged)?;
         let mut batch = WriteBatch::new();
-        batch.delete_range(self.data, &self.range.start, &self.range.end);
-        for (key, value) in pairs {
-            self.stage_write(
-                &mut batch,
-                &Write::Put {
-                    key: key.to_vec(),
-                    value: value.to_vec(),
-                },
-            )?;
+        let mut installed_metadata = None;
+        if self.metadata.is_some() {
+            let state: ClusterState = serde_json::from_slice(&bytes).map_err(|_| damaged())?;
+            batch.put(self.raft, &record_key(self.group, CLUSTER_STATE), &bytes);
+            installed_metadata = Some(state);
+        } else {
+            let pairs = decode_pairs(&bytes).ok_or_else(damaged)?;
+            batch.delete_range(self.data, &self.range.start, &self.range.end);
+            for (key, value) in pairs {
+                self.stage_write(
+                    &mut batch,
+                    &Write::Put {
+                        key: key.to_vec(),
+                        value: value.to_vec(),
+                    },
+                )?;
+            }
         }
         self.stage_applied(
             &mut batch,
@@ -281,6 +366,9 @@ impl RaftStateMachine<PartitionRaft> for StateMachine {
         write_off_runtime(&self.db, batch, Durability::Sync)
             .await
             .map_err(|e| StorageIOError::write_state_machine(&e))?;
+        if let (Some(shared), Some(state)) = (&self.metadata, installed_metadata) {
+            *shared.write() = state;
+        }
         *self.current.lock() = Some((meta.clone(), Arc::new(bytes)));
         Ok(())
     }
