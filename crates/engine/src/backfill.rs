@@ -7,9 +7,12 @@
 //! submits a mutation to the table's write path that re-reads those items *as they are now* and
 //! writes their entries. Because the mutation runs in the partition's write order, a chunk never
 //! resurrects an item deleted meanwhile nor overwrites a newer entry with an older one: it sees
-//! exactly what the writes before it left. When the walk ends the index becomes `Active`.
+//! exactly what the writes before it left. A few chunks are in flight at once (the next is read
+//! and run while the last is synced); when the walk ends and every chunk is durable the index
+//! becomes `Active`.
 //! Items whose index key attribute has the wrong type are skipped, as DynamoDB skips them.
 
+use std::collections::VecDeque;
 use std::ops::Bound;
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -26,8 +29,15 @@ use crate::table_ops::internal;
 use crate::ttl;
 use crate::writer::{Group, WriterPool};
 
-/// Items re-read and indexed per mutation.
-const CHUNK_ITEMS: usize = 512;
+/// Items re-read and indexed per mutation. Each mutation holds up the table's other writes
+/// while it runs, so chunks stay small; throughput comes from keeping several in flight.
+const CHUNK_ITEMS: usize = 256;
+
+/// Chunks submitted and not yet durable. More than one lets the walk read the next keys, and
+/// the writer run the next chunk, while a chunk's batch is being synced (group commit then
+/// syncs several chunks at once); a few bound the memory and the queue ahead of foreground
+/// writes.
+const CHUNKS_IN_FLIGHT: usize = 2;
 
 /// What a backfill fills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,12 +135,17 @@ impl Backfill {
         }
     }
 
-    /// Walks the table; `None` if the index or the table went away meanwhile.
+    /// Walks the table; `None` if the index or the table went away meanwhile. Returns once
+    /// every chunk is durable.
     fn fill(&self) -> ApiResult<Option<usize>> {
         let end = keys::index_prefix(self.table.id, BASE_INDEX + 1).to_vec();
         let mut lower = Bound::Included(keys::index_prefix(self.table.id, BASE_INDEX).to_vec());
         let mut items = 0;
+        let mut in_flight = VecDeque::with_capacity(CHUNKS_IN_FLIGHT);
         loop {
+            if in_flight.len() == CHUNKS_IN_FLIGHT {
+                wait(in_flight.pop_front())?;
+            }
             if self.table.is_deleted() || !self.index_exists() {
                 return Ok(None);
             }
@@ -148,11 +163,14 @@ impl Backfill {
                 }
             }
             let Some(last) = chunk.last().cloned() else {
+                while let Some(pending) = in_flight.pop_front() {
+                    wait(Some(pending))?;
+                }
                 return Ok(Some(items));
             };
             items += chunk.len();
             lower = Bound::Excluded(last);
-            self.index_chunk(chunk)?;
+            in_flight.push_back(self.index_chunk(chunk));
         }
     }
 
@@ -164,8 +182,9 @@ impl Backfill {
         }
     }
 
-    /// Indexes the items under `keys` as they are now, on the table's write path.
-    fn index_chunk(&self, keys: Vec<Vec<u8>>) -> ApiResult<()> {
+    /// Queues the indexing of the items under `keys` as they will be when it runs, on the
+    /// table's write path; the receiver gets the outcome once the chunk is durable.
+    fn index_chunk(&self, keys: Vec<Vec<u8>>) -> mpsc::Receiver<ApiResult<()>> {
         let (sender, receiver) = mpsc::channel();
         let table = self.table.clone();
         let target = self.target;
@@ -182,9 +201,17 @@ impl Backfill {
             }),
         );
         receiver
-            .recv()
-            .unwrap_or_else(|_| Err(internal("the write path stopped during an index backfill")))
     }
+}
+
+/// The outcome of a chunk submitted by [`Backfill::index_chunk`], once it is durable.
+fn wait(pending: Option<mpsc::Receiver<ApiResult<()>>>) -> ApiResult<()> {
+    let Some(receiver) = pending else {
+        return Ok(());
+    };
+    receiver
+        .recv()
+        .unwrap_or_else(|_| Err(internal("the write path stopped during an index backfill")))
 }
 
 fn index_items(

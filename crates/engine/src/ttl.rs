@@ -13,7 +13,8 @@
 //! renewed meanwhile stays. Like DynamoDB it leaves alone items whose attribute is not a
 //! Number, or holds a time more than five years past; expired items are readable until deleted.
 //! Deletions are paced (at most [`SweepSettings::deletes_per_second`], and never more than half
-//! the sweeper's time) so foreground traffic keeps the writer.
+//! the sweeper's time, so the rate falls when foreground writes make its work slower) so
+//! foreground traffic keeps the writer.
 
 use std::ops::Bound;
 use std::sync::Arc;
@@ -46,7 +47,7 @@ const FIVE_YEARS_S: u64 = 5 * 365 * 24 * 3600;
 const CHANGE_INTERVAL_S: f64 = 3600.0;
 
 /// Expired items deleted per write-path mutation.
-const SWEEP_CHUNK: usize = 256;
+const SWEEP_CHUNK: usize = 512;
 
 /// How the sweeper runs.
 #[derive(Debug, Clone)]
@@ -334,11 +335,14 @@ impl SweepJob {
             lower = Bound::Excluded(last);
             let count = chunk.len();
             self.delete_expired(table, attribute, chunk, now)?;
-            // Pace: at most `deletes_per_second`, and at least as much rest as work.
+            // Pace: a chunk's whole period (work and rest) is at least what `deletes_per_second`
+            // allows for it, and the rest at least as long as the work, so that when foreground
+            // writes slow the sweeper's mutations down its rate falls with them.
             let budget = Duration::from_secs_f64(
                 count as f64 / f64::from(self.settings.deletes_per_second.max(1)),
             );
-            let pause = budget.max(began.elapsed());
+            let work = began.elapsed();
+            let pause = budget.saturating_sub(work).max(work);
             let mut stopped = self.stop.0.lock();
             if !*stopped {
                 self.stop.1.wait_for(&mut stopped, pause);
