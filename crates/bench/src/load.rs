@@ -1,7 +1,7 @@
 //! The load phase: create the table, wait until it is ACTIVE, and write the records with
 //! BatchWriteItem.
 //!
-//! `--concurrency` loaders (at least one) each take the next 25 record numbers and write them
+//! `--concurrency` loaders (32 when it is 0: a table task measured on an idle server) each take the next 25 record numbers and write them
 //! in one BatchWriteItem; the `--expired-items` records follow the workload's records. UnprocessedItems (DynamoDB's answer when it accepts only part of a batch) are
 //! sent again after an exponential backoff, as DynamoDB's documentation asks; so are batches that
 //! fail with a transient error. Every failure is counted in the report; a batch still failing
@@ -134,7 +134,7 @@ pub enum BatchFailure {
 }
 
 /// Writes records `0..items`, then expired records `0..expired_items`, with `concurrency`
-/// loaders (at least one).
+/// loaders (32 if it is 0).
 pub async fn load(
     config: &BenchConfig,
     endpoint: Arc<Endpoint>,
@@ -159,7 +159,11 @@ pub async fn load(
         failure: Mutex::new(None),
     });
     let started = Instant::now();
-    let loaders = (0..config.concurrency.max(1) as u64).map(|id| {
+    let loader_count = match config.concurrency {
+        0 => 32,
+        n => n,
+    };
+    let loaders = (0..loader_count as u64).map(|id| {
         let client = DynamoClient::new(endpoint.clone(), config.request_timeout);
         let rng = Rng::new(seed ^ (id + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
         tokio::spawn(loader(shared.clone(), client, rng))
