@@ -30,6 +30,7 @@ pub mod partition;
 pub mod peer;
 pub mod replica;
 pub mod ring;
+pub mod runtime;
 
 pub use identity::{IdentityError, load_or_create_node_id};
 pub use metadata::{ClusterState, MetadataCommand, MetadataError};

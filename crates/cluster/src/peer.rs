@@ -34,7 +34,7 @@ pub mod proto {
 
 use proto::peer_client::PeerClient;
 use proto::peer_server::{Peer, PeerServer};
-use proto::{RaftReply, RaftRequest};
+use proto::{JoinReply, JoinRequest, RaftReply, RaftRequest};
 
 /// How long connecting to a peer may take before the call fails as unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
@@ -137,6 +137,36 @@ impl Peer for PeerService {
         let request: InstallSnapshotRequest<PartitionRaft> = decode(&payload)?;
         reply(&raft.install_snapshot(request).await)
     }
+
+    async fn join(
+        &self,
+        request: tonic::Request<JoinRequest>,
+    ) -> Result<tonic::Response<JoinReply>, tonic::Status> {
+        let JoinRequest {
+            node_id,
+            peer_address,
+            api_address,
+        } = request.into_inner();
+        let node = crate::NodeId::new(node_id)
+            .ok_or_else(|| tonic::Status::invalid_argument("node id 0 is not an id"))?;
+        let raft = self.groups.get(crate::runtime::METADATA_GROUP)?;
+        let reply = match crate::runtime::admit(&raft, node, &peer_address, &api_address).await {
+            Ok(()) => JoinReply {
+                accepted: true,
+                ..JoinReply::default()
+            },
+            Err(crate::runtime::Refusal::NotLeader { leader_address }) => JoinReply {
+                leader_address: leader_address.unwrap_or_default(),
+                error: "not the metadata leader".into(),
+                ..JoinReply::default()
+            },
+            Err(crate::runtime::Refusal::Failed(error)) => JoinReply {
+                error,
+                ..JoinReply::default()
+            },
+        };
+        Ok(tonic::Response::new(reply))
+    }
 }
 
 /// One channel per peer address, shared by every replica group of this node.
@@ -146,7 +176,8 @@ pub struct Channels {
 }
 
 impl Channels {
-    fn client(&self, address: &str) -> Result<PeerClient<Channel>, String> {
+    /// A client of the peer at `address` (`host:port`), over its shared channel.
+    pub fn client(&self, address: &str) -> Result<PeerClient<Channel>, String> {
         let mut channels = self.channels.lock();
         if let Some(channel) = channels.get(address) {
             return Ok(PeerClient::new(channel.clone()));

@@ -221,6 +221,11 @@ impl Database {
         self.catalog.len()
     }
 
+    /// The node's storage engine (the cluster keeps its Raft state in it too).
+    pub fn storage(&self) -> &Db {
+        &self.db
+    }
+
     /// The storage engine's counters.
     pub fn storage_metrics(&self) -> ferrodyn_storage::Metrics {
         self.db.metrics()

@@ -51,7 +51,8 @@ pub struct Config {
     pub block_cache_mib: usize,
     /// Log line format. Default human.
     pub log_format: LogFormat,
-    /// Log filter in `tracing-subscriber`'s `EnvFilter` syntax. Default `info`.
+    /// Log filter in `tracing-subscriber`'s `EnvFilter` syntax. Default `info,openraft=warn`
+    /// (Raft's own elections and membership changes are logged by Ferrodyn in fewer words).
     pub log_filter: String,
     /// Region reported in table ARNs. Default `us-east-1`.
     pub region: String,
@@ -61,6 +62,11 @@ pub struct Config {
     pub ttl_deletes_per_second: u32,
     /// How long stream records are kept, in hours. Default 24.
     pub stream_retention_hours: u64,
+    /// Address of the peer port (cluster mode). Default none: a single node without a peer port.
+    pub peer_listen: Option<SocketAddr>,
+    /// A member's peer address to join through on the first start. Default none: a node with a
+    /// peer port and no `join` bootstraps a new cluster.
+    pub join: Option<String>,
 }
 
 impl Default for Config {
@@ -74,11 +80,13 @@ impl Default for Config {
             memtable_mib: 32,
             block_cache_mib: 32,
             log_format: LogFormat::Human,
-            log_filter: "info".to_owned(),
+            log_filter: "info,openraft=warn".to_owned(),
             region: "us-east-1".to_owned(),
             ttl_sweep_interval_ms: 1000,
             ttl_deletes_per_second: 20_000,
             stream_retention_hours: 24,
+            peer_listen: None,
+            join: None,
         }
     }
 }

@@ -37,6 +37,8 @@ impl Reply {
 #[derive(Debug)]
 pub struct Dispatcher {
     database: Database,
+    fs: Arc<dyn ferrodyn_storage::fs::FileSystem>,
+    path: std::path::PathBuf,
 }
 
 impl Dispatcher {
@@ -58,7 +60,7 @@ impl Dispatcher {
         } else {
             config.data_dir.clone()
         };
-        let mut storage = ferrodyn_storage::Options::new(path, fs);
+        let mut storage = ferrodyn_storage::Options::new(path.clone(), fs.clone());
         storage.memtable_bytes_max = config.memtable_mib << 20;
         storage.block_cache_bytes = config.block_cache_mib << 20;
         storage.buffered_sync_interval = std::time::Duration::from_millis(config.sync_interval_ms);
@@ -84,7 +86,23 @@ impl Dispatcher {
             ),
             other => anyhow::anyhow!("cannot open the database: {other}"),
         })?;
-        Ok(Dispatcher { database })
+        Ok(Dispatcher { database, fs, path })
+    }
+
+    /// The file system and directory of the data, and the storage engine, for the cluster runtime
+    /// that shares them.
+    pub fn storage(
+        &self,
+    ) -> (
+        Arc<dyn ferrodyn_storage::fs::FileSystem>,
+        std::path::PathBuf,
+        ferrodyn_storage::Db,
+    ) {
+        (
+            self.fs.clone(),
+            self.path.clone(),
+            self.database.storage().clone(),
+        )
     }
 
     /// The body of `GET /health`.

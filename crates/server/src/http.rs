@@ -31,15 +31,21 @@ const JSON_1_0: &str = "application/x-amz-json-1.0";
 pub struct Shared {
     /// Executes operations.
     pub dispatcher: Dispatcher,
+    /// This node's part in the cluster, when it has a peer port.
+    pub cluster: Option<Arc<ferrodyn_cluster::runtime::ClusterRuntime>>,
     /// Source of request ids.
     request_ids: RequestIds,
 }
 
 impl Shared {
-    /// State for serving `dispatcher`.
-    pub fn new(dispatcher: Dispatcher) -> Self {
+    /// State for serving `dispatcher` (and the cluster's status, when a member).
+    pub fn new(
+        dispatcher: Dispatcher,
+        cluster: Option<Arc<ferrodyn_cluster::runtime::ClusterRuntime>>,
+    ) -> Self {
         Self {
             dispatcher,
+            cluster,
             request_ids: RequestIds::new(),
         }
     }
@@ -63,6 +69,9 @@ async fn route(shared: &Shared, request: Request<Incoming>) -> Response<Full<Byt
             let body = shared.dispatcher.health_json();
             respond(StatusCode::OK, "application/json", Bytes::from(body))
         }
+        Method::GET if request.uri().path() == crate::status::STATUS_PATH => {
+            respond(StatusCode::OK, "application/json", cluster_status(shared))
+        }
         // DynamoDB answers any GET with this plain-text line (its trailing space included).
         Method::GET => respond(
             StatusCode::OK,
@@ -72,6 +81,23 @@ async fn route(shared: &Shared, request: Request<Incoming>) -> Response<Full<Byt
         Method::POST => post(shared, request).await,
         _ => unknown_operation_xml(),
     }
+}
+
+/// The body of `GET /cluster/status`: the cluster as this node knows it, or, for a node without a
+/// peer port, a cluster of one.
+fn cluster_status(shared: &Shared) -> Bytes {
+    let body = match &shared.cluster {
+        Some(cluster) => serde_json::to_vec(&cluster.status()),
+        None => serde_json::to_vec(&serde_json::json!({
+            "node": null,
+            "metadata_leader": null,
+            "epoch": 0,
+            "members": [],
+            "tables": [],
+            "single_node": true,
+        })),
+    };
+    Bytes::from(body.expect("a status encodes as JSON"))
 }
 
 async fn post(shared: &Shared, request: Request<Incoming>) -> Response<Full<Bytes>> {

@@ -4,12 +4,15 @@
 //! - [`http`]: awsJson1.0 over HTTP/1.1 (hyper): headers, checksums, limits, health.
 //! - [`dispatch`]: an operation name and a JSON body in, a status and a JSON body out; the only
 //!   place that maps engine and API errors to HTTP.
-//! - [`serve`]: opens the database, accepts connections, and shuts down gracefully on SIGINT or
-//!   SIGTERM (stop accepting, finish in-flight requests, flush, exit).
+//! - [`serve`]: opens the database, joins the cluster when given a peer port, accepts
+//!   connections, and shuts down gracefully on SIGINT or SIGTERM (stop accepting, finish
+//!   in-flight requests, flush, exit).
+//! - [`status`]: `ferrodyn cluster status`, a client of the admin path `GET /cluster/status`.
 
 pub mod config;
 pub mod dispatch;
 pub mod http;
+pub mod status;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,8 +45,30 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         startup_ms = started.elapsed().as_millis() as u64,
         "listening on {local}"
     );
-    let shared = Arc::new(http::Shared::new(dispatcher));
+    let cluster = match config.peer_listen {
+        None => None,
+        Some(peer_listen) => {
+            let (fs, data_dir, db) = dispatcher.storage();
+            let settings = ferrodyn_cluster::runtime::RuntimeSettings {
+                fs,
+                data_dir,
+                db,
+                peer_listen,
+                api_address: local.to_string(),
+                join: config.join.clone(),
+            };
+            let runtime = ferrodyn_cluster::runtime::ClusterRuntime::start(settings)
+                .await
+                .context("cannot take part in the cluster")?;
+            Some(Arc::new(runtime))
+        }
+    };
+    let shared = Arc::new(http::Shared::new(dispatcher, cluster.clone()));
     run_until_signal(listener, shared.clone()).await;
+    if let Some(cluster) = cluster {
+        tracing::info!("leaving the peer port");
+        cluster.shutdown().await;
+    }
     tracing::info!("closing the database");
     shared.dispatcher.close().context("closing the database")?;
     tracing::info!("stopped");

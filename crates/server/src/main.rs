@@ -39,6 +39,9 @@ enum Command {
     Serve(ServeArgs),
     /// Load any DynamoDB endpoint with a YCSB workload and report throughput and latency.
     Bench(BenchArgs),
+    /// Inspect a cluster.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
 }
 
 /// Flags of `ferrodyn serve`. Each may also come from the environment variable named, or from the
@@ -73,7 +76,7 @@ struct ServeArgs {
     /// Log format [default: human].
     #[arg(long, env = "FERRODYN_LOG_FORMAT", value_enum)]
     log_format: Option<LogFormatArg>,
-    /// Log filter, e.g. `info` or `ferrodyn_engine=debug` [default: info].
+    /// Log filter, e.g. `info` or `ferrodyn_engine=debug` [default: info,openraft=warn].
     #[arg(long, env = "FERRODYN_LOG")]
     log_filter: Option<String>,
     /// Time between sweeps for expired items (time to live), in ms [default: 1000].
@@ -85,6 +88,48 @@ struct ServeArgs {
     /// How long stream records are kept, in hours [default: 24].
     #[arg(long, env = "FERRODYN_STREAM_RETENTION_HOURS")]
     stream_retention_hours: Option<u64>,
+    /// Address of the peer port; makes this node a cluster member (a new cluster of one unless
+    /// --join is given).
+    #[arg(long, env = "FERRODYN_PEER_LISTEN")]
+    peer_listen: Option<SocketAddr>,
+    /// Peer address (host:port) of a member to join through, on this node's first start.
+    #[arg(long, env = "FERRODYN_JOIN", requires = "peer_listen")]
+    join: Option<String>,
+}
+
+/// `ferrodyn cluster ...`.
+#[derive(Subcommand, Debug)]
+enum ClusterCommand {
+    /// Show the members and the tables' partitions as a node knows them.
+    Status {
+        /// The node's DynamoDB endpoint.
+        #[arg(long, default_value = "http://127.0.0.1:8000")]
+        endpoint: String,
+        /// Print the JSON the node serves instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn cluster(command: ClusterCommand) -> ExitCode {
+    match command {
+        ClusterCommand::Status { endpoint, json } => {
+            match ferrodyn_server::status::fetch(&endpoint) {
+                Ok(status) if json => {
+                    println!("{status}");
+                    ExitCode::SUCCESS
+                }
+                Ok(status) => {
+                    print!("{}", ferrodyn_server::status::render(&status));
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("ferrodyn cluster status: {error:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -147,6 +192,15 @@ impl ServeArgs {
         if let Some(hours) = self.stream_retention_hours {
             config.stream_retention_hours = hours;
         }
+        if let Some(address) = self.peer_listen {
+            config.peer_listen = Some(address);
+        }
+        if let Some(join) = self.join {
+            config.join = Some(join);
+        }
+        if config.join.is_some() && config.peer_listen.is_none() {
+            anyhow::bail!("--join needs --peer-listen: a member must have a peer port");
+        }
         Ok(config)
     }
 }
@@ -156,6 +210,7 @@ fn main() -> ExitCode {
     let args = match cli.command {
         Some(Command::Serve(args)) => args,
         Some(Command::Bench(args)) => return bench(args),
+        Some(Command::Cluster(command)) => return cluster(command),
         None => cli.serve,
     };
     let config = match args.into_config() {
@@ -389,7 +444,7 @@ fn bench(args: BenchArgs) -> ExitCode {
 
 fn init_logging(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log_filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,openraft=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())

@@ -1,0 +1,95 @@
+//! `ferrodyn cluster status`: what a node knows of its cluster, fetched from its admin path and
+//! shown as a table (or passed through as JSON).
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde_json::Value;
+
+/// The admin path serving the cluster's status as JSON.
+pub const STATUS_PATH: &str = "/cluster/status";
+
+/// Fetches the status from the node at `endpoint` (`http://host:port`).
+pub fn fetch(endpoint: &str) -> anyhow::Result<Value> {
+    let authority = endpoint
+        .strip_prefix("http://")
+        .with_context(|| format!("the endpoint must be http://host:port, not {endpoint:?}"))?
+        .trim_end_matches('/');
+    let mut stream =
+        TcpStream::connect(authority).with_context(|| format!("cannot connect to {authority}"))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        stream,
+        "GET {STATUS_PATH} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut response = Vec::new();
+    stream
+        .read_to_end(&mut response)
+        .context("reading the answer")?;
+    let text = String::from_utf8_lossy(&response);
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .context("the answer is not HTTP")?;
+    if !head.starts_with("HTTP/1.1 200") {
+        bail!(
+            "{authority} answered {}",
+            head.lines().next().unwrap_or_default()
+        );
+    }
+    serde_json::from_str(body).context("the status is not JSON")
+}
+
+/// The status as a person reads it.
+pub fn render(status: &Value) -> String {
+    let text = |v: &Value| v.as_str().unwrap_or("-").to_owned();
+    let mut out = String::new();
+    if status["single_node"].as_bool() == Some(true) {
+        out.push_str("a single node (started without --peer-listen): a cluster of one\n");
+        return out;
+    }
+    let leader = text(&status["metadata_leader"]);
+    out.push_str(&format!(
+        "node {}   metadata leader {}   epoch {}\n\nmembers:\n",
+        text(&status["node"]),
+        leader,
+        status["epoch"]
+    ));
+    out.push_str(&format!(
+        "  {:<16}  {:<21}  {:<21}  {:<7}  {}\n",
+        "node", "peer address", "api address", "status", "metadata role"
+    ));
+    for member in status["members"].as_array().into_iter().flatten() {
+        out.push_str(&format!(
+            "  {:<16}  {:<21}  {:<21}  {:<7}  {}\n",
+            text(&member["node"]),
+            text(&member["peer_address"]),
+            text(&member["api_address"]),
+            text(&member["status"]),
+            text(&member["role"]),
+        ));
+    }
+    for table in status["tables"].as_array().into_iter().flatten() {
+        out.push_str(&format!(
+            "\ntable {} (id {}):\n",
+            text(&table["name"]),
+            table["id"]
+        ));
+        for partition in table["partitions"].as_array().into_iter().flatten() {
+            let replicas: Vec<String> = partition["replicas"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(text)
+                .collect();
+            out.push_str(&format!(
+                "  {}..{}  {}\n",
+                text(&partition["first_hash"]),
+                text(&partition["last_hash"]),
+                replicas.join(" ")
+            ));
+        }
+    }
+    out
+}
