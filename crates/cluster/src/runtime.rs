@@ -74,6 +74,11 @@ pub enum RuntimeError {
         /// Why.
         source: std::io::Error,
     },
+    /// The peer port would listen on every interface, so its address means nothing to others.
+    #[error(
+        "the peer port needs an address other nodes can reach (such as 10.0.0.5:7000), not {0}"
+    )]
+    UnspecifiedPeerAddress(SocketAddr),
     /// Raft failed.
     #[error("the metadata group failed: {0}")]
     Raft(String),
@@ -124,6 +129,9 @@ fn metadata_config() -> Arc<Config> {
 impl ClusterRuntime {
     /// Starts the node's peer port and metadata replica, then bootstraps or joins the first time.
     pub async fn start(settings: RuntimeSettings) -> Result<ClusterRuntime, RuntimeError> {
+        if settings.peer_listen.ip().is_unspecified() {
+            return Err(RuntimeError::UnspecifiedPeerAddress(settings.peer_listen));
+        }
         let node = load_or_create_node_id(&*settings.fs, &settings.data_dir)?;
         let raft_keyspace = settings.db.keyspace("raft")?;
         let metadata = StateMachine::metadata(settings.db.clone(), raft_keyspace, METADATA_GROUP)?;
