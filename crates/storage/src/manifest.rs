@@ -252,7 +252,7 @@ fn read_whole(fs: &dyn FileSystem, path: &Path, context: &'static str) -> Result
     };
     let file = fs.open(path).map_err(io)?;
     let mut buf = vec![0u8; usize::try_from(file.len()).expect("file fits in memory")];
-    file.read_exact_at(0, &mut buf).map_err(io)?;
+    file.scan_exact_at(0, &mut buf).map_err(io)?;
     Ok(buf)
 }
 

@@ -205,7 +205,7 @@ pub(crate) fn replay(
     };
     let file = fs.open(path).map_err(io)?;
     let mut data = vec![0u8; usize::try_from(file.len()).expect("a WAL fits in memory")];
-    file.read_exact_at(0, &mut data).map_err(io)?;
+    file.scan_exact_at(0, &mut data).map_err(io)?;
     let corrupt = |detail: String| Error::Corruption {
         path: path.to_path_buf(),
         detail,

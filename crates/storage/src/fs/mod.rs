@@ -91,6 +91,14 @@ pub trait RandomAccessFile: Send + Sync + std::fmt::Debug {
     /// Fills `buf` from `offset`. Reading past the end is an `UnexpectedEof` error.
     fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()>;
 
+    /// Like [`RandomAccessFile::read_exact_at`], for a read that will not be repeated soon: a
+    /// compaction's scan, or a whole file read once at open or recovery. An implementation
+    /// may serve it without the path it keeps fast for repeated reads (the real file system
+    /// reads it with `pread` rather than through its mapping). Same results and errors.
+    fn scan_exact_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        self.read_exact_at(offset, buf)
+    }
+
     /// The file's length in bytes when it was opened.
     fn len(&self) -> u64;
 

@@ -3,10 +3,13 @@
 //! Appends are buffered in user space (64 KiB per file) so that the many small appends of the WAL
 //! and of SSTable blocks cost few system calls; `flush` hands the buffer to the kernel and `sync`
 //! additionally calls `fdatasync`. A file opened for reading is mapped into memory (read-only,
-//! shared) and reads copy from the mapping: a read of a block that is in the page cache then
-//! costs a copy instead of a system call and a page-cache lookup (about a fifth of the time of a
-//! random seek over tables larger than the block cache). One open file serves any number of
-//! threads. A file that cannot be mapped is read with `pread` instead. The engine never
+//! shared) at its first `read_exact_at`, and those reads copy from the mapping: a read of a
+//! block that is in the page cache then costs a copy instead of a system call and a page-cache
+//! lookup (about a fifth of the time of a random seek over tables larger than the block cache).
+//! `scan_exact_at` (compactions, reads at open and recovery) uses `pread` and never maps: a
+//! background scan through a mapping would take a page fault every 4 KiB and hold the
+//! process's memory-map lock meanwhile, which delays the writers' own allocations. One open
+//! file serves any number of threads. A file that cannot be mapped is read with `pread`. The engine never
 //! shortens a file it reads (tables, logs and manifests are immutable once read), which is
 //! what makes reading through a mapping safe; a disk error under a mapping, unlike one under
 //! `pread`, ends the process (as in LevelDB, which maps its tables too).
@@ -16,7 +19,7 @@ use std::io::{self, BufWriter, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::{FileLock, FileSystem, RandomAccessFile, WritableFile};
 
@@ -53,8 +56,11 @@ impl FileSystem for RealFileSystem {
     fn open(&self, path: &Path) -> io::Result<Arc<dyn RandomAccessFile>> {
         let file = File::open(path)?;
         let len = file.metadata()?.len();
-        let map = Mapping::new(&file, len);
-        Ok(Arc::new(RealRandomAccessFile { file, len, map }))
+        Ok(Arc::new(RealRandomAccessFile {
+            file,
+            len,
+            map: OnceLock::new(),
+        }))
     }
 
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
@@ -221,16 +227,17 @@ impl Drop for Mapping {
     }
 }
 
-/// A file read through a mapping (or with `pread` if it could not be mapped).
+/// A file read through a mapping made at its first repeated-kind read (or with `pread` if it
+/// could not be mapped, and always for scans).
 #[derive(Debug)]
 struct RealRandomAccessFile {
     file: File,
     len: u64,
-    map: Option<Mapping>,
+    map: OnceLock<Option<Mapping>>,
 }
 
-impl RandomAccessFile for RealRandomAccessFile {
-    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+impl RealRandomAccessFile {
+    fn check_bounds(&self, offset: u64, buf: &[u8]) -> io::Result<()> {
         // Checked against the length at open so that all implementations agree on what is
         // readable, even if someone else appends to the file meanwhile.
         let end = offset.checked_add(buf.len() as u64);
@@ -244,7 +251,14 @@ impl RandomAccessFile for RealRandomAccessFile {
                 ),
             ));
         }
-        match &self.map {
+        Ok(())
+    }
+}
+
+impl RandomAccessFile for RealRandomAccessFile {
+    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        self.check_bounds(offset, buf)?;
+        match self.map.get_or_init(|| Mapping::new(&self.file, self.len)) {
             Some(map) => {
                 // In bounds: `offset + buf.len() <= self.len`, the mapping's length.
                 let start = offset as usize;
@@ -253,6 +267,11 @@ impl RandomAccessFile for RealRandomAccessFile {
             }
             None => self.file.read_exact_at(buf, offset),
         }
+    }
+
+    fn scan_exact_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        self.check_bounds(offset, buf)?;
+        self.file.read_exact_at(buf, offset)
     }
 
     fn len(&self) -> u64 {

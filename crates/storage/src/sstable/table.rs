@@ -61,20 +61,36 @@ impl Table {
             )));
         }
         let mut footer_bytes = [0u8; FOOTER_LEN];
-        read_at(&*file, &name, len - FOOTER_LEN as u64, &mut footer_bytes)?;
+        read_at(
+            &*file,
+            &name,
+            len - FOOTER_LEN as u64,
+            &mut footer_bytes,
+            Access::Once,
+        )?;
         let footer = Footer::decode(&footer_bytes, len).map_err(corrupt)?;
-        let index_raw = read_block_raw(&*file, &name, footer.index)?;
+        let index_raw = read_block_raw(&*file, &name, footer.index, Access::Once)?;
         let index = TableIndex::parse(Arc::new(Block::new(index_raw, number)?)).map_err(corrupt)?;
         let filter = if footer.filter.size > 0 {
-            Some(Filter::parse(read_block_raw(&*file, &name, footer.filter)?))
+            Some(Filter::parse(read_block_raw(
+                &*file,
+                &name,
+                footer.filter,
+                Access::Once,
+            )?))
         } else {
             None
         };
         // Parsed only to check it: everything a reader needs is in the manifest.
-        Properties::decode(&read_block_raw(&*file, &name, footer.properties)?)
-            .ok_or_else(|| corrupt("properties block does not parse".to_owned()))?;
+        Properties::decode(&read_block_raw(
+            &*file,
+            &name,
+            footer.properties,
+            Access::Once,
+        )?)
+        .ok_or_else(|| corrupt("properties block does not parse".to_owned()))?;
         let tombstones = if footer.range_deletions.size > 0 {
-            let raw = read_block_raw(&*file, &name, footer.range_deletions)?;
+            let raw = read_block_raw(&*file, &name, footer.range_deletions, Access::Once)?;
             parse_tombstones(Arc::new(Block::new(raw, number)?)).map_err(corrupt)?
         } else {
             FragmentedTombstones::default()
@@ -101,7 +117,13 @@ impl Table {
         if let Some(block) = self.cache.get(&cache_key) {
             return Ok(block);
         }
-        let raw = read_block_raw(&*self.file, &self.name, handle)?;
+        // Compactions (which do not fill the cache) scan each block once.
+        let access = if fill_cache {
+            Access::Repeated
+        } else {
+            Access::Once
+        };
+        let raw = read_block_raw(&*self.file, &self.name, handle, access)?;
         let block = Arc::new(Block::new(raw, self.number)?);
         if fill_cache {
             self.cache
@@ -164,8 +186,26 @@ impl Table {
     }
 }
 
-fn read_at(file: &dyn RandomAccessFile, name: &str, offset: u64, buf: &mut [u8]) -> Result<()> {
-    file.read_exact_at(offset, buf).map_err(|source| {
+/// How a read will be used: `Repeated` for a reader's data block (worth the file system's fast
+/// path), `Once` for a compaction's scan or the metadata read at open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Repeated,
+    Once,
+}
+
+fn read_at(
+    file: &dyn RandomAccessFile,
+    name: &str,
+    offset: u64,
+    buf: &mut [u8],
+    access: Access,
+) -> Result<()> {
+    let read = match access {
+        Access::Repeated => file.read_exact_at(offset, buf),
+        Access::Once => file.scan_exact_at(offset, buf),
+    };
+    read.map_err(|source| {
         if source.kind() == std::io::ErrorKind::UnexpectedEof {
             Error::Corruption {
                 path: name.into(),
@@ -181,7 +221,12 @@ fn read_at(file: &dyn RandomAccessFile, name: &str, offset: u64, buf: &mut [u8])
     })
 }
 
-fn read_block_raw(file: &dyn RandomAccessFile, name: &str, handle: BlockHandle) -> Result<Vec<u8>> {
+fn read_block_raw(
+    file: &dyn RandomAccessFile,
+    name: &str,
+    handle: BlockHandle,
+    access: Access,
+) -> Result<Vec<u8>> {
     let len = usize::try_from(handle.size)
         .ok()
         .and_then(|n| n.checked_add(BLOCK_TRAILER_LEN));
@@ -195,7 +240,7 @@ fn read_block_raw(file: &dyn RandomAccessFile, name: &str, handle: BlockHandle) 
         });
     };
     let mut buf = block_buffers::take(len);
-    read_at(file, name, handle.offset, &mut buf)?;
+    read_at(file, name, handle.offset, &mut buf, access)?;
     unframe_block(buf, name, handle.offset)
 }
 
