@@ -93,3 +93,41 @@ pub fn render(status: &Value) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_lists_members_and_partitions() {
+        let status = serde_json::json!({
+            "node": "00000000000000aa",
+            "metadata_leader": "00000000000000bb",
+            "epoch": 4,
+            "members": [
+                {"node": "00000000000000aa", "peer_address": "127.0.0.1:7000",
+                 "api_address": "127.0.0.1:8000", "status": "active", "role": "voter"},
+                {"node": "00000000000000bb", "peer_address": "127.0.0.2:7000",
+                 "api_address": "127.0.0.2:8000", "status": "leaving", "role": "learner"}
+            ],
+            "tables": [{"name": "orders", "id": 1, "partitions": [
+                {"first_hash": "0000000000000000", "last_hash": "ffffffffffffffff",
+                 "replicas": ["00000000000000aa", "00000000000000bb"]}
+            ]}]
+        });
+        let text = render(&status);
+        assert!(
+            text.contains("metadata leader 00000000000000bb   epoch 4"),
+            "{text}"
+        );
+        assert!(text.contains("127.0.0.2:8000"), "{text}");
+        assert!(text.contains("leaving"), "{text}");
+        assert!(text.contains("table orders (id 1)"), "{text}");
+        assert!(
+            text.contains("0000000000000000..ffffffffffffffff  00000000000000aa 00000000000000bb"),
+            "{text}"
+        );
+        let single = render(&serde_json::json!({"single_node": true}));
+        assert!(single.contains("a cluster of one"), "{single}");
+    }
+}
