@@ -239,7 +239,13 @@ fn index_items(
         let existing = group.get(&entry.key).map_err(internal)?;
         let existing_size = existing.as_deref().map(stored::size).transpose()?;
         group.count_entry_change(index.id, existing_size, Some(entry.size));
-        group.put(entry.key, stored::encode(&entry.item, entry.size));
+        // An entry that is the whole item is stored exactly as the item is.
+        let value = if entry.is_whole_item() && stored::size(&bytes)? == entry.size {
+            bytes.clone()
+        } else {
+            stored::encode(&entry.item, entry.size)
+        };
+        group.put(entry.key, value);
     }
     Ok(())
 }

@@ -62,13 +62,13 @@ pub struct Staged {
 }
 
 /// One index's part of a change.
-struct IndexChange {
+struct IndexChange<'a> {
     id: u32,
     name: String,
     kind: IndexKind,
     state: IndexState,
-    old: Option<Entry>,
-    new: Option<Entry>,
+    old: Option<Entry<'a>>,
+    new: Option<Entry<'a>>,
 }
 
 /// Stages the change of the item stored under `storage_key` from `old` to `new` (`None`: no
@@ -138,14 +138,10 @@ pub fn stage_change(
             cause,
         );
     }
-    match new {
-        Some(new) => group.put(storage_key, stored::encode(new.item, new.size)),
-        None if old_size.is_some() => group.delete(storage_key),
-        None => {}
-    }
-    group.count_item_change(old_size, new_size);
+    // Encoded once: an index that projects ALL stores exactly these bytes too.
+    let encoded = new.map(|v| stored::encode(v.item, v.size));
     for change in changes {
-        let units = stage_entries(group, &change);
+        let units = stage_entries(group, &change, encoded.as_deref().zip(new_size));
         if units > 0.0 {
             let shares: &mut BTreeMap<String, f64> = match change.kind {
                 IndexKind::Local => &mut staged.consumption.local_indexes,
@@ -154,12 +150,23 @@ pub fn stage_change(
             *shares.entry(change.name).or_default() += units;
         }
     }
+    match encoded {
+        Some(encoded) => group.put(storage_key, encoded),
+        None if old_size.is_some() => group.delete(storage_key),
+        None => {}
+    }
+    group.count_item_change(old_size, new_size);
     Ok(staged)
 }
 
 /// Stages one index's entries; returns the write units they cost. An entry that stays the same
-/// (same key, same projected attributes) is not rewritten and costs nothing.
-fn stage_entries(group: &mut Group<'_>, change: &IndexChange) -> f64 {
+/// (same key, same projected attributes) is not rewritten and costs nothing. `item`: the new
+/// item's stored form and size, reused by an entry that is the whole item.
+fn stage_entries(
+    group: &mut Group<'_>,
+    change: &IndexChange<'_>,
+    item: Option<(&[u8], usize)>,
+) -> f64 {
     // While an index is being backfilled, an old item's entry may not be written yet.
     let present = |group: &Group<'_>, key: &[u8]| match change.state {
         IndexState::Active => true,
@@ -188,7 +195,11 @@ fn stage_entries(group: &mut Group<'_>, change: &IndexChange) -> f64 {
     if let Some(new) = &change.new {
         units += write_units(new.size.max(replaced.unwrap_or(0)).max(1));
         group.count_entry_change(change.id, replaced, Some(new.size));
-        group.put(new.key.clone(), stored::encode(&new.item, new.size));
+        let value = match item {
+            Some((bytes, size)) if new.is_whole_item() && size == new.size => bytes.to_vec(),
+            _ => stored::encode(&new.item, new.size),
+        };
+        group.put(new.key.clone(), value);
     }
     units
 }
@@ -201,7 +212,7 @@ fn stage_collection(
     old_size: Option<usize>,
     new_size: Option<usize>,
     any: Version<'_>,
-    changes: &[IndexChange],
+    changes: &[IndexChange<'_>],
 ) -> ApiResult<(Item, u64)> {
     let item = any.item;
     let key = table.schema.key_of_item(item).map_err(internal)?;
@@ -220,7 +231,7 @@ fn stage_collection(
         ),
         None => 0,
     };
-    let local = |entry: &Option<Entry>, change: &IndexChange| {
+    let local = |entry: &Option<Entry<'_>>, change: &IndexChange<'_>| {
         if change.kind == IndexKind::Local {
             entry.as_ref().map_or(0, |e| e.size as i64)
         } else {

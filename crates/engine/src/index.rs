@@ -17,6 +17,7 @@
 //! are never out of step on one node. Local and global indexes are stored alike; they differ in
 //! what the API allows (key schema, consistent reads, fetching unprojected attributes).
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use ferrodyn_api::{ApiError, ApiResult};
@@ -77,13 +78,21 @@ pub struct Index {
 
 /// An index entry: where it is stored, what it holds, and its size.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Entry {
+pub struct Entry<'a> {
     /// Storage key.
     pub key: Vec<u8>,
-    /// The projected item.
-    pub item: Item,
+    /// The projected item: the item itself, borrowed, when the index projects ALL.
+    pub item: Cow<'a, Item>,
     /// DynamoDB's size of the projected item.
     pub size: usize,
+}
+
+impl Entry<'_> {
+    /// Whether the entry carries the whole item (projection ALL), so that its stored form is
+    /// the item's own and need not be encoded again.
+    pub fn is_whole_item(&self) -> bool {
+        matches!(self.item, Cow::Borrowed(_))
+    }
 }
 
 impl Index {
@@ -175,11 +184,19 @@ impl Index {
 
     /// The entry of `item` (a checked item of a table with key `table`), or `None` if the item
     /// lacks an index key attribute.
-    pub fn entry(&self, table_id: TableId, table: &KeySchema, item: &Item) -> Option<Entry> {
+    pub fn entry<'a>(
+        &self,
+        table_id: TableId,
+        table: &KeySchema,
+        item: &'a Item,
+    ) -> Option<Entry<'a>> {
         let index_key = self.schema.key_of_item(item).ok()?;
         let base_key = table.key_of_item(item).ok()?;
         let key = entry_key(table_id, self.id, &index_key, &base_key);
-        let projected = self.project(table, item);
+        let projected = match &self.projected {
+            Projected::All => Cow::Borrowed(item),
+            _ => Cow::Owned(self.project(table, item)),
+        };
         let size = item_size(&projected);
         Some(Entry {
             key,
