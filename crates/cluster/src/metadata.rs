@@ -190,30 +190,14 @@ impl ClusterState {
                 }
             }
             MetadataCommand::Decommission { node } => {
-                if !self.members.contains_key(node) {
-                    return Err(MetadataError::UnknownNode(*node));
-                }
-                if self.is_active(*node)
-                    && self.active_nodes().len() == 1
-                    && !self.tables.is_empty()
-                {
-                    return Err(MetadataError::LastActiveMember(*node));
-                }
+                self.check_can_leave(*node)?;
                 if let Some(member) = self.members.get_mut(node) {
                     member.status = MemberStatus::Leaving;
                 }
                 self.replace_all();
             }
             MetadataCommand::Remove { node } => {
-                if !self.members.contains_key(node) {
-                    return Err(MetadataError::UnknownNode(*node));
-                }
-                if self.is_active(*node)
-                    && self.active_nodes().len() == 1
-                    && !self.tables.is_empty()
-                {
-                    return Err(MetadataError::LastActiveMember(*node));
-                }
+                self.check_can_leave(*node)?;
                 self.members.remove(node);
                 self.replace_all();
             }
@@ -262,6 +246,18 @@ impl ClusterState {
             }
         }
         self.epoch += 1;
+        Ok(())
+    }
+
+    /// Whether `node` may stop holding replicas: it is a member, and not the last active one
+    /// while tables need a home.
+    fn check_can_leave(&self, node: NodeId) -> Result<(), MetadataError> {
+        if !self.members.contains_key(&node) {
+            return Err(MetadataError::UnknownNode(node));
+        }
+        if self.is_active(node) && self.active_nodes().len() == 1 && !self.tables.is_empty() {
+            return Err(MetadataError::LastActiveMember(node));
+        }
         Ok(())
     }
 

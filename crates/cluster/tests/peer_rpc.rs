@@ -90,11 +90,26 @@ async fn start(id: u64) -> Node {
     }
 }
 
-async fn leader(nodes: &BTreeMap<u64, Node>) -> u64 {
+/// Three nodes, each hosting both groups, with neither group initialized yet; and the member
+/// list that initializes either.
+async fn start_three() -> (BTreeMap<u64, Node>, BTreeMap<u64, BasicNode>) {
+    let mut nodes = BTreeMap::new();
+    for id in 1..=3 {
+        nodes.insert(id, start(id).await);
+    }
+    let members = nodes
+        .iter()
+        .map(|(id, node)| (*id, BasicNode::new(&node.address)))
+        .collect();
+    (nodes, members)
+}
+
+/// The node leading the group that `group` picks out of a node.
+async fn leader(nodes: &BTreeMap<u64, Node>, group: impl Fn(&Node) -> &PartitionRaftNode) -> u64 {
     let deadline = tokio::time::Instant::now() + TIMEOUT;
     loop {
         for (id, node) in nodes {
-            if node.raft.metrics().borrow().current_leader == Some(*id) {
+            if group(node).metrics().borrow().current_leader == Some(*id) {
                 return *id;
             }
         }
@@ -142,17 +157,10 @@ async fn assert_holds(nodes: &BTreeMap<u64, Node>, applied: u64, count: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_on_three_nodes_replicate_over_grpc_and_survive_the_leaders_loss() {
-    let mut nodes = BTreeMap::new();
-    for id in 1..=3 {
-        nodes.insert(id, start(id).await);
-    }
-    let members: BTreeMap<u64, BasicNode> = nodes
-        .iter()
-        .map(|(id, node)| (*id, BasicNode::new(&node.address)))
-        .collect();
+    let (mut nodes, members) = start_three().await;
     nodes[&1].raft.initialize(members).await.unwrap();
 
-    let first = leader(&nodes).await;
+    let first = leader(&nodes, |n| &n.raft).await;
     let applied = write(&nodes[&first].raft, 0..40).await;
     assert_holds(&nodes, applied, 40).await;
 
@@ -162,7 +170,7 @@ async fn replicas_on_three_nodes_replicate_over_grpc_and_survive_the_leaders_los
     gone.stop.send(()).unwrap();
     gone.server.await.unwrap();
 
-    let second = leader(&nodes).await;
+    let second = leader(&nodes, |n| &n.raft).await;
     // With one of three nodes unreachable, commits need the two that remain; each write must
     // not wait on the dead one.
     let started = std::time::Instant::now();
@@ -184,26 +192,9 @@ async fn replicas_on_three_nodes_replicate_over_grpc_and_survive_the_leaders_los
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_node_applies_the_same_metadata_changes() {
-    let mut nodes = BTreeMap::new();
-    for id in 1..=3 {
-        nodes.insert(id, start(id).await);
-    }
-    let members: BTreeMap<u64, BasicNode> = nodes
-        .iter()
-        .map(|(id, node)| (*id, BasicNode::new(&node.address)))
-        .collect();
+    let (nodes, members) = start_three().await;
     nodes[&1].metadata_raft.initialize(members).await.unwrap();
-    let deadline = tokio::time::Instant::now() + TIMEOUT;
-    let leader = loop {
-        let found = nodes
-            .iter()
-            .find(|(id, node)| node.metadata_raft.metrics().borrow().current_leader == Some(**id));
-        if let Some((id, _)) = found {
-            break *id;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "no leader elected");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let leader = leader(&nodes, |n| &n.metadata_raft).await;
     let propose = |change: MetadataCommand| {
         let raft = nodes[&leader].metadata_raft.clone();
         async move {

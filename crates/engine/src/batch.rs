@@ -215,10 +215,7 @@ fn apply_writes(
             Some(bytes) if indexes.needs_old_item() => Some(stored::decode(bytes)?),
             _ => None,
         };
-        let old_version = old
-            .as_ref()
-            .zip(old_size)
-            .map(|(item, size)| Version { item, size });
+        let old_version = Version::of(old.as_ref(), old_size);
         let staged = match write {
             Write::Put { key, item, size } => stage_change(
                 group,

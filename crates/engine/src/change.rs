@@ -35,6 +35,13 @@ pub struct Version<'a> {
     pub size: usize,
 }
 
+impl<'a> Version<'a> {
+    /// The version of an item read with its size: `None` unless both are known.
+    pub fn of(item: Option<&'a Item>, size: Option<usize>) -> Option<Version<'a>> {
+        item.zip(size).map(|(item, size)| Version { item, size })
+    }
+}
+
 /// One item's change: where it is stored, what it was (`old`, or just its size when nothing
 /// needs the item), what it becomes (`None`: deleted), and who made it.
 #[derive(Debug)]

@@ -77,10 +77,7 @@ impl Database {
                     &indexes,
                     Change {
                         storage_key,
-                        old: old
-                            .as_ref()
-                            .zip(old_size)
-                            .map(|(item, size)| Version { item, size }),
+                        old: Version::of(old.as_ref(), old_size),
                         old_size,
                         new: Some(Version {
                             item: &item,
@@ -171,10 +168,7 @@ impl Database {
                     &indexes,
                     Change {
                         storage_key,
-                        old: old
-                            .as_ref()
-                            .zip(old_size)
-                            .map(|(item, size)| Version { item, size }),
+                        old: Version::of(old.as_ref(), old_size),
                         old_size,
                         new: Some(Version {
                             item: &new,
@@ -242,10 +236,7 @@ impl Database {
                     &indexes,
                     Change {
                         storage_key,
-                        old: old
-                            .as_ref()
-                            .zip(old_size)
-                            .map(|(item, size)| Version { item, size }),
+                        old: Version::of(old.as_ref(), old_size),
                         old_size,
                         new: None,
                         cause: Cause::Request,
