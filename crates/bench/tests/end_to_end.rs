@@ -533,7 +533,7 @@ fn ctrl_c_still_prints_the_summary_and_the_plot() {
     let plot = directory.join("run.svg");
     let pid = server.pid().to_string();
     let started = Instant::now();
-    let child = bench_command(
+    let mut child = bench_command(
         &proxy.endpoint(),
         "interrupted",
         &[
@@ -555,6 +555,13 @@ fn ctrl_c_still_prints_the_summary_and_the_plot() {
     .unwrap();
     // Past the first one-second interval, so the plot has points.
     wait_for("reads to start", Duration::from_secs(60), || {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            if let Some(mut pipe) = child.stderr.take() {
+                std::io::Read::read_to_string(&mut pipe, &mut stderr).unwrap();
+            }
+            panic!("ferrodyn bench ended before any read with {status}: {stderr}");
+        }
         proxy.count("GetItem") >= 100
     });
     thread::sleep(Duration::from_millis(1500));
