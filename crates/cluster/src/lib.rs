@@ -31,6 +31,7 @@ pub mod peer;
 pub mod replica;
 pub mod ring;
 pub mod runtime;
+pub mod tables;
 
 pub use identity::{IdentityError, load_or_create_node_id};
 pub use metadata::{ClusterState, MetadataCommand, MetadataError};

@@ -51,6 +51,10 @@ pub struct TableEntry {
     pub partitions: TablePartitions,
     /// Where each partition's replicas should be.
     pub placement: Placement,
+    /// Each partition's replicas when the table was created: the members its replica group was
+    /// started with (its first replica starts it), whatever the placement became since.
+    #[serde(default)]
+    pub founders: Vec<Vec<NodeId>>,
 }
 
 /// A change to the cluster's metadata.
@@ -81,6 +85,10 @@ pub enum MetadataCommand {
         name: String,
         /// Its initial partition count (1..=[`PARTITIONS_MAX`]).
         partitions: usize,
+        /// Its id, when the table catalog chose it; else the next free one. A table created with
+        /// an id replaces one of the same name (a creation retried after a crash).
+        #[serde(default)]
+        id: Option<u64>,
     },
     /// A table is dropped.
     DeleteTable {
@@ -201,8 +209,12 @@ impl ClusterState {
                 self.members.remove(node);
                 self.replace_all();
             }
-            MetadataCommand::CreateTable { name, partitions } => {
-                if self.tables.contains_key(name) {
+            MetadataCommand::CreateTable {
+                name,
+                partitions,
+                id,
+            } => {
+                if self.tables.contains_key(name) && id.is_none() {
                     return Err(MetadataError::TableExists(name.clone()));
                 }
                 if *partitions == 0 || *partitions > PARTITIONS_MAX {
@@ -211,18 +223,22 @@ impl ClusterState {
                 if self.active_nodes().is_empty() {
                     return Err(MetadataError::NoActiveMember);
                 }
-                let id = self.next_table_id;
+                let id = id.unwrap_or(self.next_table_id);
                 let divided = TablePartitions::even(id, *partitions);
                 let placement = divided.place(&self.ring(), self.replication_factor);
+                let founders = (0..divided.len())
+                    .map(|i| placement.replicas(i).to_vec())
+                    .collect();
                 self.tables.insert(
                     name.clone(),
                     TableEntry {
                         id,
                         partitions: divided,
                         placement,
+                        founders,
                     },
                 );
-                self.next_table_id += 1;
+                self.next_table_id = self.next_table_id.max(id + 1);
             }
             MetadataCommand::DeleteTable { name } => {
                 if self.tables.remove(name).is_none() {
@@ -310,6 +326,7 @@ mod tests {
         MetadataCommand::CreateTable {
             name: name.into(),
             partitions,
+            id: None,
         }
     }
 
@@ -440,8 +457,13 @@ mod tests {
             (1u64..7).prop_map(join),
             (1u64..7).prop_map(|n| MetadataCommand::Decommission { node: node(n) }),
             (1u64..7).prop_map(|n| MetadataCommand::Remove { node: node(n) }),
-            (name.clone(), 1usize..20)
-                .prop_map(|(name, partitions)| MetadataCommand::CreateTable { name, partitions }),
+            (name.clone(), 1usize..20).prop_map(|(name, partitions)| {
+                MetadataCommand::CreateTable {
+                    name,
+                    partitions,
+                    id: None,
+                }
+            }),
             name.clone()
                 .prop_map(|name| MetadataCommand::DeleteTable { name }),
             (name, 0usize..25)

@@ -34,7 +34,33 @@ pub mod proto {
 
 use proto::peer_client::PeerClient;
 use proto::peer_server::{Peer, PeerServer};
-use proto::{JoinReply, JoinRequest, RaftReply, RaftRequest};
+use proto::{
+    ForwardReply, ForwardRequest, JoinReply, JoinRequest, ProposeReply, ProposeRequest, RaftReply,
+    RaftRequest,
+};
+
+/// Runs DynamoDB requests that other nodes forward to this one.
+pub trait RequestHandler: Send + Sync {
+    /// Runs the request `target` (the `X-Amz-Target` operation) with JSON `body`, forwarded
+    /// `hops` times already; returns the HTTP status and the JSON body.
+    fn handle(
+        &self,
+        target: String,
+        body: Vec<u8>,
+        hops: u32,
+    ) -> std::pin::Pin<Box<dyn Future<Output = (u16, Vec<u8>)> + Send + '_>>;
+}
+
+/// Where the node's [`RequestHandler`] is put once the server has one. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct HandlerSlot(Arc<std::sync::OnceLock<Arc<dyn RequestHandler>>>);
+
+impl HandlerSlot {
+    /// Installs `handler` (only the first call has an effect).
+    pub fn set(&self, handler: Arc<dyn RequestHandler>) {
+        let _ = self.0.set(handler);
+    }
+}
 
 /// How long connecting to a peer may take before the call fails as unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
@@ -66,6 +92,11 @@ impl LocalGroups {
         self.groups.write().remove(&group)
     }
 
+    /// This node's replica of `group`, if it hosts one.
+    pub fn find(&self, group: u64) -> Option<PartitionRaftNode> {
+        self.groups.read().get(&group).cloned()
+    }
+
     fn get(&self, group: u64) -> Result<PartitionRaftNode, tonic::Status> {
         self.groups
             .read()
@@ -80,10 +111,11 @@ impl LocalGroups {
 pub async fn serve(
     listener: tokio::net::TcpListener,
     groups: LocalGroups,
+    handler: HandlerSlot,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), tonic::transport::Error> {
     tonic::transport::Server::builder()
-        .add_service(PeerServer::new(PeerService { groups }))
+        .add_service(PeerServer::new(PeerService { groups, handler }))
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(listener),
             shutdown,
@@ -93,6 +125,7 @@ pub async fn serve(
 
 struct PeerService {
     groups: LocalGroups,
+    handler: HandlerSlot,
 }
 
 fn decode<T: DeserializeOwned>(payload: &[u8]) -> Result<T, tonic::Status> {
@@ -136,6 +169,50 @@ impl Peer for PeerService {
         let raft = self.groups.get(group)?;
         let request: InstallSnapshotRequest<PartitionRaft> = decode(&payload)?;
         reply(&raft.install_snapshot(request).await)
+    }
+
+    async fn propose(
+        &self,
+        request: tonic::Request<ProposeRequest>,
+    ) -> Result<tonic::Response<ProposeReply>, tonic::Status> {
+        let ProposeRequest { group, proposal } = request.into_inner();
+        let raft = self.groups.get(group)?;
+        let proposal: crate::replica::Proposal = decode(&proposal)?;
+        let reply = match raft.client_write(proposal).await {
+            Ok(response) => ProposeReply {
+                applied: serde_json::to_vec(&response.data)
+                    .map_err(|e| tonic::Status::internal(e.to_string()))?,
+                ..ProposeReply::default()
+            },
+            Err(openraft::error::RaftError::APIError(
+                openraft::error::ClientWriteError::ForwardToLeader(forward),
+            )) => ProposeReply {
+                leader_address: forward.leader_node.map(|n| n.addr).unwrap_or_default(),
+                error: "not the leader".into(),
+                ..ProposeReply::default()
+            },
+            Err(error) => ProposeReply {
+                error: error.to_string(),
+                ..ProposeReply::default()
+            },
+        };
+        Ok(tonic::Response::new(reply))
+    }
+
+    async fn forward(
+        &self,
+        request: tonic::Request<ForwardRequest>,
+    ) -> Result<tonic::Response<ForwardReply>, tonic::Status> {
+        let ForwardRequest { target, body, hops } = request.into_inner();
+        let handler =
+            self.handler.0.get().cloned().ok_or_else(|| {
+                tonic::Status::unavailable("this node is not serving requests yet")
+            })?;
+        let (status, body) = handler.handle(target, body, hops).await;
+        Ok(tonic::Response::new(ForwardReply {
+            status: u32::from(status),
+            body,
+        }))
     }
 
     async fn join(

@@ -16,6 +16,7 @@
 //! | `group ∥ 0x20` | the last applied log id (JSON), written in the same batch as the command's effects |
 //! | `group ∥ 0x21` | the last applied membership (JSON), likewise |
 //! | `group ∥ 0x22` | the metadata group only: the cluster's metadata (JSON), likewise |
+//! | `group ∥ 0x23` | the log index of the last applied write (u64 BE, the fence), likewise |
 //!
 //! Log appends and votes are synced before openraft is told they are durable. A command's effects
 //! and the new "last applied" id are one atomic batch, so after a crash a replica resumes applying
@@ -35,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use crate::metadata::{MetadataCommand, MetadataError};
 
 pub use log_store::LogStore;
-pub use state_machine::{MetadataLoadError, PartitionRange, StateMachine};
+pub use state_machine::{ApplyObserver, KeyRange, MetadataLoadError, PartitionRange, StateMachine};
 
 openraft::declare_raft_types!(
     /// The Raft types of a partition's replica group.
@@ -61,13 +62,28 @@ pub enum Proposal {
     Write(Command),
     /// A change of the cluster's metadata (metadata group only).
     Metadata(MetadataCommand),
+    /// A change of the table catalog (metadata group only): writes of table definitions, with
+    /// the change of the cluster's tables they make, applied together or not at all.
+    Catalog {
+        /// The catalog's writes.
+        command: Command,
+        /// The cluster's side of it (a table created or dropped).
+        change: Option<MetadataCommand>,
+    },
 }
 
 /// The writes of one group of mutations, applied atomically by every replica.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Command {
-    /// In order; later writes of the same key win.
+    /// To the `data` keyspace, in order; later writes of the same key win.
     pub writes: Vec<Write>,
+    /// To the `meta` keyspace (statistics, table definitions), likewise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub meta_writes: Vec<Write>,
+    /// The fence: the log index of the group's last applied write that the writes were decided
+    /// on. If another write was applied since, the command is refused and changes nothing.
+    #[serde(default)]
+    pub based_on: Option<u64>,
 }
 
 /// One write of a [`Command`], to the data keyspace.
@@ -102,6 +118,18 @@ pub struct Applied {
     pub index: u64,
     /// Why a metadata change was refused.
     pub refused: Option<MetadataError>,
+    /// Why the proposal's writes were not applied, if they were not.
+    #[serde(default)]
+    pub rejected: Option<Rejection>,
+}
+
+/// Why a command's writes were not applied (it is still in the log, and changed nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Rejection {
+    /// Its fence: another write was applied after the state it was decided on.
+    Stale,
+    /// It writes outside the group's key ranges.
+    OutsideRanges,
 }
 
 /// Writes `batch` on a blocking thread: a synced write waits for the disk, which must not hold up
@@ -135,3 +163,4 @@ const ENTRY: u8 = 0x10;
 const APPLIED: u8 = 0x20;
 const MEMBERSHIP: u8 = 0x21;
 const CLUSTER_STATE: u8 = 0x22;
+const LAST_WRITE: u8 = 0x23;

@@ -15,7 +15,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ferrodyn_storage::Db;
 use ferrodyn_storage::fs::FileSystem;
 use openraft::error::{ClientWriteError, RaftError};
 use openraft::{BasicNode, ChangeMembers, Config};
@@ -25,8 +24,11 @@ use tokio::sync::oneshot;
 use crate::identity::{IdentityError, load_or_create_node_id};
 use crate::metadata::{MemberStatus, MetadataCommand};
 use crate::node::NodeId;
-use crate::peer::{self, Channels, LocalGroups, PeerNetwork, proto::JoinRequest};
-use crate::replica::{LogStore, MetadataLoadError, PartitionRaftNode, Proposal, StateMachine};
+use crate::peer::{self, Channels, HandlerSlot, LocalGroups, PeerNetwork, proto::JoinRequest};
+use crate::replica::{
+    KeyRange, LogStore, MetadataLoadError, PartitionRaftNode, Proposal, StateMachine,
+};
+use crate::tables::{ClusterReplicator, EngineObserver, TableGroups, TableGroupsParts};
 
 /// The replica group holding the cluster's metadata.
 pub const METADATA_GROUP: u64 = 0;
@@ -44,8 +46,9 @@ pub struct RuntimeSettings {
     pub fs: Arc<dyn FileSystem>,
     /// The data directory.
     pub data_dir: PathBuf,
-    /// The node's storage engine (the metadata group's log and state live in keyspace `raft`).
-    pub db: Db,
+    /// The node's database; its storage engine also keeps the replica groups' logs and state
+    /// (keyspace `raft`).
+    pub database: Arc<ferrodyn_engine::Database>,
     /// Where the peer port listens.
     pub peer_listen: SocketAddr,
     /// Where the DynamoDB endpoint listens, as other nodes should reach it.
@@ -98,6 +101,9 @@ pub struct ClusterRuntime {
     peer_address: String,
     metadata_raft: PartitionRaftNode,
     metadata: StateMachine,
+    tables: Arc<TableGroups>,
+    handler: HandlerSlot,
+    stop_tables: Arc<tokio::sync::Notify>,
     stop: parking_lot::Mutex<Option<oneshot::Sender<()>>>,
     server: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -133,8 +139,24 @@ impl ClusterRuntime {
             return Err(RuntimeError::UnspecifiedPeerAddress(settings.peer_listen));
         }
         let node = load_or_create_node_id(&*settings.fs, &settings.data_dir)?;
-        let raft_keyspace = settings.db.keyspace("raft")?;
-        let metadata = StateMachine::metadata(settings.db.clone(), raft_keyspace, METADATA_GROUP)?;
+        let db = settings.database.storage().clone();
+        let raft_keyspace = db.keyspace("raft")?;
+        let (_, meta) = settings.database.keyspaces();
+        let changed = Arc::new(tokio::sync::Notify::new());
+        let catalog = ferrodyn_engine::catalog::catalog_ranges()
+            .into_iter()
+            .map(|(start, end)| KeyRange {
+                keyspace: meta,
+                start,
+                end,
+            })
+            .collect();
+        let metadata = StateMachine::metadata(db.clone(), raft_keyspace, METADATA_GROUP)?
+            .with_ranges(meta, catalog)
+            .with_observer(Arc::new(EngineObserver {
+                database: settings.database.clone(),
+                changed: Some(changed.clone()),
+            }));
         let listener = tokio::net::TcpListener::bind(settings.peer_listen)
             .await
             .map_err(|source| RuntimeError::Listen {
@@ -153,19 +175,33 @@ impl ClusterRuntime {
             node.get(),
             metadata_config(),
             PeerNetwork::new(METADATA_GROUP, channels.clone()),
-            LogStore::new(settings.db.clone(), raft_keyspace, METADATA_GROUP),
+            LogStore::new(db.clone(), raft_keyspace, METADATA_GROUP),
             metadata.clone(),
         )
         .await
         .map_err(|e| RuntimeError::Raft(e.to_string()))?;
         let groups = LocalGroups::default();
         groups.insert(METADATA_GROUP, metadata_raft.clone());
+        let tables = Arc::new(TableGroups::new(TableGroupsParts {
+            node,
+            db: db.clone(),
+            raft_keyspace,
+            database: settings.database.clone(),
+            groups: groups.clone(),
+            channels: channels.clone(),
+            metadata_raft: metadata_raft.clone(),
+            metadata: metadata.clone(),
+            changed,
+        }));
+        let handler = HandlerSlot::default();
         let (stop, stopped) = oneshot::channel::<()>();
+        let serving = handler.clone();
         let server = tokio::spawn(async move {
+            let handler = serving;
             let shutdown = async {
                 let _ = stopped.await;
             };
-            if let Err(error) = peer::serve(listener, groups, shutdown).await {
+            if let Err(error) = peer::serve(listener, groups, handler, shutdown).await {
                 tracing::error!(%error, "the peer port failed");
             }
         });
@@ -174,6 +210,9 @@ impl ClusterRuntime {
             peer_address,
             metadata_raft,
             metadata,
+            tables: tables.clone(),
+            handler,
+            stop_tables: Arc::new(tokio::sync::Notify::new()),
             stop: parking_lot::Mutex::new(Some(stop)),
             server: tokio::sync::Mutex::new(Some(server)),
         };
@@ -204,6 +243,11 @@ impl ClusterRuntime {
                 }
             });
         }
+        // From now on the engine's writes go through the replica groups.
+        settings
+            .database
+            .set_replicator(Arc::new(ClusterReplicator(tables.clone())));
+        tokio::spawn(tables.run(runtime.stop_tables.clone()));
         tracing::info!(node = %node, peer = %runtime.peer_address, "cluster member");
         Ok(runtime)
     }
@@ -237,6 +281,16 @@ impl ClusterRuntime {
     /// This node's id.
     pub fn node_id(&self) -> NodeId {
         self.node
+    }
+
+    /// The table groups of this node: routing and forwarding of requests.
+    pub fn tables(&self) -> &Arc<TableGroups> {
+        &self.tables
+    }
+
+    /// Where the server puts the handler of requests forwarded by other nodes.
+    pub fn request_handler(&self) -> &HandlerSlot {
+        &self.handler
     }
 
     /// Where this node's peer port listens.
@@ -311,6 +365,8 @@ impl ClusterRuntime {
         let Some(stop) = self.stop.lock().take() else {
             return;
         };
+        self.stop_tables.notify_one();
+        self.tables.shutdown().await;
         if let Err(error) = self.metadata_raft.shutdown().await {
             tracing::warn!(%error, "the metadata group did not stop cleanly");
         }

@@ -73,7 +73,7 @@ async fn start(id: u64) -> Node {
     groups.insert(METADATA, metadata_raft.clone());
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
-        peer::serve(listener, groups, async {
+        peer::serve(listener, groups, peer::HandlerSlot::default(), async {
             let _ = stopped.await;
         })
         .await
@@ -126,6 +126,7 @@ async fn write(raft: &PartitionRaftNode, range: std::ops::Range<usize>) -> u64 {
                 key: format!("t/{n:04}").into_bytes(),
                 value: n.to_string().into_bytes(),
             }],
+            ..Command::default()
         };
         last = raft
             .client_write(Proposal::Write(command))
@@ -216,6 +217,7 @@ async fn every_node_applies_the_same_metadata_changes() {
     let create = MetadataCommand::CreateTable {
         name: "orders".into(),
         partitions: 4,
+        id: None,
     };
     assert_eq!(propose(create.clone()).await.refused, None);
     let refused = propose(create).await;

@@ -183,7 +183,10 @@ async fn write(raft: &PartitionRaftNode, from: usize, to: usize) -> u64 {
             writes.push(Write::Delete { key: key(n - 1) });
         }
         let response = raft
-            .client_write(Proposal::Write(Command { writes }))
+            .client_write(Proposal::Write(Command {
+                writes,
+                ..Command::default()
+            }))
             .await
             .unwrap();
         last = response.data.index;

@@ -21,7 +21,7 @@ use crate::change::{Change, Version, stage_change};
 use crate::keys::{self, BASE_INDEX};
 use crate::stored;
 use crate::stream::Cause;
-use crate::table_ops::internal;
+use crate::table_ops::{commit_failed, internal};
 use crate::writer::Group;
 
 /// BatchGetItem answers at most this many bytes of items; the rest are `UnprocessedKeys`.
@@ -169,7 +169,7 @@ impl Database {
                         let answer = match (decided, durable) {
                             (Err(error), _) => Err(error),
                             (Ok(units), Ok(())) => Ok(units),
-                            (Ok(_), Err(error)) => Err(internal(error)),
+                            (Ok(_), Err(error)) => Err(commit_failed(error)),
                         };
                         let _ = sender.send(answer);
                     })

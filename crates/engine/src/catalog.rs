@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::index::IndexSet;
 use crate::keys::TableId;
-use crate::writer::{Counts, PartitionStats, WriteQueue};
+use crate::replicate::{CommitError, Scope, TableChange};
+use crate::writer::{Counts, PartitionStats, ReplicatorSlot, WriteQueue};
 
 /// Format of [`TableRecord`] as stored.
 const RECORD_FORMAT: u32 = 1;
@@ -197,7 +198,13 @@ pub struct Table {
 
 impl Table {
     fn new(record: TableRecord, data: Keyspace, meta: Keyspace, stats: PartitionStats) -> Self {
-        let queue = WriteQueue::new(data, meta, stats_key(record.id, 0), stats);
+        let queue = WriteQueue::new(
+            Scope::Table(record.id),
+            data,
+            meta,
+            stats_key(record.id, 0),
+            stats,
+        );
         Table {
             id: record.id,
             name: record.name.clone(),
@@ -226,13 +233,23 @@ pub struct Catalog {
     db: Db,
     data: Keyspace,
     meta: Keyspace,
+    replicator: Arc<ReplicatorSlot>,
     tables: RwLock<BTreeMap<String, Arc<Table>>>,
     next_id: parking_lot::Mutex<TableId>,
+    /// Held while a change is decided and committed, so changes of this node are decided one at
+    /// a time. The maps above are locked only briefly: in a cluster, applying the committed
+    /// change updates them (through [`Catalog::observe`]) before the commit returns.
+    changing: parking_lot::Mutex<()>,
 }
 
 impl Catalog {
     /// Loads every table from the `meta` keyspace.
-    pub fn load(db: Db, data: Keyspace, meta: Keyspace) -> Result<Catalog, CatalogError> {
+    pub fn load(
+        db: Db,
+        data: Keyspace,
+        meta: Keyspace,
+        replicator: Arc<ReplicatorSlot>,
+    ) -> Result<Catalog, CatalogError> {
         let mut tables = BTreeMap::new();
         let next_id = match db.get(meta, NEXT_TABLE_ID)? {
             Some(bytes) => decode_u32(&bytes).ok_or(CatalogError::Corrupt("next_table_id"))?,
@@ -247,27 +264,132 @@ impl Catalog {
             let (_, value) = entry?;
             let record: TableRecord = serde_json::from_slice(&value)
                 .map_err(|_| CatalogError::Corrupt("table record"))?;
-            let stats = load_stats(&db, meta, &stats_key(record.id, 0))?;
-            let mut sequence = 0;
-            for stream in &record.streams {
-                sequence = sequence.max(crate::stream::last_sequence(
-                    &db,
-                    data,
-                    record.id,
-                    stream.number,
-                )?);
-            }
-            let table = Table::new(record, data, meta, stats);
-            table.queue.set_stream_sequence(sequence);
-            tables.insert(table.name.clone(), Arc::new(table));
+            let table = load_table(&db, data, meta, record)?;
+            tables.insert(table.name.clone(), table);
         }
         Ok(Catalog {
             db,
             data,
             meta,
+            replicator,
             tables: RwLock::new(tables),
             next_id: parking_lot::Mutex::new(next_id),
+            changing: parking_lot::Mutex::new(()),
         })
+    }
+
+    /// Brings the in-memory catalog in step with a range deletion of the `meta` keyspace applied
+    /// from a replication log: the statistics of a dropped table.
+    pub fn observe_range_deletion(&self, start: &[u8]) {
+        if let Some(rest) = start.strip_prefix(STATS_PREFIX)
+            && let Some(table) = rest.get(..4).and_then(decode_u32)
+            && let Some(table) = self.by_id(table)
+        {
+            table.queue.stats().clear();
+        }
+    }
+
+    /// Reloads every table definition, statistic and stream position from storage, after a
+    /// replica's whole state was replaced (a snapshot installed).
+    pub fn reload(&self) -> Result<(), CatalogError> {
+        let end = prefix_end(TABLE_PREFIX);
+        let range = (
+            std::ops::Bound::Included(TABLE_PREFIX),
+            std::ops::Bound::Excluded(end.as_slice()),
+        );
+        let mut present = std::collections::BTreeSet::new();
+        for entry in self.db.iter(self.meta, range, Direction::Forward)? {
+            let (key, value) = entry?;
+            self.observe(&key, Some(&value))?;
+            present.insert(key[TABLE_PREFIX.len()..].to_vec());
+        }
+        let gone: Vec<String> = self
+            .tables
+            .read()
+            .keys()
+            .filter(|name| !present.contains(name.as_bytes()))
+            .cloned()
+            .collect();
+        for name in gone {
+            self.observe(&table_key(&name), None)?;
+        }
+        if let Some(next) = self.db.get(self.meta, NEXT_TABLE_ID)? {
+            self.observe(NEXT_TABLE_ID, Some(&next))?;
+        }
+        for table in self.all() {
+            let stats = load_stats(&self.db, self.meta, &stats_key(table.id, 0))?;
+            table.queue.stats().clear();
+            for (index, counts) in stats.counts.lock().iter() {
+                table.queue.stats().set(*index, *counts);
+            }
+            let record = table.record.read().clone();
+            for stream in &record.streams {
+                let last =
+                    crate::stream::last_sequence(&self.db, self.data, table.id, stream.number)?;
+                table.queue.observe_stream_sequence(last);
+            }
+        }
+        Ok(())
+    }
+
+    /// The table whose id is `id`, if it exists.
+    pub fn by_id(&self, id: TableId) -> Option<Arc<Table>> {
+        self.tables.read().values().find(|t| t.id == id).cloned()
+    }
+
+    /// Brings the in-memory catalog in step with a write of `key` of the `meta` keyspace applied
+    /// from a replication log (`None`: deleted). Keys that are not the catalog's are ignored.
+    pub fn observe(&self, key: &[u8], value: Option<&[u8]>) -> Result<(), CatalogError> {
+        if key == NEXT_TABLE_ID {
+            if let Some(next) = value.and_then(decode_u32) {
+                let mut next_id = self.next_id.lock();
+                *next_id = (*next_id).max(next);
+            }
+            return Ok(());
+        }
+        if let Some(rest) = key.strip_prefix(STATS_PREFIX) {
+            // table id, partition, index id
+            if let (Some(table), Some(index)) = (
+                rest.get(..4).and_then(decode_u32),
+                rest.get(8..12).and_then(decode_u32),
+            ) && let Some(table) = self.by_id(table)
+            {
+                let counts = value.and_then(Counts::decode).unwrap_or_default();
+                table.queue.stats().set(index, counts);
+            }
+            return Ok(());
+        }
+        let Some(name) = key.strip_prefix(TABLE_PREFIX) else {
+            return Ok(());
+        };
+        let name = String::from_utf8_lossy(name).into_owned();
+        let Some(value) = value else {
+            if let Some(table) = self.tables.write().remove(&name) {
+                table.deleted.store(true, Ordering::Release);
+            }
+            return Ok(());
+        };
+        let record: TableRecord =
+            serde_json::from_slice(value).map_err(|_| CatalogError::Corrupt("table record"))?;
+        let current = self.get(&name);
+        match current {
+            Some(table) if table.id == record.id => {
+                if *table.record.read() != record {
+                    *table.indexes.write() = Arc::new(IndexSet::of(&record));
+                    *table.record.write() = record;
+                }
+            }
+            _ => {
+                let mut next_id = self.next_id.lock();
+                *next_id = (*next_id).max(record.id + 1);
+                drop(next_id);
+                let table = load_table(&self.db, self.data, self.meta, record)?;
+                if let Some(old) = self.tables.write().insert(name, table) {
+                    old.deleted.store(true, Ordering::Release);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The table called `name`, if it exists.
@@ -312,36 +434,80 @@ impl Catalog {
     /// # Errors
     /// [`CatalogError::Exists`] if the name is taken.
     pub fn create(&self, mut record: TableRecord) -> Result<Arc<Table>, CatalogError> {
-        let mut tables = self.tables.write();
-        if tables.contains_key(&record.name) {
+        let _changing = self.changing.lock();
+        let replicator = self.replicator.get();
+        let ticket = replicator.begin(Scope::Catalog)?;
+        if self.tables.read().contains_key(&record.name) {
             return Err(CatalogError::Exists);
         }
-        let mut next_id = self.next_id.lock();
-        record.id = *next_id;
+        let id = *self.next_id.lock();
+        record.id = id;
         record.format = RECORD_FORMAT;
         let mut batch = WriteBatch::new();
-        batch.put(self.meta, NEXT_TABLE_ID, &(*next_id + 1).to_be_bytes());
+        batch.put(self.meta, NEXT_TABLE_ID, &(id + 1).to_be_bytes());
         batch.put(self.meta, &table_key(&record.name), &encode_record(&record));
-        self.db.write(batch, Durability::Sync)?;
-        *next_id += 1;
-        let table = Arc::new(Table::new(
-            record,
-            self.data,
-            self.meta,
-            PartitionStats::default(),
-        ));
-        tables.insert(table.name.clone(), table.clone());
+        let change = TableChange::Created {
+            id,
+            name: record.name.clone(),
+        };
+        replicator.commit(
+            Scope::Catalog,
+            ticket,
+            batch,
+            Durability::Sync,
+            Some(change),
+        )?;
+        {
+            let mut next_id = self.next_id.lock();
+            *next_id = (*next_id).max(id + 1);
+        }
+        let mut tables = self.tables.write();
+        // In a cluster, applying the commit has registered the table already.
+        let table = tables
+            .entry(record.name.clone())
+            .or_insert_with(|| {
+                Arc::new(Table::new(
+                    record,
+                    self.data,
+                    self.meta,
+                    PartitionStats::default(),
+                ))
+            })
+            .clone();
         Ok(table)
     }
 
     /// Durably replaces the definition of `table` by `record`.
     pub fn update(&self, table: &Table, record: TableRecord) -> Result<(), CatalogError> {
-        let mut current = table.record.write();
+        let _changing = self.changing.lock();
+        let replicator = self.replicator.get();
+        let ticket = replicator.begin(Scope::Catalog)?;
         let mut batch = WriteBatch::new();
         batch.put(self.meta, &table_key(&record.name), &encode_record(&record));
-        self.db.write(batch, Durability::Sync)?;
+        replicator.commit(Scope::Catalog, ticket, batch, Durability::Sync, None)?;
         *table.indexes.write() = Arc::new(IndexSet::of(&record));
-        *current = record;
+        *table.record.write() = record;
+        Ok(())
+    }
+
+    /// Durably removes the definition of `table` (DeleteTable, once its data is dropped).
+    pub fn delete_record(&self, table: &Table) -> Result<(), CatalogError> {
+        let _changing = self.changing.lock();
+        let replicator = self.replicator.get();
+        let ticket = replicator.begin(Scope::Catalog)?;
+        let mut batch = WriteBatch::new();
+        batch.delete(self.meta, &table_key(&table.name));
+        let change = TableChange::Deleted {
+            id: table.id,
+            name: table.name.clone(),
+        };
+        replicator.commit(
+            Scope::Catalog,
+            ticket,
+            batch,
+            Durability::Sync,
+            Some(change),
+        )?;
         Ok(())
     }
 
@@ -379,6 +545,28 @@ impl Catalog {
     }
 }
 
+/// The table defined by `record`, with its statistics and stream position as stored.
+fn load_table(
+    db: &Db,
+    data: Keyspace,
+    meta: Keyspace,
+    record: TableRecord,
+) -> Result<Arc<Table>, CatalogError> {
+    let stats = load_stats(db, meta, &stats_key(record.id, 0))?;
+    let mut sequence = 0;
+    for stream in &record.streams {
+        sequence = sequence.max(crate::stream::last_sequence(
+            db,
+            data,
+            record.id,
+            stream.number,
+        )?);
+    }
+    let table = Table::new(record, data, meta, stats);
+    table.queue.set_stream_sequence(sequence);
+    Ok(Arc::new(table))
+}
+
 /// The statistics stored under `prefix` (one record per index id).
 fn load_stats(db: &Db, meta: Keyspace, prefix: &[u8]) -> Result<PartitionStats, CatalogError> {
     let end = prefix_end(prefix);
@@ -398,6 +586,15 @@ fn load_stats(db: &Db, meta: Keyspace, prefix: &[u8]) -> Result<PartitionStats, 
         counts.push((index, value));
     }
     Ok(PartitionStats::new(counts))
+}
+
+/// The ranges of the `meta` keyspace that hold the catalog itself (table definitions and the
+/// next table id), as `(start, end)`: what a cluster replicates through its metadata group.
+pub fn catalog_ranges() -> Vec<(Vec<u8>, Vec<u8>)> {
+    vec![
+        (TABLE_PREFIX.to_vec(), prefix_end(TABLE_PREFIX)),
+        (NEXT_TABLE_ID.to_vec(), [NEXT_TABLE_ID, &[0]].concat()),
+    ]
 }
 
 /// Storage key of a table's record.
@@ -447,4 +644,7 @@ pub enum CatalogError {
     /// The storage engine failed.
     #[error(transparent)]
     Storage(#[from] ferrodyn_storage::Error),
+    /// The change could not be committed.
+    #[error(transparent)]
+    Commit(#[from] CommitError),
 }

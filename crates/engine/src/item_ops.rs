@@ -20,7 +20,7 @@ use crate::change::{Change, Staged, Version, stage_change};
 use crate::keys::{self, BASE_INDEX};
 use crate::stored;
 use crate::stream::Cause;
-use crate::table_ops::internal;
+use crate::table_ops::{commit_failed, internal};
 use crate::writer::Group;
 
 /// What a write mutation decided, sent back to the request once durable.
@@ -284,7 +284,7 @@ impl Database {
                     let answer = match (decided, durable) {
                         (Err(error), _) => Err(error),
                         (Ok(outcome), Ok(())) => Ok(outcome),
-                        (Ok(_), Err(error)) => Err(internal(error)),
+                        (Ok(_), Err(error)) => Err(commit_failed(error)),
                     };
                     let _ = sender.send(answer);
                 })

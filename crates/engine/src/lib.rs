@@ -19,6 +19,8 @@ pub mod catalog;
 pub mod describe;
 pub mod index;
 pub mod keys;
+pub mod replicate;
+pub mod route;
 pub mod writer;
 
 mod backfill;
@@ -39,7 +41,8 @@ use ferrodyn_storage::{Db, Durability, Keyspace};
 
 use catalog::{Catalog, Table};
 use describe::Location;
-use writer::WriterPool;
+use replicate::{LocalReplicator, Replicator};
+use writer::{ReplicatorSlot, WriterPool};
 
 /// How to open a [`Database`].
 #[derive(Debug, Clone)]
@@ -83,6 +86,7 @@ pub struct Database {
     data: Keyspace,
     meta: Keyspace,
     catalog: Arc<Catalog>,
+    replicator: Arc<ReplicatorSlot>,
     writers: Arc<WriterPool>,
     location: Location,
     endpoint_address: String,
@@ -107,9 +111,13 @@ impl Database {
         let db = Db::open(config.storage)?;
         let data = db.keyspace("data")?;
         let meta = db.keyspace("meta")?;
-        let catalog = Arc::new(Catalog::load(db.clone(), data, meta)?);
+        let replicator = Arc::new(ReplicatorSlot::new(Arc::new(LocalReplicator::new(
+            db.clone(),
+        ))));
+        let catalog = Arc::new(Catalog::load(db.clone(), data, meta, replicator.clone())?);
         let writers = Arc::new(WriterPool::start(
             db.clone(),
+            replicator.clone(),
             config.durability,
             config.writer_threads,
         ));
@@ -118,6 +126,7 @@ impl Database {
             data,
             catalog.clone(),
             writers.clone(),
+            replicator.clone(),
             config.sweep.clone(),
         );
         let database = Database {
@@ -127,6 +136,7 @@ impl Database {
             data,
             meta,
             catalog,
+            replicator,
             writers,
             location: Location {
                 region: config.region,
@@ -224,6 +234,59 @@ impl Database {
     /// The node's storage engine (the cluster keeps its Raft state in it too).
     pub fn storage(&self) -> &Db {
         &self.db
+    }
+
+    /// Makes every later write go through `replicator` (a node joining a cluster).
+    pub fn set_replicator(&self, replicator: Arc<dyn Replicator>) {
+        self.replicator.set(replicator);
+    }
+
+    /// The storage keyspaces the engine writes: `(data, meta)`.
+    pub fn keyspaces(&self) -> (Keyspace, Keyspace) {
+        (self.data, self.meta)
+    }
+
+    /// Brings the engine's in-memory views (tables, statistics, stream positions) in step with
+    /// `batch`, a batch of the engine's that a replica applied to storage from a replication log.
+    ///
+    /// # Errors
+    /// A table definition in the batch does not parse.
+    pub fn observe_applied(&self, batch: &ferrodyn_storage::WriteBatch) -> Result<(), OpenError> {
+        use ferrodyn_storage::Operation;
+        for operation in batch.operations() {
+            match operation {
+                Operation::Put {
+                    keyspace,
+                    key,
+                    value,
+                } if keyspace == self.meta => self.catalog.observe(key, Some(value))?,
+                Operation::Delete { keyspace, key } if keyspace == self.meta => {
+                    self.catalog.observe(key, None)?
+                }
+                Operation::DeleteRange {
+                    keyspace, start, ..
+                } if keyspace == self.meta => self.catalog.observe_range_deletion(start),
+                Operation::Put { keyspace, key, .. } if keyspace == self.data => {
+                    if let Some((table, sequence)) = stream::sequence_in(key)
+                        && let Some(table) = self.catalog.by_id(table)
+                    {
+                        table.queue.observe_stream_sequence(sequence);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Reloads the engine's in-memory views from storage after a replica's state was replaced
+    /// wholesale (a snapshot installed).
+    ///
+    /// # Errors
+    /// A stored table definition does not parse, or storage fails.
+    pub fn reload_views(&self) -> Result<(), OpenError> {
+        self.catalog.reload()?;
+        Ok(())
     }
 
     /// The storage engine's counters.

@@ -111,6 +111,15 @@ pub fn last_sequence(
     }
 }
 
+/// The table and sequence number of a stream record's storage key; `None` for any other key.
+pub fn sequence_in(key: &[u8]) -> Option<(TableId, u64)> {
+    if key.len() != 20 || key[4..8] != STREAM_INDEX.to_be_bytes() {
+        return None;
+    }
+    let table = TableId::from_be_bytes(key[..4].try_into().ok()?);
+    Some((table, sequence_of(key)))
+}
+
 fn sequence_of(key: &[u8]) -> u64 {
     let bytes: [u8; 8] = key[key.len() - 8..]
         .try_into()
@@ -263,6 +272,11 @@ fn shard_id(record: &TableRecord, stream: &StreamRecord) -> String {
         (stream.created_at * 1000.0) as u64,
         hash as u32
     )
+}
+
+/// The table a shard iterator reads, if the iterator is one of ours.
+pub fn iterator_table(text: &str) -> Option<String> {
+    Iterator::decode(text).ok().map(|iterator| iterator.table)
 }
 
 /// What a shard iterator stands for.

@@ -18,6 +18,7 @@ use crate::catalog::{Billing, CatalogError, IndexRecord, SseRecord, StreamRecord
 use crate::clock;
 use crate::describe::describe;
 use crate::keys;
+use crate::replicate::CommitError;
 
 impl Database {
     /// CreateTable.
@@ -152,7 +153,7 @@ impl Database {
             Err(CatalogError::Exists) => {
                 return Err(ApiError::table_already_exists(&input.table_name));
             }
-            Err(error) => return Err(internal(error)),
+            Err(error) => return Err(catalog_failed(error)),
         };
         tracing::info!(table = %table.name, id = table.id, "created table");
         Ok(CreateTableOutput {
@@ -204,20 +205,22 @@ impl Database {
                 let end = keys::table_end(dropped.id);
                 let stats_key = crate::catalog::stats_key(dropped.id, 0);
                 group.drop_partition(&start, &end, meta, &stats_key);
-                group.delete_in(meta, &crate::catalog::table_key(&dropped.name));
                 Box::new(move |result| {
                     let _ = sender.send(result);
                 })
             }),
         );
+        // The data goes first, then the definition: a crash in between leaves an empty table
+        // that a second DeleteTable removes, never data that no table owns.
         match receiver.await {
             Ok(Ok(())) => {
+                self.catalog.delete_record(&table).map_err(catalog_failed)?;
                 tracing::info!(table = %table.name, id = table.id, "deleted table");
                 Ok(DeleteTableOutput {
                     table_description: Some(description),
                 })
             }
-            Ok(Err(error)) => Err(internal(error)),
+            Ok(Err(error)) => Err(commit_failed(error)),
             Err(_) => Err(ApiError::internal(
                 "the writer stopped before deleting the table",
             )),
@@ -346,7 +349,9 @@ impl Database {
         for update in input.global_secondary_index_updates.iter().flatten() {
             apply_index_update(&mut record, update, &mut changes)?;
         }
-        self.catalog.update(&table, record).map_err(internal)?;
+        self.catalog
+            .update(&table, record)
+            .map_err(catalog_failed)?;
         for index in changes.deleted {
             self.drop_index(&table, index);
         }
@@ -373,7 +378,7 @@ impl Database {
             ));
         }
         record.tags = tags;
-        self.catalog.update(&table, record).map_err(internal)
+        self.catalog.update(&table, record).map_err(catalog_failed)
     }
 
     /// UntagResource: removes tags by key (absent keys are ignored).
@@ -382,7 +387,7 @@ impl Database {
         for key in input.tag_keys.iter().flatten() {
             record.tags.remove(key);
         }
-        self.catalog.update(&table, record).map_err(internal)
+        self.catalog.update(&table, record).map_err(catalog_failed)
     }
 
     /// ListTagsOfResource: every tag in one page.
@@ -596,6 +601,25 @@ fn new_stream(number: u32, view_type: Option<StreamViewType>, now: f64) -> Strea
         label: clock::stream_label(now),
         created_at: now,
         disabled_at: None,
+    }
+}
+
+/// A write that was not committed: one that may be run again (this node does not lead the
+/// group, or the state changed under the decision) is ServiceUnavailable, which clients and the
+/// cluster's router retry; anything else is an internal failure.
+pub(crate) fn commit_failed(error: CommitError) -> ApiError {
+    if error.is_retryable() {
+        ApiError::service_unavailable(error.to_string())
+    } else {
+        internal(error)
+    }
+}
+
+/// A catalog change that failed, as [`commit_failed`] for its commit.
+pub(crate) fn catalog_failed(error: CatalogError) -> ApiError {
+    match error {
+        CatalogError::Commit(error) => commit_failed(error),
+        error => internal(error),
     }
 }
 

@@ -32,10 +32,11 @@ use crate::catalog::{Catalog, Table, TtlRecord};
 use crate::change::{Change, Version, stage_change};
 use crate::clock;
 use crate::keys::{self, BASE_INDEX, TableId};
+use crate::replicate::Scope;
 use crate::stored;
 use crate::stream::{self, Cause};
-use crate::table_ops::internal;
-use crate::writer::{Group, WriterPool};
+use crate::table_ops::{catalog_failed, internal};
+use crate::writer::{Group, ReplicatorSlot, WriterPool};
 
 /// `index_id` of a table's expiry index.
 pub const TTL_INDEX: u32 = u32::MAX - 1;
@@ -155,7 +156,9 @@ impl Database {
             filling: spec.enabled,
             changed_at: now,
         });
-        self.catalog.update(&table, record).map_err(internal)?;
+        self.catalog
+            .update(&table, record)
+            .map_err(catalog_failed)?;
         if spec.enabled {
             self.start_ttl_fill(table.clone());
         } else {
@@ -227,6 +230,7 @@ struct SweepJob {
     data: Keyspace,
     catalog: Arc<Catalog>,
     writers: Arc<WriterPool>,
+    replicator: Arc<ReplicatorSlot>,
     settings: SweepSettings,
     stop: Arc<(Mutex<bool>, Condvar)>,
 }
@@ -238,6 +242,7 @@ impl Sweeper {
         data: Keyspace,
         catalog: Arc<Catalog>,
         writers: Arc<WriterPool>,
+        replicator: Arc<ReplicatorSlot>,
         settings: SweepSettings,
     ) -> Sweeper {
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
@@ -246,6 +251,7 @@ impl Sweeper {
             data,
             catalog,
             writers,
+            replicator,
             settings,
             stop: stop.clone(),
         };
@@ -283,7 +289,12 @@ impl SweepJob {
                     return;
                 }
             }
+            let replicator = self.replicator.get();
             for table in self.catalog.all() {
+                // In a cluster, only the leader of a table's group sweeps it.
+                if !replicator.leads(Scope::Table(table.id)) {
+                    continue;
+                }
                 let ttl = table.record.read().ttl.clone();
                 if let Some(ttl) = ttl.filter(|t| t.enabled && !t.filling)
                     && let Err(error) = self.sweep(&table, &ttl.attribute)

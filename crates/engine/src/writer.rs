@@ -23,10 +23,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 
 use ferrodyn_storage::{Db, Durability, Keyspace, WriteBatch};
-use parking_lot::{Condvar, Mutex};
+use parking_lot::{Condvar, Mutex, RwLock};
+
+use crate::replicate::{CommitError, Replicator, Scope};
 
 /// What a mutation does once its group is durable (or failed): typically sends the response.
-pub type Completion = Box<dyn FnOnce(Result<(), ferrodyn_storage::Error>) + Send>;
+pub type Completion = Box<dyn FnOnce(Result<(), CommitError>) + Send>;
 
 /// A unit of work on one partition: stages writes in the group and returns what to do once they
 /// are durable. A mutation that fails validation stages nothing and answers in its completion.
@@ -178,7 +180,7 @@ impl Counts {
 /// exact: every group writes the new totals in the same batch as the items.
 #[derive(Debug, Default)]
 pub struct PartitionStats {
-    counts: Mutex<Vec<(u32, Counts)>>,
+    pub(crate) counts: Mutex<Vec<(u32, Counts)>>,
 }
 
 impl PartitionStats {
@@ -209,7 +211,13 @@ impl PartitionStats {
         self.of(0).bytes
     }
 
-    fn set(&self, index: u32, counts: Counts) {
+    /// Forgets every count (the partition's data was dropped).
+    pub fn clear(&self) {
+        self.counts.lock().clear();
+    }
+
+    /// Sets the counts of index `index` (0 = the table).
+    pub fn set(&self, index: u32, counts: Counts) {
         let mut all = self.counts.lock();
         match all.iter_mut().find(|(i, _)| *i == index) {
             Some((_, current)) => *current = counts,
@@ -220,6 +228,7 @@ impl PartitionStats {
 
 /// A partition's queue of mutations. Cheap to share; submit from any thread.
 pub struct WriteQueue {
+    scope: Scope,
     keyspace: Keyspace,
     meta: Keyspace,
     stats_key: Vec<u8>,
@@ -237,15 +246,17 @@ struct QueueState {
 }
 
 impl WriteQueue {
-    /// An empty queue for a partition whose items live in `keyspace`, with its statistics
-    /// (`stats`, as loaded) stored under `stats_key` followed by an index id, in `meta`.
+    /// An empty queue for a partition of `scope` whose items live in `keyspace`, with its
+    /// statistics (`stats`, as loaded) stored under `stats_key` followed by an index id, in `meta`.
     pub fn new(
+        scope: Scope,
         keyspace: Keyspace,
         meta: Keyspace,
         stats_key: Vec<u8>,
         stats: PartitionStats,
     ) -> Arc<Self> {
         Arc::new(Self {
+            scope,
             keyspace,
             meta,
             stats_key,
@@ -258,6 +269,12 @@ impl WriteQueue {
     /// The partition's item count and size, as of the last committed group.
     pub fn stats(&self) -> &PartitionStats {
         &self.stats
+    }
+
+    /// Raises the last stream sequence number to `sequence` if it is below (a record applied
+    /// from the partition's replication log).
+    pub fn observe_stream_sequence(&self, sequence: u64) {
+        self.stream_sequence.fetch_max(sequence, Ordering::AcqRel);
     }
 
     /// The last sequence number given to a stream record of this partition.
@@ -295,8 +312,30 @@ pub struct WriterPool {
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
+/// The replicator every write goes through; replaced once when a node joins a cluster.
+#[derive(Debug)]
+pub struct ReplicatorSlot(RwLock<Arc<dyn Replicator>>);
+
+impl ReplicatorSlot {
+    /// A slot holding `replicator`.
+    pub fn new(replicator: Arc<dyn Replicator>) -> Self {
+        ReplicatorSlot(RwLock::new(replicator))
+    }
+
+    /// The replicator now.
+    pub fn get(&self) -> Arc<dyn Replicator> {
+        self.0.read().clone()
+    }
+
+    /// Replaces the replicator.
+    pub fn set(&self, replicator: Arc<dyn Replicator>) {
+        *self.0.write() = replicator;
+    }
+}
+
 struct PoolShared {
     db: Db,
+    replicator: Arc<ReplicatorSlot>,
     durability: Durability,
     run_queue: Mutex<RunQueue>,
     ready: Condvar,
@@ -317,10 +356,17 @@ impl std::fmt::Debug for WriterPool {
 }
 
 impl WriterPool {
-    /// Starts `threads` writer threads committing to `db` with `durability`.
-    pub fn start(db: Db, durability: Durability, threads: usize) -> Self {
+    /// Starts `threads` writer threads deciding against `db` and committing through
+    /// `replicator` with `durability`.
+    pub fn start(
+        db: Db,
+        replicator: Arc<ReplicatorSlot>,
+        durability: Durability,
+        threads: usize,
+    ) -> Self {
         let shared = Arc::new(PoolShared {
             db,
+            replicator,
             durability,
             run_queue: Mutex::new(RunQueue::default()),
             ready: Condvar::new(),
@@ -393,6 +439,8 @@ impl PoolShared {
     /// Commits everything queued on `queue` (as one group), then reschedules it if more arrived.
     fn drain(&self, queue: &Arc<WriteQueue>) {
         let mutations = std::mem::take(&mut queue.state.lock().pending);
+        let replicator = self.replicator.get();
+        let ticket = replicator.begin(queue.scope);
         let mut group = Group::new(&self.db, queue.keyspace);
         let completions: Vec<Completion> = mutations.into_iter().map(|m| m(&mut group)).collect();
         let stats = &queue.stats;
@@ -410,10 +458,12 @@ impl PoolShared {
                 totals.push((*index, total));
             }
         }
-        let result = if group.batch.is_empty() {
-            Ok(())
-        } else {
-            self.db.write(group.batch, self.durability).map(|_| ())
+        let result = match ticket {
+            Err(error) => Err(error),
+            Ok(_) if group.batch.is_empty() => Ok(()),
+            Ok(ticket) => {
+                replicator.commit(queue.scope, ticket, group.batch, self.durability, None)
+            }
         };
         if result.is_ok() {
             for (index, total) in totals {
@@ -439,12 +489,17 @@ impl PoolShared {
     }
 }
 
-/// Storage errors are not `Clone`; every mutation of a failed group gets an equivalent error.
-fn clone_result(
-    result: &Result<(), ferrodyn_storage::Error>,
-) -> Result<(), ferrodyn_storage::Error> {
+/// Commit errors are not `Clone`; every mutation of a failed group gets an equivalent error.
+fn clone_result(result: &Result<(), CommitError>) -> Result<(), CommitError> {
     match result {
         Ok(()) => Ok(()),
-        Err(error) => Err(ferrodyn_storage::Error::Poisoned(error.to_string())),
+        Err(CommitError::NotLeader(scope)) => Err(CommitError::NotLeader(*scope)),
+        Err(CommitError::Stale(scope)) => Err(CommitError::Stale(*scope)),
+        Err(CommitError::Unavailable(scope, why)) => {
+            Err(CommitError::Unavailable(*scope, why.clone()))
+        }
+        Err(CommitError::Storage(error)) => Err(CommitError::Storage(
+            ferrodyn_storage::Error::Poisoned(error.to_string()),
+        )),
     }
 }

@@ -3,11 +3,15 @@
 
 use bytes::Bytes;
 use ferrodyn_api::sigv4::{Authorization, SignedRequest};
-use ferrodyn_api::{ApiError, Operation, decode_request, write_response};
+use ferrodyn_api::{ApiError, ErrorKind, Operation, Request, decode_request, write_response};
+use ferrodyn_cluster::tables::{Route, TableGroups};
+use ferrodyn_engine::route::{Target, target_of};
 use ferrodyn_engine::{Database, DatabaseConfig};
 use ferrodyn_storage::fs::{MemFileSystem, RealFileSystem};
 use hyper::HeaderMap;
 use std::sync::Arc;
+use std::sync::OnceLock;
+use std::time::Duration;
 
 use crate::Config;
 use crate::config::Durability;
@@ -36,7 +40,10 @@ impl Reply {
 /// Executes DynamoDB operations against the node's database.
 #[derive(Debug)]
 pub struct Dispatcher {
-    database: Database,
+    database: Arc<Database>,
+    /// This node's table groups, once it is a cluster member: requests then run where their
+    /// table's group is led.
+    cluster: OnceLock<Arc<TableGroups>>,
     fs: Arc<dyn ferrodyn_storage::fs::FileSystem>,
     path: std::path::PathBuf,
 }
@@ -86,23 +93,29 @@ impl Dispatcher {
             ),
             other => anyhow::anyhow!("cannot open the database: {other}"),
         })?;
-        Ok(Dispatcher { database, fs, path })
+        Ok(Dispatcher {
+            database: Arc::new(database),
+            cluster: OnceLock::new(),
+            fs,
+            path,
+        })
     }
 
-    /// The file system and directory of the data, and the storage engine, for the cluster runtime
+    /// The file system and directory of the data, and the database, for the cluster runtime
     /// that shares them.
     pub fn storage(
         &self,
     ) -> (
         Arc<dyn ferrodyn_storage::fs::FileSystem>,
         std::path::PathBuf,
-        ferrodyn_storage::Db,
+        Arc<Database>,
     ) {
-        (
-            self.fs.clone(),
-            self.path.clone(),
-            self.database.storage().clone(),
-        )
+        (self.fs.clone(), self.path.clone(), self.database.clone())
+    }
+
+    /// From now on, runs each request where its table's replica group is led.
+    pub fn join_cluster(&self, tables: Arc<TableGroups>) {
+        let _ = self.cluster.set(tables);
     }
 
     /// The body of `GET /health`.
@@ -123,7 +136,7 @@ impl Dispatcher {
         body: Bytes,
     ) -> Reply {
         match self.run(target, query, headers, &body).await {
-            Ok(body) => Reply { status: 200, body },
+            Ok(reply) => reply,
             Err(error) => Reply::error(&error),
         }
     }
@@ -134,7 +147,7 @@ impl Dispatcher {
         query: Option<&str>,
         headers: &HeaderMap,
         body: &[u8],
-    ) -> Result<Vec<u8>, ApiError> {
+    ) -> Result<Reply, ApiError> {
         let operation = Operation::from_target(target)?;
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         Authorization::from_request(&SignedRequest {
@@ -144,16 +157,198 @@ impl Dispatcher {
             query,
         })?;
         let request = decode_request(operation, body)?;
+        match self.cluster.get() {
+            None => Ok(Reply {
+                status: 200,
+                body: self.execute_here(request).await?,
+            }),
+            Some(tables) => Ok(self.routed(tables, operation, body, request, 0).await),
+        }
+    }
+
+    async fn execute_here(&self, request: Request) -> Result<Vec<u8>, ApiError> {
         let response = self.database.execute(request).await?;
         let mut out = Vec::with_capacity(256);
         write_response(&response, &mut out);
         Ok(out)
     }
 
+    /// Runs a request another node forwarded here (its signature was checked there), forwarded
+    /// `hops` times so far.
+    pub async fn dispatch_forwarded(&self, target: &str, body: &[u8], hops: u32) -> Reply {
+        let operation = match Operation::from_target(Some(target)) {
+            Ok(operation) => operation,
+            Err(error) => return Reply::error(&error),
+        };
+        let request = match decode_request(operation, body) {
+            Ok(request) => request,
+            Err(error) => return Reply::error(&error),
+        };
+        match self.cluster.get() {
+            Some(tables) => self.routed(tables, operation, body, request, hops).await,
+            None => match self.execute_here(request).await {
+                Ok(body) => Reply { status: 200, body },
+                Err(error) => Reply::error(&error),
+            },
+        }
+    }
+
+    /// Runs `request` where its table's group is led: here, or forwarded to that node. While
+    /// the group has no leader, or the leader changes under the request, it tries again with
+    /// backoff and jitter until [`ROUTE_DEADLINE`]; nothing was written by an attempt that is
+    /// tried again (the engine and the peers say so only when nothing was).
+    fn routed<'a>(
+        &'a self,
+        tables: &'a Arc<TableGroups>,
+        operation: Operation,
+        body: &'a [u8],
+        request: Request,
+        hops: u32,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Reply> + Send + 'a>> {
+        Box::pin(async move {
+            let deadline = tokio::time::Instant::now() + ROUTE_DEADLINE;
+            let mut backoff = Duration::from_millis(5);
+            loop {
+                let route = match target_of(&request) {
+                    Target::Anywhere => Route::Here,
+                    Target::Catalog => tables.route_catalog(),
+                    Target::Table(name) => tables.route(&name),
+                    Target::Tables(names) => {
+                        let routes: Vec<Route> = names.iter().map(|n| tables.route(n)).collect();
+                        if routes.windows(2).all(|w| w[0] == w[1]) {
+                            routes.into_iter().next().unwrap_or(Route::Here)
+                        } else {
+                            return self
+                                .split_batch(tables, operation, body, &names, &routes, hops)
+                                .await;
+                        }
+                    }
+                };
+                let why = match route {
+                    Route::Here => match self.execute_here(request.clone()).await {
+                        Ok(body) => return Reply { status: 200, body },
+                        Err(error) if error.kind == ErrorKind::ServiceUnavailable => error.message,
+                        Err(error) => return Reply::error(&error),
+                    },
+                    Route::Peer(peer) if hops < MAX_HOPS => {
+                        let target = operation.target();
+                        match tables
+                            .forward(&peer, &target, body.to_vec(), hops + 1)
+                            .await
+                        {
+                            Ok((503, body)) => String::from_utf8_lossy(&body).into_owned(),
+                            Ok((status, body)) => return Reply { status, body },
+                            Err(error) => error,
+                        }
+                    }
+                    Route::Peer(_) | Route::Unknown => "no leader known for the table".to_owned(),
+                };
+                let now = tokio::time::Instant::now();
+                if now + backoff > deadline {
+                    tracing::warn!(reason = %why, "a request found no leader before its deadline");
+                    return Reply::error(&ApiError::service_unavailable(
+                        "The service is unavailable: no replica could serve the request in time",
+                    ));
+                }
+                tokio::time::sleep(jitter(backoff)).await;
+                backoff = (backoff * 2).min(Duration::from_millis(200));
+            }
+        })
+    }
+
+    /// A batch over tables led by different nodes: each node's share runs there, and the answers
+    /// are merged as DynamoDB would have answered the whole.
+    async fn split_batch(
+        &self,
+        tables: &Arc<TableGroups>,
+        operation: Operation,
+        body: &[u8],
+        names: &[String],
+        routes: &[Route],
+        hops: u32,
+    ) -> Reply {
+        let Ok(serde_json::Value::Object(whole)) =
+            serde_json::from_slice::<serde_json::Value>(body)
+        else {
+            return Reply::error(&ApiError::internal("a validated batch did not parse again"));
+        };
+        let mut shares: Vec<(Route, Vec<&String>)> = Vec::new();
+        for (name, route) in names.iter().zip(routes) {
+            match shares.iter_mut().find(|(r, _)| r == route) {
+                Some((_, share)) => share.push(name),
+                None => shares.push((route.clone(), vec![name])),
+            }
+        }
+        let mut merged = serde_json::Map::new();
+        for (_, share) in shares {
+            let mut part = whole.clone();
+            if let Some(serde_json::Value::Object(items)) = part.get_mut("RequestItems") {
+                items.retain(|name, _| share.contains(&name));
+            }
+            let part_body = serde_json::to_vec(&part).expect("JSON encodes");
+            let request = match decode_request(operation, &part_body) {
+                Ok(request) => request,
+                Err(error) => return Reply::error(&error),
+            };
+            let reply = self
+                .routed(tables, operation, &part_body, request, hops)
+                .await;
+            if reply.status != 200 {
+                return reply;
+            }
+            let Ok(serde_json::Value::Object(answer)) =
+                serde_json::from_slice::<serde_json::Value>(&reply.body)
+            else {
+                return Reply::error(&ApiError::internal("a batch's share answered badly"));
+            };
+            merge_batch_answer(&mut merged, answer);
+        }
+        Reply {
+            status: 200,
+            body: serde_json::to_vec(&serde_json::Value::Object(merged)).expect("JSON encodes"),
+        }
+    }
+
     /// Finishes queued writes and closes the database.
+    ///
+    /// (In a cluster the replica groups stop first, so no write is still being replicated.)
     pub fn close(&self) -> anyhow::Result<()> {
         self.database
             .close()
             .map_err(|error| anyhow::anyhow!("{error}"))
+    }
+}
+
+/// How long a request may wait for its table's group to have a reachable leader.
+const ROUTE_DEADLINE: Duration = Duration::from_secs(10);
+
+/// How many times a request may be forwarded: a node that does not hold the table passes it to
+/// one that does, which passes it to the leader.
+const MAX_HOPS: u32 = 2;
+
+/// `base` give or take half, so that retries of many clients spread out.
+fn jitter(base: Duration) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let half = base / 2;
+    half + Duration::from_nanos(u64::from(nanos) % (base.as_nanos() as u64 + 1))
+}
+
+/// Adds one share's answer of a BatchGetItem or BatchWriteItem to the whole: maps of tables are
+/// joined, lists (ConsumedCapacity) appended.
+fn merge_batch_answer(
+    merged: &mut serde_json::Map<String, serde_json::Value>,
+    answer: serde_json::Map<String, serde_json::Value>,
+) {
+    use serde_json::Value;
+    for (field, value) in answer {
+        match (merged.get_mut(&field), value) {
+            (Some(Value::Object(into)), Value::Object(from)) => into.extend(from),
+            (Some(Value::Array(into)), Value::Array(from)) => into.extend(from),
+            (_, value) => {
+                merged.insert(field, value);
+            }
+        }
     }
 }

@@ -51,6 +51,28 @@ impl Shared {
     }
 }
 
+/// Runs the requests other cluster members forward to this node.
+#[derive(Debug)]
+pub struct Forwarded(pub Arc<Shared>);
+
+impl ferrodyn_cluster::peer::RequestHandler for Forwarded {
+    fn handle(
+        &self,
+        target: String,
+        body: Vec<u8>,
+        hops: u32,
+    ) -> std::pin::Pin<Box<dyn Future<Output = (u16, Vec<u8>)> + Send + '_>> {
+        Box::pin(async move {
+            let reply = self
+                .0
+                .dispatcher
+                .dispatch_forwarded(&target, &body, hops)
+                .await;
+            (reply.status, reply.body)
+        })
+    }
+}
+
 /// Answers one HTTP request. Never fails: every error becomes a DynamoDB error response.
 pub async fn handle(
     shared: Arc<Shared>,

@@ -48,11 +48,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let cluster = match config.peer_listen {
         None => None,
         Some(peer_listen) => {
-            let (fs, data_dir, db) = dispatcher.storage();
+            let (fs, data_dir, database) = dispatcher.storage();
             let settings = ferrodyn_cluster::runtime::RuntimeSettings {
                 fs,
                 data_dir,
-                db,
+                database,
                 peer_listen,
                 api_address: local.to_string(),
                 join: config.join.clone(),
@@ -60,10 +60,16 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             let runtime = ferrodyn_cluster::runtime::ClusterRuntime::start(settings)
                 .await
                 .context("cannot take part in the cluster")?;
+            dispatcher.join_cluster(runtime.tables().clone());
             Some(Arc::new(runtime))
         }
     };
     let shared = Arc::new(http::Shared::new(dispatcher, cluster.clone()));
+    if let Some(cluster) = &cluster {
+        cluster
+            .request_handler()
+            .set(Arc::new(http::Forwarded(shared.clone())));
+    }
     run_until_signal(listener, shared.clone()).await;
     if let Some(cluster) = cluster {
         tracing::info!("leaving the peer port");

@@ -63,6 +63,31 @@ impl WriteBatch {
         self.len() == 0
     }
 
+    /// The operations in the order they were added, for a caller that ships a batch elsewhere
+    /// (a replication log) and rebuilds it there.
+    pub fn operations(&self) -> impl Iterator<Item = Operation<'_>> {
+        self.view().ops().map(|op| {
+            let op = op.expect("a batch built through its methods is well formed");
+            let keyspace = Keyspace { id: op.keyspace };
+            match op.kind {
+                ValueKind::Put => Operation::Put {
+                    keyspace,
+                    key: op.key,
+                    value: op.value,
+                },
+                ValueKind::Delete => Operation::Delete {
+                    keyspace,
+                    key: op.key,
+                },
+                ValueKind::RangeDelete => Operation::DeleteRange {
+                    keyspace,
+                    start: op.key,
+                    end: op.value,
+                },
+            }
+        })
+    }
+
     fn push_op(&mut self, kind: ValueKind, keyspace: Keyspace, key: &[u8], second: Option<&[u8]>) {
         // One reservation per operation: growing by doubling would reallocate several times
         // for a typical single-put batch.
@@ -113,6 +138,36 @@ impl WriteBatch {
             version: BatchVersion::V2,
         }
     }
+}
+
+/// One operation of a [`WriteBatch`], as [`WriteBatch::operations`] returns it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation<'a> {
+    /// `key = value`.
+    Put {
+        /// Its keyspace.
+        keyspace: Keyspace,
+        /// The key.
+        key: &'a [u8],
+        /// The value.
+        value: &'a [u8],
+    },
+    /// Removes `key`.
+    Delete {
+        /// Its keyspace.
+        keyspace: Keyspace,
+        /// The key.
+        key: &'a [u8],
+    },
+    /// Removes every key in `start..end`.
+    DeleteRange {
+        /// Its keyspace.
+        keyspace: Keyspace,
+        /// The first key removed.
+        start: &'a [u8],
+        /// The first key kept.
+        end: &'a [u8],
+    },
 }
 
 /// The encodings of a batch (see the module documentation).

@@ -49,6 +49,7 @@ mod version;
 mod wal;
 mod write_queue;
 
+pub use batch::Operation;
 pub use db::{Db, DbIter, Direction, Durability, Keyspace, Metrics, Snapshot, WriteBatch};
 pub use error::{Error, Result};
 pub use options::{Compression, Options};

@@ -1,5 +1,5 @@
-//! A replica's state: a partition's key range of the `data` keyspace, or (the metadata group) the
-//! cluster's metadata, changed by proposals applied in log order.
+//! A replica's state: a table's key ranges of the `data` and `meta` keyspaces, or (the metadata
+//! group) the cluster's metadata and the table catalog, changed by proposals applied in log order.
 
 use std::io::Cursor;
 use std::ops::Bound;
@@ -15,8 +15,8 @@ use openraft::{
 use parking_lot::{Mutex, RwLock};
 
 use super::{
-    APPLIED, Applied, CLUSTER_STATE, MEMBERSHIP, PartitionRaft, Proposal, Write, record_key,
-    write_off_runtime,
+    APPLIED, Applied, CLUSTER_STATE, Command, LAST_WRITE, MEMBERSHIP, PartitionRaft, Proposal,
+    Rejection, Write, record_key, write_off_runtime,
 };
 use crate::metadata::ClusterState;
 
@@ -27,8 +27,7 @@ type AppliedState = (Option<LogId<u64>>, StoredMembership<u64, BasicNode>);
 /// A snapshot's description and bytes.
 type StoredSnapshot = (Meta, Arc<Vec<u8>>);
 
-/// The keys of the `data` keyspace that belong to the partition: `start..end`. Commands write only
-/// inside it; a snapshot carries exactly it.
+/// The keys of the `data` keyspace that belong to a partition: `start..end`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartitionRange {
     /// First key of the partition.
@@ -37,17 +36,50 @@ pub struct PartitionRange {
     pub end: Vec<u8>,
 }
 
+/// Keys `start..end` of `keyspace`, owned by a replica group: its commands write only inside its
+/// ranges, and its snapshots carry exactly them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRange {
+    /// The keyspace.
+    pub keyspace: Keyspace,
+    /// First key.
+    pub start: Vec<u8>,
+    /// First key after the range.
+    pub end: Vec<u8>,
+}
+
+impl KeyRange {
+    fn contains(&self, keyspace: Keyspace, key: &[u8]) -> bool {
+        self.keyspace == keyspace && self.start.as_slice() <= key && key < self.end.as_slice()
+    }
+}
+
+/// Told of what a replica applied, to keep in-memory views of the stored state (the engine's
+/// catalog, statistics, stream positions) in step on every replica.
+pub trait ApplyObserver: Send + Sync + std::fmt::Debug {
+    /// `effects` (the commands' writes, without the replica's own records) were applied.
+    fn applied(&self, effects: &WriteBatch);
+    /// A snapshot replaced everything in the group's ranges: reload what depends on them.
+    fn installed(&self);
+}
+
 /// The state machine of one replica. Cheap to clone: clones share the storage engine and the last
 /// snapshot.
 #[derive(Debug, Clone)]
 pub struct StateMachine {
     db: Db,
+    /// Where [`Command::writes`] go.
     data: Keyspace,
+    /// Where [`Command::meta_writes`] go; `None`: the group takes none.
+    meta: Option<Keyspace>,
     raft: Keyspace,
     group: u64,
-    range: PartitionRange,
+    ranges: Vec<KeyRange>,
     /// The cluster's metadata, in the metadata group's replicas only.
     metadata: Option<Arc<RwLock<ClusterState>>>,
+    observer: Option<Arc<dyn ApplyObserver>>,
+    /// The log index of the last write applied (the fence of [`Command::based_on`]).
+    last_write: Arc<AtomicU64>,
     /// The last snapshot built or installed, kept to answer a follower that needs it.
     current: Arc<Mutex<Option<StoredSnapshot>>>,
     snapshots_built: Arc<AtomicU64>,
@@ -60,10 +92,17 @@ impl StateMachine {
         StateMachine {
             db,
             data,
+            meta: None,
             raft,
             group,
-            range,
+            ranges: vec![KeyRange {
+                keyspace: data,
+                start: range.start,
+                end: range.end,
+            }],
             metadata: None,
+            observer: None,
+            last_write: Arc::default(),
             current: Arc::default(),
             snapshots_built: Arc::default(),
         }
@@ -90,13 +129,37 @@ impl StateMachine {
                 end: Vec::new(),
             },
         );
+        machine.ranges.clear();
         machine.metadata = Some(Arc::new(RwLock::new(state)));
         Ok(machine)
+    }
+
+    /// The same, also owning `ranges` and taking [`Command::meta_writes`] into `meta`.
+    pub fn with_ranges(mut self, meta: Keyspace, ranges: Vec<KeyRange>) -> Self {
+        self.meta = Some(meta);
+        self.ranges.extend(ranges);
+        self
+    }
+
+    /// The same, telling `observer` of everything applied.
+    pub fn with_observer(mut self, observer: Arc<dyn ApplyObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// The log index of the last write applied (shared: it follows the replica).
+    pub fn last_write(&self) -> Arc<AtomicU64> {
+        self.last_write.clone()
     }
 
     /// The cluster's metadata as last applied (metadata group only).
     pub fn cluster_state(&self) -> Option<ClusterState> {
         self.metadata.as_ref().map(|state| state.read().clone())
+    }
+
+    /// The cluster's metadata, shared (metadata group only).
+    pub fn shared_cluster_state(&self) -> Option<Arc<RwLock<ClusterState>>> {
+        self.metadata.clone()
     }
 
     /// The value of `key` in this replica's copy (for reads and tests).
@@ -127,6 +190,17 @@ impl StateMachine {
         Ok((applied, membership))
     }
 
+    fn stored_last_write(
+        &self,
+        read: impl Fn(&[u8]) -> std::result::Result<Option<Vec<u8>>, ferrodyn_storage::Error>,
+    ) -> Result<u64> {
+        let bytes = read(&record_key(self.group, LAST_WRITE))
+            .map_err(|e| StorageIOError::read_state_machine(&e))?;
+        Ok(bytes
+            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+            .map_or(0, u64::from_be_bytes))
+    }
+
     fn stage_applied(
         &self,
         batch: &mut WriteBatch,
@@ -146,26 +220,60 @@ impl StateMachine {
         Ok(())
     }
 
-    fn stage_write(&self, batch: &mut WriteBatch, write: &Write) -> Result<()> {
-        let inside =
-            |key: &[u8]| self.range.start.as_slice() <= key && key < self.range.end.as_slice();
-        let outside = || {
-            StorageIOError::write_state_machine(&std::io::Error::other(
-                "a command writes outside its partition",
-            ))
-            .into()
-        };
+    /// Whether `write` to `keyspace` stays inside the group's ranges (a command from a confused
+    /// proposer must not touch another group's keys).
+    fn allows(&self, keyspace: Keyspace, write: &Write) -> bool {
+        let inside = |key: &[u8]| self.ranges.iter().any(|r| r.contains(keyspace, key));
         match write {
-            Write::Put { key, value } if inside(key) => batch.put(self.data, key, value),
-            Write::Delete { key } if inside(key) => batch.delete(self.data, key),
-            Write::DeleteRange { start, end }
-                if inside(start) && start <= end && end.as_slice() <= self.range.end.as_slice() =>
-            {
-                batch.delete_range(self.data, start, end)
+            Write::Put { key, .. } | Write::Delete { key } => inside(key),
+            Write::DeleteRange { start, end } => {
+                start <= end
+                    && self
+                        .ranges
+                        .iter()
+                        .any(|r| r.contains(keyspace, start) && end.as_slice() <= r.end.as_slice())
             }
-            _ => return Err(outside()),
         }
-        Ok(())
+    }
+
+    /// Stages every write of `command` in both `batch` and `effects`, or nothing if any of them
+    /// falls outside the group's ranges.
+    fn stage_command(
+        &self,
+        batch: &mut WriteBatch,
+        effects: &mut WriteBatch,
+        command: &Command,
+    ) -> Option<Rejection> {
+        let writes = command.writes.iter().map(|w| (Some(self.data), w));
+        let meta_writes = command.meta_writes.iter().map(|w| (self.meta, w));
+        let all: Vec<(Keyspace, &Write)> = match writes
+            .chain(meta_writes)
+            .map(|(keyspace, write)| {
+                keyspace
+                    .filter(|k| self.allows(*k, write))
+                    .map(|k| (k, write))
+            })
+            .collect::<Option<Vec<_>>>()
+        {
+            Some(all) => all,
+            None => {
+                tracing::error!(
+                    group = self.group,
+                    "a command writes outside its group's ranges"
+                );
+                return Some(Rejection::OutsideRanges);
+            }
+        };
+        for (keyspace, write) in all {
+            for target in [&mut *batch, &mut *effects] {
+                match write {
+                    Write::Put { key, value } => target.put(keyspace, key, value),
+                    Write::Delete { key } => target.delete(keyspace, key),
+                    Write::DeleteRange { start, end } => target.delete_range(keyspace, start, end),
+                }
+            }
+        }
+        None
     }
 }
 
@@ -213,30 +321,39 @@ impl RaftSnapshotBuilder<PartitionRaft> for StateMachine {
         // One storage snapshot: the data and the "applied" records agree.
         let view = self.db.snapshot();
         let (applied, membership) = self.applied_records(|key| view.get(self.raft, key))?;
-        let mut bytes = Vec::new();
-        if self.metadata.is_some() {
-            bytes = view
+        let last_write = self.stored_last_write(|key| view.get(self.raft, key))?;
+        let mut bytes = last_write.to_le_bytes().to_vec();
+        let state = match &self.metadata {
+            Some(_) => view
                 .get(self.raft, &record_key(self.group, CLUSTER_STATE))
                 .map_err(|e| StorageIOError::read_state_machine(&e))?
                 .unwrap_or_else(|| {
                     serde_json::to_vec(&ClusterState::default()).expect("the empty state encodes")
-                });
+                }),
+            None => Vec::new(),
+        };
+        bytes.extend_from_slice(&(state.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(&state);
+        let mut tagged = Vec::new();
+        for (number, range) in self.ranges.iter().enumerate() {
+            let iter = view
+                .iter(
+                    range.keyspace,
+                    (
+                        Bound::Included(&range.start[..]),
+                        Bound::Excluded(&range.end[..]),
+                    ),
+                    Direction::Forward,
+                )
+                .map_err(|e| StorageIOError::read_state_machine(&e))?;
+            for item in iter {
+                let (key, value) = item.map_err(|e| StorageIOError::read_state_machine(&e))?;
+                tagged.clear();
+                tagged.push(number as u8);
+                tagged.extend_from_slice(&key);
+                encode_pair(&mut bytes, &tagged, &value);
+            }
         }
-        let iter = view
-            .iter(
-                self.data,
-                (
-                    Bound::Included(&self.range.start[..]),
-                    Bound::Excluded(&self.range.end[..]),
-                ),
-                Direction::Forward,
-            )
-            .map_err(|e| StorageIOError::read_state_machine(&e))?;
-        for item in iter {
-            let (key, value) = item.map_err(|e| StorageIOError::read_state_machine(&e))?;
-            encode_pair(&mut bytes, &key, &value);
-        }
-        // (The metadata group's range is empty: its snapshot is the state's JSON alone.)
         let number = self.snapshots_built.fetch_add(1, Ordering::Relaxed) + 1;
         let snapshot_id = match &applied {
             Some(id) => format!("{}-{}-{number}", id.leader_id, id.index),
@@ -256,10 +373,20 @@ impl RaftSnapshotBuilder<PartitionRaft> for StateMachine {
     }
 }
 
+/// The parts of a snapshot: the fence, the cluster's metadata (empty outside the metadata group)
+/// and the tagged key/value pairs.
+fn split_snapshot(bytes: &[u8]) -> Option<(u64, &[u8], Vec<(&[u8], &[u8])>)> {
+    let last_write = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?);
+    let (state, rest) = take_field(&bytes[8..])?;
+    Some((last_write, state, decode_pairs(rest)?))
+}
+
 impl RaftStateMachine<PartitionRaft> for StateMachine {
     type SnapshotBuilder = StateMachine;
 
     async fn applied_state(&mut self) -> Result<AppliedState> {
+        let last_write = self.stored_last_write(|key| self.db.get(self.raft, key))?;
+        self.last_write.store(last_write, Ordering::Release);
         self.applied_records(|key| self.db.get(self.raft, key))
     }
 
@@ -269,39 +396,75 @@ impl RaftStateMachine<PartitionRaft> for StateMachine {
         I::IntoIter: Send,
     {
         let mut batch = WriteBatch::new();
+        let mut effects = WriteBatch::new();
         let mut answers = Vec::new();
         let mut last = None;
         let mut membership = None;
+        let before = self.last_write.load(Ordering::Acquire);
+        let mut last_write = before;
         // Metadata changes apply to a working copy, published once the batch is written.
         let mut metadata = self.metadata.as_ref().map(|state| state.read().clone());
+        let not_metadata = || {
+            StorageIOError::write_state_machine(&std::io::Error::other(
+                "a metadata change proposed to a partition's group",
+            ))
+        };
         for entry in entries {
             let mut refused = None;
+            let mut rejected = None;
+            let index = entry.log_id.index;
             match &entry.payload {
                 EntryPayload::Blank => {}
                 EntryPayload::Normal(Proposal::Write(command)) => {
-                    for write in &command.writes {
-                        self.stage_write(&mut batch, write)?;
+                    if command.based_on.is_some_and(|b| b != last_write) {
+                        rejected = Some(Rejection::Stale);
+                    } else {
+                        rejected = self.stage_command(&mut batch, &mut effects, command);
+                        if rejected.is_none() {
+                            last_write = index;
+                        }
                     }
                 }
                 EntryPayload::Normal(Proposal::Metadata(change)) => {
-                    let state = metadata.as_mut().ok_or_else(|| {
-                        StorageIOError::write_state_machine(&std::io::Error::other(
-                            "a metadata change proposed to a partition's group",
-                        ))
-                    })?;
+                    let state = metadata.as_mut().ok_or_else(not_metadata)?;
                     refused = state.apply(change).err();
+                }
+                EntryPayload::Normal(Proposal::Catalog { command, change }) => {
+                    let state = metadata.as_mut().ok_or_else(not_metadata)?;
+                    if command.based_on.is_some_and(|b| b != last_write) {
+                        rejected = Some(Rejection::Stale);
+                    } else {
+                        // Checked before the metadata changes: both happen or neither.
+                        let mut staged = (WriteBatch::new(), WriteBatch::new());
+                        rejected = self.stage_command(&mut staged.0, &mut staged.1, command);
+                        if rejected.is_none() {
+                            refused = change.as_ref().and_then(|c| state.apply(c).err());
+                        }
+                        if rejected.is_none() && refused.is_none() {
+                            self.stage_command(&mut batch, &mut effects, command);
+                            last_write = index;
+                        }
+                    }
                 }
                 EntryPayload::Membership(changed) => {
                     membership = Some(StoredMembership::new(Some(entry.log_id), changed.clone()));
                 }
             }
             answers.push(Applied {
-                index: entry.log_id.index,
+                index,
                 refused,
+                rejected,
             });
             last = Some(entry.log_id);
         }
         self.stage_applied(&mut batch, last.as_ref(), membership.as_ref())?;
+        if last_write != before {
+            batch.put(
+                self.raft,
+                &record_key(self.group, LAST_WRITE),
+                &last_write.to_be_bytes(),
+            );
+        }
         if let Some(state) = &metadata {
             let bytes =
                 serde_json::to_vec(state).map_err(|e| StorageIOError::write_state_machine(&e))?;
@@ -313,8 +476,14 @@ impl RaftStateMachine<PartitionRaft> for StateMachine {
                 .await
                 .map_err(|e| StorageIOError::write_state_machine(&e))?;
         }
+        self.last_write.store(last_write, Ordering::Release);
         if let (Some(shared), Some(state)) = (&self.metadata, metadata) {
             *shared.write() = state;
+        }
+        if let Some(observer) = &self.observer
+            && !effects.is_empty()
+        {
+            observer.applied(&effects);
         }
         Ok(answers)
     }
@@ -339,25 +508,34 @@ impl RaftStateMachine<PartitionRaft> for StateMachine {
                 &std::io::Error::other("the snapshot is damaged"),
             )
         };
+        let (last_write, state, pairs) = split_snapshot(&bytes).ok_or_else(damaged)?;
         let mut batch = WriteBatch::new();
         let mut installed_metadata = None;
         if self.metadata.is_some() {
-            let state: ClusterState = serde_json::from_slice(&bytes).map_err(|_| damaged())?;
-            batch.put(self.raft, &record_key(self.group, CLUSTER_STATE), &bytes);
+            let state: ClusterState = serde_json::from_slice(state).map_err(|_| damaged())?;
+            batch.put(
+                self.raft,
+                &record_key(self.group, CLUSTER_STATE),
+                &serde_json::to_vec(&state).map_err(|_| damaged())?,
+            );
             installed_metadata = Some(state);
-        } else {
-            let pairs = decode_pairs(&bytes).ok_or_else(damaged)?;
-            batch.delete_range(self.data, &self.range.start, &self.range.end);
-            for (key, value) in pairs {
-                self.stage_write(
-                    &mut batch,
-                    &Write::Put {
-                        key: key.to_vec(),
-                        value: value.to_vec(),
-                    },
-                )?;
-            }
         }
+        for range in &self.ranges {
+            batch.delete_range(range.keyspace, &range.start, &range.end);
+        }
+        for (tagged, value) in pairs {
+            let (&number, key) = tagged.split_first().ok_or_else(damaged)?;
+            let range = self.ranges.get(number as usize).ok_or_else(damaged)?;
+            if !range.contains(range.keyspace, key) {
+                return Err(damaged().into());
+            }
+            batch.put(range.keyspace, key, value);
+        }
+        batch.put(
+            self.raft,
+            &record_key(self.group, LAST_WRITE),
+            &last_write.to_be_bytes(),
+        );
         self.stage_applied(
             &mut batch,
             meta.last_log_id.as_ref(),
@@ -366,8 +544,12 @@ impl RaftStateMachine<PartitionRaft> for StateMachine {
         write_off_runtime(&self.db, batch, Durability::Sync)
             .await
             .map_err(|e| StorageIOError::write_state_machine(&e))?;
+        self.last_write.store(last_write, Ordering::Release);
         if let (Some(shared), Some(state)) = (&self.metadata, installed_metadata) {
             *shared.write() = state;
+        }
+        if let Some(observer) = &self.observer {
+            observer.installed();
         }
         *self.current.lock() = Some((meta.clone(), Arc::new(bytes)));
         Ok(())

@@ -1,0 +1,664 @@
+//! Tables on the cluster: each table's data is one replica group, and the engine's writes go
+//! through the groups.
+//!
+//! - **Groups.** A table is a replica group whose id is the table's id. Its replicas are on the
+//!   nodes of its placement; the group is started by the first node of the replicas it was
+//!   created with (its founders), once, and afterwards its leader moves its membership towards
+//!   the current placement (add the newcomer as a learner, wait until it has caught up, then
+//!   make the placement the voters). [`TableGroups::reconcile`] does this whenever the
+//!   metadata changes, and twice a second anyway.
+//! - **Writes** ([`Replicator`]). The engine decides a table's writes on the group's leader and
+//!   hands over the batch; it is proposed to the group, fenced by the index of the last write
+//!   the decision saw, and returns once applied here. Catalog changes (CreateTable, UpdateTable,
+//!   DeleteTable, ...) go to the metadata group, from any node, with the cluster's side of the
+//!   change (a table created or deleted) in the same entry.
+//! - **Views.** Every replica tells its engine what it applied ([`EngineObserver`]), so every
+//!   node's catalog, and every replica's statistics and stream positions, follow the log.
+//! - **Routing** ([`TableGroups::route`]): where a request about a table must run.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use ferrodyn_engine::Database;
+use ferrodyn_engine::replicate::{CommitError, Replicator, Scope, TableChange, Ticket};
+use ferrodyn_storage::{Db, Durability, Keyspace, Operation, WriteBatch};
+use openraft::error::{ClientWriteError, RaftError};
+use openraft::{BasicNode, Config};
+use parking_lot::{Mutex, RwLock};
+use tokio::sync::Notify;
+
+use crate::metadata::{ClusterState, MetadataCommand};
+use crate::node::NodeId;
+use crate::peer::{
+    Channels, LocalGroups, PeerNetwork, proto::ForwardRequest, proto::ProposeRequest,
+};
+use crate::replica::{
+    Applied, ApplyObserver, Command, KeyRange, LogStore, PartitionRaftNode, PartitionRange,
+    Proposal, Rejection, StateMachine, Write,
+};
+use crate::runtime::METADATA_GROUP;
+
+/// How long a write may wait for its group to commit and apply it.
+const COMMIT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How often the groups are reconciled with the metadata even when nothing was applied.
+const RECONCILE_INTERVAL: Duration = Duration::from_millis(500);
+
+/// How long adding a replica may take to catch up before the leader tries again later.
+const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Raft settings of a table's group.
+pub(crate) fn group_config() -> Arc<Config> {
+    let config = Config {
+        cluster_name: "ferrodyn-table".into(),
+        heartbeat_interval: 100,
+        election_timeout_min: 500,
+        election_timeout_max: 1000,
+        ..Config::default()
+    };
+    Arc::new(
+        config
+            .validate()
+            .expect("the table groups' settings are valid"),
+    )
+}
+
+/// Keeps an engine's in-memory views in step with what a replica applies.
+#[derive(Debug)]
+pub(crate) struct EngineObserver {
+    pub(crate) database: Arc<Database>,
+    /// Woken on every applied change (the metadata group's observer: the reconciler listens).
+    pub(crate) changed: Option<Arc<Notify>>,
+}
+
+impl ApplyObserver for EngineObserver {
+    fn applied(&self, effects: &WriteBatch) {
+        if let Err(error) = self.database.observe_applied(effects) {
+            tracing::error!(%error, "the engine could not follow an applied change");
+        }
+        if let Some(changed) = &self.changed {
+            changed.notify_one();
+        }
+    }
+
+    fn installed(&self) {
+        if let Err(error) = self.database.reload_views() {
+            tracing::error!(%error, "the engine could not reload after a snapshot");
+        }
+        if let Some(changed) = &self.changed {
+            changed.notify_one();
+        }
+    }
+}
+
+/// Where a request about a table must run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// On this node.
+    Here,
+    /// On the node whose peer port is this address.
+    Peer(String),
+    /// Nowhere yet: the group has no leader (an election is under way). Try again shortly.
+    Unknown,
+}
+
+/// The table groups of this node and everything that reaches them.
+pub struct TableGroups {
+    node: NodeId,
+    db: Db,
+    raft_keyspace: Keyspace,
+    data: Keyspace,
+    meta: Keyspace,
+    database: Arc<Database>,
+    groups: LocalGroups,
+    channels: Channels,
+    metadata_raft: PartitionRaftNode,
+    metadata_fence: Arc<AtomicU64>,
+    state: Arc<RwLock<ClusterState>>,
+    /// Each local table group's fence (the index of its last applied write).
+    fences: Mutex<HashMap<u64, Arc<AtomicU64>>>,
+    /// Groups being opened, so two reconciliations never open one twice.
+    opening: tokio::sync::Mutex<()>,
+    handle: tokio::runtime::Handle,
+    changed: Arc<Notify>,
+}
+
+impl std::fmt::Debug for TableGroups {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TableGroups")
+            .field("node", &self.node)
+            .field("groups", &self.groups)
+            .finish()
+    }
+}
+
+/// What [`TableGroups::new`] needs.
+pub(crate) struct TableGroupsParts {
+    pub(crate) node: NodeId,
+    pub(crate) db: Db,
+    pub(crate) raft_keyspace: Keyspace,
+    pub(crate) database: Arc<Database>,
+    pub(crate) groups: LocalGroups,
+    pub(crate) channels: Channels,
+    pub(crate) metadata_raft: PartitionRaftNode,
+    pub(crate) metadata: StateMachine,
+    pub(crate) changed: Arc<Notify>,
+}
+
+impl TableGroups {
+    pub(crate) fn new(parts: TableGroupsParts) -> TableGroups {
+        let (data, meta) = parts.database.keyspaces();
+        TableGroups {
+            node: parts.node,
+            db: parts.db,
+            raft_keyspace: parts.raft_keyspace,
+            data,
+            meta,
+            database: parts.database,
+            groups: parts.groups,
+            channels: parts.channels,
+            metadata_raft: parts.metadata_raft,
+            metadata_fence: parts.metadata.last_write(),
+            state: parts
+                .metadata
+                .shared_cluster_state()
+                .expect("the metadata group's state machine holds the cluster state"),
+            fences: Mutex::default(),
+            opening: tokio::sync::Mutex::new(()),
+            handle: tokio::runtime::Handle::current(),
+            changed: parts.changed,
+        }
+    }
+
+    /// Brings this node's table groups in line with the metadata, until `stop` is notified.
+    pub(crate) async fn run(self: Arc<Self>, stop: Arc<Notify>) {
+        loop {
+            self.reconcile().await;
+            tokio::select! {
+                () = stop.notified() => return,
+                () = self.changed.notified() => {}
+                () = tokio::time::sleep(RECONCILE_INTERVAL) => {}
+            }
+        }
+    }
+
+    /// One pass: open the groups this node should hold, start the groups it founds, move the
+    /// membership of the groups it leads towards their placement, and stop the groups of tables
+    /// that are gone.
+    pub async fn reconcile(&self) {
+        let state = self.state.read().clone();
+        let mut wanted = BTreeSet::new();
+        for entry in state.tables().values() {
+            let (Some(target), Some(founders)) =
+                (entry.placement.iter().next(), entry.founders.first())
+            else {
+                continue;
+            };
+            if !target.contains(&self.node) && !founders.contains(&self.node) {
+                continue;
+            }
+            wanted.insert(entry.id);
+            let raft = match self.open(entry.id).await {
+                Ok(raft) => raft,
+                Err(error) => {
+                    tracing::error!(table = entry.id, %error, "cannot open a table's replica");
+                    continue;
+                }
+            };
+            if founders.first() == Some(&self.node)
+                && let Err(error) = self.found(&raft, founders, &state).await
+            {
+                tracing::warn!(table = entry.id, %error, "cannot start a table's group");
+            }
+            if self.is_leader(&raft) {
+                self.move_towards(&raft, entry.id, target, &state).await;
+            }
+        }
+        let gone: Vec<u64> = self
+            .fences
+            .lock()
+            .keys()
+            .copied()
+            .filter(|id| !wanted.contains(id))
+            .collect();
+        for id in gone {
+            self.close(id).await;
+        }
+    }
+
+    /// This node's replica of table group `id`, opened if need be.
+    async fn open(&self, id: u64) -> Result<PartitionRaftNode, String> {
+        let _opening = self.opening.lock().await;
+        if let Some(raft) = self.groups.find(id) {
+            return Ok(raft);
+        }
+        let table = u32::try_from(id).map_err(|_| format!("table id {id} is too large"))?;
+        let stats = ferrodyn_engine::catalog::stats_key(table, 0);
+        let machine = StateMachine::new(
+            self.db.clone(),
+            self.data,
+            self.raft_keyspace,
+            id,
+            PartitionRange {
+                start: ferrodyn_engine::keys::table_start(table).to_vec(),
+                end: ferrodyn_engine::keys::table_end(table).to_vec(),
+            },
+        )
+        .with_ranges(
+            self.meta,
+            vec![KeyRange {
+                keyspace: self.meta,
+                end: ferrodyn_engine::catalog::prefix_end(&stats),
+                start: stats,
+            }],
+        )
+        .with_observer(Arc::new(EngineObserver {
+            database: self.database.clone(),
+            changed: None,
+        }));
+        let fence = machine.last_write();
+        let raft = PartitionRaftNode::new(
+            self.node.get(),
+            group_config(),
+            PeerNetwork::new(id, self.channels.clone()),
+            LogStore::new(self.db.clone(), self.raft_keyspace, id),
+            machine,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        self.fences.lock().insert(id, fence);
+        self.groups.insert(id, raft.clone());
+        tracing::info!(table = id, "opened a table replica");
+        Ok(raft)
+    }
+
+    /// Starts group `raft` with `founders` as its voters, unless it was started before.
+    async fn found(
+        &self,
+        raft: &PartitionRaftNode,
+        founders: &[NodeId],
+        state: &ClusterState,
+    ) -> Result<(), String> {
+        if raft.is_initialized().await.map_err(|e| e.to_string())? {
+            return Ok(());
+        }
+        let members: BTreeMap<u64, BasicNode> = founders
+            .iter()
+            .filter_map(|n| {
+                let member = state.members().get(n)?;
+                Some((n.get(), BasicNode::new(&member.peer_address)))
+            })
+            .collect();
+        raft.initialize(members).await.map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    /// Moves the voters of group `raft` (led here) to `target`: each missing replica joins as a
+    /// learner and catches up first, then the voters are replaced in one change.
+    async fn move_towards(
+        &self,
+        raft: &PartitionRaftNode,
+        id: u64,
+        target: &[NodeId],
+        state: &ClusterState,
+    ) {
+        let membership = raft.metrics().borrow().membership_config.clone();
+        let voters: BTreeSet<u64> = membership.membership().voter_ids().collect();
+        let wanted: BTreeSet<u64> = target.iter().map(|n| n.get()).collect();
+        if voters == wanted || wanted.is_empty() {
+            return;
+        }
+        for node in target {
+            if voters.contains(&node.get()) {
+                continue;
+            }
+            let Some(member) = state.members().get(node) else {
+                return;
+            };
+            let added = tokio::time::timeout(
+                CATCH_UP_TIMEOUT,
+                raft.add_learner(node.get(), BasicNode::new(&member.peer_address), true),
+            )
+            .await;
+            if !matches!(added, Ok(Ok(_))) {
+                tracing::warn!(table = id, node = %node, "a new replica did not catch up yet");
+                return;
+            }
+        }
+        match raft.change_membership(wanted, false).await {
+            Ok(_) => tracing::info!(table = id, "moved a table's replicas to its placement"),
+            Err(error) => tracing::warn!(table = id, %error, "could not move a table's replicas"),
+        }
+    }
+
+    /// Stops this node's replica of group `id` (its table is gone) and forgets its Raft state.
+    async fn close(&self, id: u64) {
+        self.fences.lock().remove(&id);
+        if let Some(raft) = self.groups.remove(id) {
+            if let Err(error) = raft.shutdown().await {
+                tracing::warn!(table = id, %error, "a table replica did not stop cleanly");
+            }
+            let mut batch = WriteBatch::new();
+            batch.delete_range(
+                self.raft_keyspace,
+                &id.to_be_bytes(),
+                &(id + 1).to_be_bytes(),
+            );
+            if let Err(error) = self.db.write(batch, Durability::Buffered) {
+                tracing::warn!(table = id, %error, "could not drop a table replica's log");
+            }
+            tracing::info!(table = id, "closed a table replica");
+        }
+    }
+
+    /// Stops every table replica of this node.
+    pub(crate) async fn shutdown(&self) {
+        let ids: Vec<u64> = self.fences.lock().drain().map(|(id, _)| id).collect();
+        for id in ids {
+            if let Some(raft) = self.groups.remove(id) {
+                let _ = raft.shutdown().await;
+            }
+        }
+    }
+
+    fn is_leader(&self, raft: &PartitionRaftNode) -> bool {
+        raft.metrics().borrow().current_leader == Some(self.node.get())
+    }
+
+    /// The peer address of group `raft`'s leader, as `raft` knows it.
+    fn leader_address(raft: &PartitionRaftNode) -> Option<(u64, String)> {
+        let metrics = raft.metrics().borrow().clone();
+        let leader = metrics.current_leader?;
+        let node = metrics.membership_config.membership().get_node(&leader)?;
+        Some((leader, node.addr.clone()))
+    }
+
+    /// Where a request about table `name` must run.
+    pub fn route(&self, name: &str) -> Route {
+        let state = self.state.read();
+        let Some(entry) = state.tables().get(name) else {
+            // Unknown here: the metadata leader knows every table created so far.
+            drop(state);
+            return self.route_catalog();
+        };
+        match self.groups.find(entry.id) {
+            Some(raft) => match Self::leader_address(&raft) {
+                Some((leader, _)) if leader == self.node.get() => Route::Here,
+                Some((_, address)) => Route::Peer(address),
+                None => Route::Unknown,
+            },
+            None => entry
+                .placement
+                .iter()
+                .next()
+                .into_iter()
+                .flatten()
+                .chain(entry.founders.iter().flatten())
+                .find_map(|n| state.members().get(n))
+                .map_or(Route::Unknown, |m| Route::Peer(m.peer_address.clone())),
+        }
+    }
+
+    /// Where the catalog is freshest: the metadata group's leader.
+    pub fn route_catalog(&self) -> Route {
+        match Self::leader_address(&self.metadata_raft) {
+            Some((leader, _)) if leader == self.node.get() => Route::Here,
+            Some((_, address)) => Route::Peer(address),
+            None => Route::Unknown,
+        }
+    }
+
+    /// Sends a DynamoDB request to the node at `peer` (forwarded `hops` times before).
+    pub async fn forward(
+        &self,
+        peer: &str,
+        target: &str,
+        body: Vec<u8>,
+        hops: u32,
+    ) -> Result<(u16, Vec<u8>), String> {
+        let mut client = self.channels.client(peer)?;
+        let request = ForwardRequest {
+            target: target.to_owned(),
+            body,
+            hops,
+        };
+        let mut request = tonic::Request::new(request);
+        request.set_timeout(COMMIT_TIMEOUT + Duration::from_secs(5));
+        let reply = client
+            .forward(request)
+            .await
+            .map_err(|status| status.to_string())?
+            .into_inner();
+        let status =
+            u16::try_from(reply.status).map_err(|_| "a forwarded reply's status is not HTTP")?;
+        Ok((status, reply.body))
+    }
+
+    /// Proposes `proposal` to the metadata group through its leader, wherever it is, and waits
+    /// until this node has applied it too (so this node's catalog shows the change at once).
+    async fn propose_metadata(&self, proposal: Proposal) -> Result<Applied, String> {
+        let deadline = tokio::time::Instant::now() + COMMIT_TIMEOUT;
+        let mut backoff = Duration::from_millis(10);
+        let payload = serde_json::to_vec(&proposal).map_err(|e| e.to_string())?;
+        loop {
+            let attempt = match Self::leader_address(&self.metadata_raft) {
+                Some((leader, _)) if leader == self.node.get() => {
+                    match self.metadata_raft.client_write(proposal.clone()).await {
+                        Ok(response) => return Ok(response.data),
+                        Err(error) => error.to_string(),
+                    }
+                }
+                Some((_, address)) => match self.channels.client(&address) {
+                    Err(error) => error,
+                    Ok(mut client) => {
+                        let request = ProposeRequest {
+                            group: METADATA_GROUP,
+                            proposal: payload.clone(),
+                        };
+                        match client.propose(request).await {
+                            Ok(reply) => {
+                                let reply = reply.into_inner();
+                                if reply.applied.is_empty() {
+                                    reply.error
+                                } else {
+                                    let applied: Applied = serde_json::from_slice(&reply.applied)
+                                        .map_err(|e| e.to_string())?;
+                                    let _ = self
+                                        .metadata_raft
+                                        .wait(Some(COMMIT_TIMEOUT))
+                                        .applied_index_at_least(
+                                            Some(applied.index),
+                                            "a catalog change applied here",
+                                        )
+                                        .await;
+                                    return Ok(applied);
+                                }
+                            }
+                            Err(status) => status.to_string(),
+                        }
+                    }
+                },
+                None => "the metadata group has no leader".to_owned(),
+            };
+            if tokio::time::Instant::now() + backoff > deadline {
+                return Err(attempt);
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_millis(500));
+        }
+    }
+
+    /// Runs `future` to completion from synchronous code: the engine's writer threads, or a
+    /// request's task (which then gives its worker thread up while it waits).
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            tokio::task::block_in_place(|| self.handle.block_on(future))
+        } else {
+            self.handle.block_on(future)
+        }
+    }
+
+    /// `batch` as commands' writes: to the `data` keyspace and to the `meta` keyspace.
+    fn split(&self, batch: &WriteBatch) -> Result<(Vec<Write>, Vec<Write>), CommitError> {
+        let mut data = Vec::new();
+        let mut meta = Vec::new();
+        for operation in batch.operations() {
+            let (keyspace, write) = match operation {
+                Operation::Put {
+                    keyspace,
+                    key,
+                    value,
+                } => (
+                    keyspace,
+                    Write::Put {
+                        key: key.to_vec(),
+                        value: value.to_vec(),
+                    },
+                ),
+                Operation::Delete { keyspace, key } => {
+                    (keyspace, Write::Delete { key: key.to_vec() })
+                }
+                Operation::DeleteRange {
+                    keyspace,
+                    start,
+                    end,
+                } => (
+                    keyspace,
+                    Write::DeleteRange {
+                        start: start.to_vec(),
+                        end: end.to_vec(),
+                    },
+                ),
+            };
+            if keyspace == self.data {
+                data.push(write);
+            } else if keyspace == self.meta {
+                meta.push(write);
+            } else {
+                return Err(CommitError::Unavailable(
+                    Scope::Catalog,
+                    "a batch writes a keyspace that is not replicated".into(),
+                ));
+            }
+        }
+        Ok((data, meta))
+    }
+}
+
+/// The engine's [`Replicator`] on a cluster member.
+#[derive(Debug, Clone)]
+pub struct ClusterReplicator(pub(crate) Arc<TableGroups>);
+
+impl Replicator for ClusterReplicator {
+    fn begin(&self, scope: Scope) -> Result<Ticket, CommitError> {
+        match scope {
+            Scope::Catalog => Ok(Ticket(self.0.metadata_fence.load(Ordering::Acquire))),
+            Scope::Table(id) => {
+                let id = u64::from(id);
+                let raft = self
+                    .0
+                    .groups
+                    .find(id)
+                    .ok_or(CommitError::NotLeader(scope))?;
+                if !self.0.is_leader(&raft) {
+                    return Err(CommitError::NotLeader(scope));
+                }
+                let fence = self.0.fences.lock().get(&id).cloned();
+                let fence = fence.ok_or(CommitError::NotLeader(scope))?;
+                Ok(Ticket(fence.load(Ordering::Acquire)))
+            }
+        }
+    }
+
+    fn commit(
+        &self,
+        scope: Scope,
+        ticket: Ticket,
+        batch: WriteBatch,
+        _durability: Durability,
+        change: Option<TableChange>,
+    ) -> Result<(), CommitError> {
+        let (writes, meta_writes) = self.0.split(&batch)?;
+        let command = Command {
+            writes,
+            meta_writes,
+            based_on: Some(ticket.0),
+        };
+        let applied = match scope {
+            Scope::Table(id) => {
+                let raft = self
+                    .0
+                    .groups
+                    .find(u64::from(id))
+                    .ok_or(CommitError::NotLeader(scope))?;
+                // (The timer is made inside the runtime: this may run on a writer thread.)
+                let written = self.0.block_on(async {
+                    tokio::time::timeout(
+                        COMMIT_TIMEOUT,
+                        raft.client_write(Proposal::Write(command)),
+                    )
+                    .await
+                });
+                match written {
+                    Ok(Ok(response)) => response.data,
+                    Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_)))) => {
+                        return Err(CommitError::NotLeader(scope));
+                    }
+                    Ok(Err(error)) => {
+                        return Err(CommitError::Unavailable(scope, error.to_string()));
+                    }
+                    Err(_) => {
+                        return Err(CommitError::Unavailable(
+                            scope,
+                            format!("not committed within {COMMIT_TIMEOUT:?}"),
+                        ));
+                    }
+                }
+            }
+            Scope::Catalog => {
+                let change = change.map(|change| match change {
+                    TableChange::Created { id, name } => MetadataCommand::CreateTable {
+                        name,
+                        partitions: 1,
+                        id: Some(u64::from(id)),
+                    },
+                    TableChange::Deleted { name, .. } => MetadataCommand::DeleteTable { name },
+                });
+                // A table the cluster no longer lists (a deletion retried) leaves only its
+                // definition to remove.
+                let change = change.filter(|change| match change {
+                    MetadataCommand::DeleteTable { name } => {
+                        self.0.state.read().tables().contains_key(name)
+                    }
+                    _ => true,
+                });
+                let proposal = Proposal::Catalog { command, change };
+                self.0
+                    .block_on(self.0.propose_metadata(proposal))
+                    .map_err(|error| CommitError::Unavailable(scope, error))?
+            }
+        };
+        match (applied.rejected, applied.refused) {
+            (None, None) => Ok(()),
+            (Some(Rejection::Stale), _) => Err(CommitError::Stale(scope)),
+            (Some(Rejection::OutsideRanges), _) => Err(CommitError::Unavailable(
+                scope,
+                "the write falls outside its replica group".into(),
+            )),
+            (None, Some(refused)) => Err(CommitError::Unavailable(scope, refused.to_string())),
+        }
+    }
+
+    fn leads(&self, scope: Scope) -> bool {
+        let group = match scope {
+            Scope::Catalog => return self.0.route_catalog() == Route::Here,
+            Scope::Table(id) => u64::from(id),
+        };
+        self.0
+            .groups
+            .find(group)
+            .is_some_and(|raft| self.0.is_leader(&raft))
+    }
+}
