@@ -2,6 +2,9 @@
 
 One server per session: `$FERRODYN_ENDPOINT` if set (nothing is started), else
 `$FERRODYN_BIN serve --listen 127.0.0.1:<free port> --in-memory`, stopped by PID at the end.
+With `FERRODYN_CLUSTER=N` the session's server is a cluster of N in-memory nodes instead, and
+`ddb` and `streams` send each call to the next node in turn, so every test's requests are
+spread over the nodes.
 Tests share a few session tables and keep apart by using unique partition keys; a test that
 needs a whole table to itself (counts, scans, table settings) creates a uniquely named one
 through `new_table`, which deletes it afterwards. `streams` is a DynamoDB Streams client on the
@@ -14,7 +17,7 @@ import os
 
 import pytest
 
-from ferrodyn_process import FerrodynProcess
+from ferrodyn_process import FerrodynCluster, FerrodynProcess
 from support import (
     RawClient,
     create_table,
@@ -29,29 +32,60 @@ from support import (
 TTL_SWEEP_INTERVAL_MS = 200
 
 
+class RoundRobin:
+    """Calls each method of the next client in turn (the clients of a cluster's nodes)."""
+
+    def __init__(self, clients):
+        self._clients = clients
+        self._turn = 0
+
+    def __getattr__(self, name):
+        client = self._clients[self._turn % len(self._clients)]
+        self._turn += 1
+        return getattr(client, name)
+
+
 @pytest.fixture(scope="session")
-def endpoint():
-    """The base URL of the server under test."""
+def endpoints():
+    """The base URLs of the nodes under test (one, unless FERRODYN_CLUSTER is set)."""
     configured = os.environ.get("FERRODYN_ENDPOINT")
     if configured:
-        yield configured.rstrip("/")
+        yield [configured.rstrip("/")]
+        return
+    size = int(os.environ.get("FERRODYN_CLUSTER", "0"))
+    if size > 0:
+        cluster = FerrodynCluster(size, lambda n: ["--in-memory"]).start()
+        try:
+            yield cluster.endpoints
+        finally:
+            cluster.close()
         return
     server = FerrodynProcess(["--in-memory"]).start()
     try:
-        yield server.endpoint
+        yield [server.endpoint]
     finally:
         server.close()
 
 
 @pytest.fixture(scope="session")
-def ddb(endpoint):
-    return make_client(endpoint)
+def endpoint(endpoints):
+    """The base URL of the server under test (the first node of a cluster)."""
+    return endpoints[0]
 
 
 @pytest.fixture(scope="session")
-def streams(endpoint):
-    """A boto3 `dynamodbstreams` client on the same endpoint."""
-    return make_streams_client(endpoint)
+def ddb(endpoints):
+    if len(endpoints) == 1:
+        return make_client(endpoints[0])
+    return RoundRobin([make_client(e) for e in endpoints])
+
+
+@pytest.fixture(scope="session")
+def streams(endpoints):
+    """A boto3 `dynamodbstreams` client on the same server (each node in turn on a cluster)."""
+    if len(endpoints) == 1:
+        return make_streams_client(endpoints[0])
+    return RoundRobin([make_streams_client(e) for e in endpoints])
 
 
 @pytest.fixture(scope="session")

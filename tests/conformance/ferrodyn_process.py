@@ -4,10 +4,14 @@ A `FerrodynProcess` picks a free loopback port, starts the binary named by `FERR
 (default: `target/debug/ferrodyn` of this checkout), waits until `GET /health` answers 200, and
 stops the process by its PID. The server's stderr goes to a log file that is printed when the
 server fails to become ready, so a broken start explains itself.
+
+A `FerrodynCluster` starts several such processes with peer ports: the first bootstraps a
+cluster, the others join it, and it is ready once every node lists every member.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -55,9 +59,17 @@ class FerrodynProcess:
     restart a server where a previous one listened (clients keep their endpoint).
     """
 
-    def __init__(self, storage_args: list[str], port: int | None = None):
+    def __init__(
+        self,
+        storage_args: list[str],
+        port: int | None = None,
+        peer_port: int | None = None,
+        join: str | None = None,
+    ):
         self.storage_args = storage_args
         self.port = port or free_port()
+        self.peer_port = peer_port
+        self.join = join
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
         self._log = tempfile.NamedTemporaryFile(prefix="ferrodyn-", suffix=".log", delete=False)
@@ -69,6 +81,8 @@ class FerrodynProcess:
             "--listen",
             f"127.0.0.1:{self.port}",
             *self.storage_args,
+            *(["--peer-listen", f"127.0.0.1:{self.peer_port}"] if self.peer_port else []),
+            *(["--join", self.join] if self.join else []),
         ]
 
     def spawn(self) -> subprocess.Popen:
@@ -133,3 +147,64 @@ class FerrodynProcess:
             os.unlink(self._log.name)
         except FileNotFoundError:
             pass
+
+
+# How long a cluster may take from its first exec until every node lists every member.
+CLUSTER_READY_TIMEOUT_S = 60.0
+
+
+def cluster_members(endpoint: str) -> int:
+    """How many members the node at `endpoint` lists (0 if it does not answer)."""
+    try:
+        with urllib.request.urlopen(endpoint + "/cluster/status", timeout=1.0) as response:
+            return len(json.load(response).get("members", []))
+    except (urllib.error.URLError, ConnectionError, OSError, ValueError):
+        return 0
+
+
+class FerrodynCluster:
+    """`size` `ferrodyn serve` processes on loopback forming one cluster.
+
+    `storage_args(n)` gives node n's storage flags (`["--in-memory"]` or a data directory).
+    """
+
+    def __init__(self, size: int, storage_args):
+        first_peer = free_port()
+        self.nodes = [
+            FerrodynProcess(
+                storage_args(n),
+                peer_port=first_peer if n == 0 else free_port(),
+                join=None if n == 0 else f"127.0.0.1:{first_peer}",
+            )
+            for n in range(size)
+        ]
+
+    @property
+    def endpoints(self) -> list[str]:
+        return [node.endpoint for node in self.nodes]
+
+    def start(self) -> "FerrodynCluster":
+        """Starts the first node, then the others, and waits until every node lists them all."""
+        try:
+            self.nodes[0].start()
+            for node in self.nodes[1:]:
+                node.start()
+            self.wait_for_members(len(self.nodes))
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def wait_for_members(self, count: int) -> None:
+        deadline = time.monotonic() + CLUSTER_READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            live = [n for n in self.nodes if n.proc is not None and n.proc.poll() is None]
+            if all(cluster_members(n.endpoint) >= count for n in live):
+                return
+            time.sleep(0.05)
+        logs = "\n".join(n.log_text() for n in self.nodes)
+        raise RuntimeError(f"the cluster did not list {count} members in time:\n{logs}")
+
+    def close(self) -> None:
+        for node in reversed(self.nodes):
+            node.close()

@@ -62,6 +62,17 @@ impl HandlerSlot {
     }
 }
 
+/// The largest message on the peer port: a forwarded request or answer (DynamoDB's own limits
+/// keep those under 17 MB) or a snapshot of a replica's whole state (sent in one message for
+/// now, which bounds what a replica may hold to this).
+const MESSAGE_BYTES_MAX: usize = 1 << 30;
+
+fn peer_client(channel: Channel) -> PeerClient<Channel> {
+    PeerClient::new(channel)
+        .max_decoding_message_size(MESSAGE_BYTES_MAX)
+        .max_encoding_message_size(MESSAGE_BYTES_MAX)
+}
+
 /// How long connecting to a peer may take before the call fails as unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -115,7 +126,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), tonic::transport::Error> {
     tonic::transport::Server::builder()
-        .add_service(PeerServer::new(PeerService { groups, handler }))
+        .add_service(
+            PeerServer::new(PeerService { groups, handler })
+                .max_decoding_message_size(MESSAGE_BYTES_MAX)
+                .max_encoding_message_size(MESSAGE_BYTES_MAX),
+        )
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(listener),
             shutdown,
@@ -257,14 +272,14 @@ impl Channels {
     pub fn client(&self, address: &str) -> Result<PeerClient<Channel>, String> {
         let mut channels = self.channels.lock();
         if let Some(channel) = channels.get(address) {
-            return Ok(PeerClient::new(channel.clone()));
+            return Ok(peer_client(channel.clone()));
         }
         let channel = Endpoint::from_shared(format!("http://{address}"))
             .map_err(|e| format!("bad peer address {address:?}: {e}"))?
             .connect_timeout(CONNECT_TIMEOUT)
             .connect_lazy();
         channels.insert(address.to_owned(), channel.clone());
-        Ok(PeerClient::new(channel))
+        Ok(peer_client(channel))
     }
 }
 

@@ -328,24 +328,33 @@ impl ClusterRuntime {
         let tables = state
             .tables()
             .iter()
-            .map(|(name, entry)| TableView {
-                name: name.clone(),
-                id: entry.id,
-                partitions: (0..entry.partitions.len())
-                    .map(|i| {
-                        let range = entry.partitions.range(i);
-                        PartitionView {
-                            first_hash: format!("{:016x}", range.first),
-                            last_hash: format!("{:016x}", range.last),
-                            replicas: entry
-                                .placement
-                                .replicas(i)
-                                .iter()
-                                .map(NodeId::to_string)
-                                .collect(),
-                        }
-                    })
-                    .collect(),
+            .map(|(name, entry)| {
+                let local = self.tables.local_view(entry.id);
+                TableView {
+                    name: name.clone(),
+                    id: entry.id,
+                    partitions: (0..entry.partitions.len())
+                        .map(|i| {
+                            let range = entry.partitions.range(i);
+                            PartitionView {
+                                first_hash: format!("{:016x}", range.first),
+                                last_hash: format!("{:016x}", range.last),
+                                replicas: entry
+                                    .placement
+                                    .replicas(i)
+                                    .iter()
+                                    .map(NodeId::to_string)
+                                    .collect(),
+                                leader: local
+                                    .as_ref()
+                                    .and_then(|v| v.leader)
+                                    .and_then(NodeId::new)
+                                    .map(|id| id.to_string()),
+                                applied_here: local.as_ref().map(|v| v.applied),
+                            }
+                        })
+                        .collect(),
+                }
             })
             .collect();
         ClusterStatus {
@@ -482,6 +491,10 @@ pub struct PartitionView {
     pub last_hash: String,
     /// Its target replicas, preferred leader first.
     pub replicas: Vec<String>,
+    /// Its group's leader, as this node knows it (only where it holds a replica).
+    pub leader: Option<String>,
+    /// The log index this node's replica has applied (only where it holds one).
+    pub applied_here: Option<u64>,
 }
 
 /// Why a node was not admitted.

@@ -46,6 +46,9 @@ const COMMIT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the groups are reconciled with the metadata even when nothing was applied.
 const RECONCILE_INTERVAL: Duration = Duration::from_millis(500);
 
+/// Log entries between snapshots of a table's group (and so the log a replica keeps).
+const SNAPSHOT_EVERY: u64 = 20_000;
+
 /// How long adding a replica may take to catch up before the leader tries again later.
 const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -56,6 +59,8 @@ pub(crate) fn group_config() -> Arc<Config> {
         heartbeat_interval: 100,
         election_timeout_min: 500,
         election_timeout_max: 1000,
+        // A snapshot is the table's whole state in memory (for now): take one rarely.
+        snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(SNAPSHOT_EVERY),
         ..Config::default()
     };
     Arc::new(
@@ -102,6 +107,15 @@ pub enum Route {
     Peer(String),
     /// Nowhere yet: the group has no leader (an election is under way). Try again shortly.
     Unknown,
+}
+
+/// What a node's replica of a group knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplicaView {
+    /// The group's leader, if known.
+    pub leader: Option<u64>,
+    /// The last log index applied here.
+    pub applied: u64,
 }
 
 /// The table groups of this node and everything that reaches them.
@@ -375,6 +389,16 @@ impl TableGroups {
         Some((leader, node.addr.clone()))
     }
 
+    /// What this node's replica of table group `id` knows, if it holds one.
+    pub fn local_view(&self, id: u64) -> Option<ReplicaView> {
+        let raft = self.groups.find(id)?;
+        let metrics = raft.metrics().borrow().clone();
+        Some(ReplicaView {
+            leader: metrics.current_leader,
+            applied: metrics.last_applied.map_or(0, |id| id.index),
+        })
+    }
+
     /// Where a request about table `name` must run.
     pub fn route(&self, name: &str) -> Route {
         let state = self.state.read();
@@ -399,6 +423,23 @@ impl TableGroups {
                 .find_map(|n| state.members().get(n))
                 .map_or(Route::Unknown, |m| Route::Peer(m.peer_address.clone())),
         }
+    }
+
+    /// Confirms that this node still leads the group of table `name` (a heartbeat round to a
+    /// quorum) and has applied everything committed before now: a read that follows sees every
+    /// write acknowledged before it began. Fails if this node does not lead the group; a table
+    /// the cluster does not know needs nothing.
+    pub async fn linearize(&self, name: &str) -> Result<(), String> {
+        let Some(id) = self.state.read().tables().get(name).map(|entry| entry.id) else {
+            // No such table: the request fails the same wherever it runs.
+            return Ok(());
+        };
+        let raft = self.groups.find(id).ok_or("no replica of the table here")?;
+        tokio::time::timeout(COMMIT_TIMEOUT, raft.ensure_linearizable())
+            .await
+            .map_err(|_| "the group's leadership could not be confirmed in time".to_owned())?
+            .map_err(|error| error.to_string())?;
+        Ok(())
     }
 
     /// Where the catalog is freshest: the metadata group's leader.

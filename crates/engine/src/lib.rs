@@ -61,6 +61,9 @@ pub struct DatabaseConfig {
     pub writer_threads: usize,
     /// How the time-to-live sweeper runs and how long stream records are kept.
     pub sweep: ttl::SweepSettings,
+    /// The node will be a cluster member: it writes nothing (and runs no background job) until
+    /// [`Database::set_replicator`] gives it the cluster's replicator.
+    pub replicated: bool,
 }
 
 impl DatabaseConfig {
@@ -75,6 +78,7 @@ impl DatabaseConfig {
             endpoint_address: "127.0.0.1:8000".to_owned(),
             writer_threads: 4,
             sweep: ttl::SweepSettings::default(),
+            replicated: false,
         }
     }
 }
@@ -111,9 +115,12 @@ impl Database {
         let db = Db::open(config.storage)?;
         let data = db.keyspace("data")?;
         let meta = db.keyspace("meta")?;
-        let replicator = Arc::new(ReplicatorSlot::new(Arc::new(LocalReplicator::new(
-            db.clone(),
-        ))));
+        let replicator: Arc<dyn Replicator> = if config.replicated {
+            Arc::new(replicate::DetachedReplicator)
+        } else {
+            Arc::new(LocalReplicator::new(db.clone()))
+        };
+        let replicator = Arc::new(ReplicatorSlot::new(replicator));
         let catalog = Arc::new(Catalog::load(db.clone(), data, meta, replicator.clone())?);
         let writers = Arc::new(WriterPool::start(
             db.clone(),
@@ -144,8 +151,14 @@ impl Database {
             },
             endpoint_address: config.endpoint_address,
         };
-        // Backfills interrupted by a restart start over (they are idempotent).
-        for table in database.catalog.all() {
+        // Backfills interrupted by a restart start over (they are idempotent). In a cluster they
+        // belong to the tables' leaders, which are not known yet.
+        let tables = if config.replicated {
+            Vec::new()
+        } else {
+            database.catalog.all()
+        };
+        for table in tables {
             let backfilling: Vec<u32> = table
                 .indexes()
                 .indexes

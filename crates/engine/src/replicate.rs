@@ -133,3 +133,29 @@ impl Replicator for LocalReplicator {
         true
     }
 }
+
+/// The replicator of a node that will join a cluster, until it has: it commits nothing and leads
+/// nothing, so no write or background job touches a replica's state behind its group's back.
+#[derive(Debug)]
+pub struct DetachedReplicator;
+
+impl Replicator for DetachedReplicator {
+    fn begin(&self, scope: Scope) -> Result<Ticket, CommitError> {
+        Err(CommitError::NotLeader(scope))
+    }
+
+    fn commit(
+        &self,
+        scope: Scope,
+        _ticket: Ticket,
+        _batch: WriteBatch,
+        _durability: Durability,
+        _change: Option<TableChange>,
+    ) -> Result<(), CommitError> {
+        Err(CommitError::NotLeader(scope))
+    }
+
+    fn leads(&self, _scope: Scope) -> bool {
+        false
+    }
+}

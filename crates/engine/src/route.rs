@@ -66,3 +66,19 @@ pub fn target_of(request: &Request) -> Target {
         },
     }
 }
+
+/// Whether `request` is a strongly consistent read: it must see every write acknowledged before
+/// it began, so in a cluster its node must first confirm it still leads the table's group.
+pub fn is_consistent_read(request: &Request) -> bool {
+    match request {
+        Request::GetItem(request) => request.input.consistent_read == Some(true),
+        Request::Query(request) => request.input.consistent_read == Some(true),
+        Request::Scan(request) => request.input.consistent_read == Some(true),
+        Request::BatchGetItem(request) => request
+            .input
+            .request_items
+            .values()
+            .any(|keys| keys.consistent_read == Some(true)),
+        _ => false,
+    }
+}

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use ferrodyn_api::sigv4::{Authorization, SignedRequest};
 use ferrodyn_api::{ApiError, ErrorKind, Operation, Request, decode_request, write_response};
 use ferrodyn_cluster::tables::{Route, TableGroups};
-use ferrodyn_engine::route::{Target, target_of};
+use ferrodyn_engine::route::{Target, is_consistent_read, target_of};
 use ferrodyn_engine::{Database, DatabaseConfig};
 use ferrodyn_storage::fs::{MemFileSystem, RealFileSystem};
 use hyper::HeaderMap;
@@ -83,6 +83,7 @@ impl Dispatcher {
             stream_retention: std::time::Duration::from_secs(config.stream_retention_hours * 3600),
         };
         database.endpoint_address = config.listen.to_string();
+        database.replicated = config.peer_listen.is_some();
         let database = Database::open(database).map_err(|error| match error {
             ferrodyn_engine::OpenError::Storage(ferrodyn_storage::Error::Locked {
                 dir, ..
@@ -225,10 +226,15 @@ impl Dispatcher {
                     }
                 };
                 let why = match route {
-                    Route::Here => match self.execute_here(request.clone()).await {
-                        Ok(body) => return Reply { status: 200, body },
-                        Err(error) if error.kind == ErrorKind::ServiceUnavailable => error.message,
-                        Err(error) => return Reply::error(&error),
+                    Route::Here => match self.linearize(tables, &request).await {
+                        Err(why) => why,
+                        Ok(()) => match self.execute_here(request.clone()).await {
+                            Ok(body) => return Reply { status: 200, body },
+                            Err(error) if error.kind == ErrorKind::ServiceUnavailable => {
+                                error.message
+                            }
+                            Err(error) => return Reply::error(&error),
+                        },
                     },
                     Route::Peer(peer) if hops < MAX_HOPS => {
                         let target = operation.target();
@@ -254,6 +260,23 @@ impl Dispatcher {
                 backoff = (backoff * 2).min(Duration::from_millis(200));
             }
         })
+    }
+
+    /// Before a strongly consistent read runs here: confirms this node still leads the groups of
+    /// the tables it reads.
+    async fn linearize(&self, tables: &TableGroups, request: &Request) -> Result<(), String> {
+        if !is_consistent_read(request) {
+            return Ok(());
+        }
+        let names = match target_of(request) {
+            Target::Table(name) => vec![name],
+            Target::Tables(names) => names,
+            Target::Anywhere | Target::Catalog => Vec::new(),
+        };
+        for name in names {
+            tables.linearize(&name).await?;
+        }
+        Ok(())
     }
 
     /// A batch over tables led by different nodes: each node's share runs there, and the answers

@@ -83,8 +83,12 @@ pub fn render(status: &Value) -> String {
                 .flatten()
                 .map(text)
                 .collect();
+            let leader = match &partition["leader"] {
+                Value::String(leader) => format!("  leader {leader}"),
+                _ => String::new(),
+            };
             out.push_str(&format!(
-                "  {}..{}  {}\n",
+                "  {}..{}  {}{leader}\n",
                 text(&partition["first_hash"]),
                 text(&partition["last_hash"]),
                 replicas.join(" ")
@@ -112,7 +116,8 @@ mod tests {
             ],
             "tables": [{"name": "orders", "id": 1, "partitions": [
                 {"first_hash": "0000000000000000", "last_hash": "ffffffffffffffff",
-                 "replicas": ["00000000000000aa", "00000000000000bb"]}
+                 "replicas": ["00000000000000aa", "00000000000000bb"],
+                 "leader": "00000000000000bb", "applied_here": 7}
             ]}]
         });
         let text = render(&status);
@@ -124,7 +129,10 @@ mod tests {
         assert!(text.contains("leaving"), "{text}");
         assert!(text.contains("table orders (id 1)"), "{text}");
         assert!(
-            text.contains("0000000000000000..ffffffffffffffff  00000000000000aa 00000000000000bb"),
+            text.contains(
+                "0000000000000000..ffffffffffffffff  00000000000000aa 00000000000000bb  \
+                 leader 00000000000000bb"
+            ),
             "{text}"
         );
         let single = render(&serde_json::json!({"single_node": true}));
