@@ -28,5 +28,7 @@ if [ -f tests/conformance/requirements.txt ]; then
     # The fixture starts `ferrodyn serve --in-memory` on a free port (and on-disk servers for the
     # durability tests); FERRODYN_ENDPOINT, if set, points the suite at a running server instead.
     FERRODYN_BIN="$PWD/target/debug/ferrodyn" .venv/bin/python -m pytest -q -p no:cacheprovider tests/conformance
+    echo "==> conformance suite against a 3-node cluster (each call to the next node)"
+    FERRODYN_CLUSTER=3 FERRODYN_BIN="$PWD/target/debug/ferrodyn" .venv/bin/python -m pytest -q -p no:cacheprovider tests/conformance
 fi
 echo "==> all tests passed"
