@@ -132,7 +132,8 @@ pub async fn serve(
                 .max_encoding_message_size(MESSAGE_BYTES_MAX),
         )
         .serve_with_incoming_shutdown(
-            tonic::transport::server::TcpIncoming::from(listener),
+            // Small Raft messages must not wait for delayed acknowledgements (Nagle).
+            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
             shutdown,
         )
         .await
@@ -277,6 +278,7 @@ impl Channels {
         let channel = Endpoint::from_shared(format!("http://{address}"))
             .map_err(|e| format!("bad peer address {address:?}: {e}"))?
             .connect_timeout(CONNECT_TIMEOUT)
+            .tcp_nodelay(true)
             .connect_lazy();
         channels.insert(address.to_owned(), channel.clone());
         Ok(peer_client(channel))
