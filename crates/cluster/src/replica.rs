@@ -16,7 +16,7 @@
 //! | `group ∥ 0x20` | the last applied log id (JSON), written in the same batch as the command's effects |
 //! | `group ∥ 0x21` | the last applied membership (JSON), likewise |
 //! | `group ∥ 0x22` | the metadata group only: the cluster's metadata (JSON), likewise |
-//! | `group ∥ 0x23` | the log index of the last applied write (u64 BE, the fence), likewise |
+//! | `group ∥ 0x23` | the id of the last applied write (u64 BE, the fence), likewise |
 //!
 //! Log appends and votes are synced before openraft is told they are durable. A command's effects
 //! and the new "last applied" id are one atomic batch, so after a crash a replica resumes applying
@@ -80,10 +80,14 @@ pub struct Command {
     /// To the `meta` keyspace (statistics, table definitions), likewise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub meta_writes: Vec<Write>,
-    /// The fence: the log index of the group's last applied write that the writes were decided
-    /// on. If another write was applied since, the command is refused and changes nothing.
+    /// The fence: the id of the group's last write that the writes were decided after. If the
+    /// group's last applied write is another one, the command is refused and changes nothing.
     #[serde(default)]
     pub based_on: Option<u64>,
+    /// This command's id, which the next command's `based_on` names (chaining the commands a
+    /// leader pipelines); 0: its log index serves.
+    #[serde(default)]
+    pub seq: u64,
 }
 
 /// One write of a [`Command`], to the data keyspace.
@@ -132,13 +136,18 @@ pub enum Rejection {
     OutsideRanges,
 }
 
-/// Writes `batch` on a blocking thread: a synced write waits for the disk, which must not hold up
-/// the async runtime's workers (and every other replica group scheduled on them).
+/// Writes `batch`. A synced write waits for the disk, which must not hold up the async runtime's
+/// workers (and every other replica group scheduled on them), so it runs on a blocking thread; a
+/// buffered one only copies into memory and the operating system's cache, so it runs here (a
+/// hand-off to another thread would cost more than the write).
 async fn write_off_runtime(
     db: &ferrodyn_storage::Db,
     batch: ferrodyn_storage::WriteBatch,
     durability: ferrodyn_storage::Durability,
 ) -> Result<(), ferrodyn_storage::Error> {
+    if durability == ferrodyn_storage::Durability::Buffered {
+        return db.write(batch, durability).map(|_| ());
+    }
     let db = db.clone();
     match tokio::task::spawn_blocking(move || db.write(batch, durability)).await {
         Ok(result) => result.map(|_| ()),

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use ferrodyn_engine::Database;
-use ferrodyn_engine::replicate::{CommitError, Replicator, Scope, TableChange, Ticket};
+use ferrodyn_engine::replicate::{CommitDone, CommitError, Replicator, Scope, TableChange, Ticket};
 use ferrodyn_storage::{Db, Durability, Keyspace, Operation, WriteBatch};
 use openraft::error::{ClientWriteError, RaftError};
 use openraft::{BasicNode, Config};
@@ -56,9 +56,11 @@ const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(30);
 pub(crate) fn group_config() -> Arc<Config> {
     let config = Config {
         cluster_name: "ferrodyn-table".into(),
-        heartbeat_interval: 100,
-        election_timeout_min: 500,
-        election_timeout_max: 1000,
+        // openraft also gives each AppendEntries this long: under load on a small machine a
+        // shorter one times out and stalls replication. Elections start after 1-2 s of silence.
+        heartbeat_interval: 250,
+        election_timeout_min: 1000,
+        election_timeout_max: 2000,
         // A snapshot is the table's whole state in memory (for now): take one rarely.
         snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(SNAPSHOT_EVERY),
         ..Config::default()
@@ -131,8 +133,10 @@ pub struct TableGroups {
     metadata_raft: PartitionRaftNode,
     metadata_fence: Arc<AtomicU64>,
     state: Arc<RwLock<ClusterState>>,
-    /// Each local table group's fence (the index of its last applied write).
+    /// Each local table group's fence (the id of its last applied write).
     fences: Mutex<HashMap<u64, Arc<AtomicU64>>>,
+    /// Each led table group's chain of writes proposed and not yet applied.
+    chains: Mutex<HashMap<u64, Chain>>,
     /// Groups being opened, so two reconciliations never open one twice.
     opening: tokio::sync::Mutex<()>,
     handle: tokio::runtime::Handle,
@@ -180,6 +184,7 @@ impl TableGroups {
                 .shared_cluster_state()
                 .expect("the metadata group's state machine holds the cluster state"),
             fences: Mutex::default(),
+            chains: Mutex::default(),
             opening: tokio::sync::Mutex::new(()),
             handle: tokio::runtime::Handle::current(),
             changed: parts.changed,
@@ -588,6 +593,42 @@ impl TableGroups {
     }
 }
 
+/// The writes of a group proposed by this node (its leader) and not yet applied: each names the
+/// one before it, so the state machine applies them only in that order and only after it.
+#[derive(Debug, Default)]
+struct Chain {
+    /// The id of the last write proposed.
+    tip: Option<u64>,
+    /// Writes proposed and not yet applied or failed.
+    in_flight: usize,
+    /// One of them failed: those after it will be refused too, so nothing new may follow
+    /// until they have all landed.
+    broken: bool,
+}
+
+/// A write id: random, so that ids of different leaders never coincide.
+fn new_write_id() -> u64 {
+    loop {
+        let id = rand::random::<u64>();
+        if id != 0 {
+            return id;
+        }
+    }
+}
+
+/// What applying a proposal returned, as the engine's commit result.
+fn commit_result(scope: Scope, applied: &Applied) -> Result<(), CommitError> {
+    match (applied.rejected, &applied.refused) {
+        (None, None) => Ok(()),
+        (Some(Rejection::Stale), _) => Err(CommitError::Stale(scope)),
+        (Some(Rejection::OutsideRanges), _) => Err(CommitError::Unavailable(
+            scope,
+            "the write falls outside its replica group".into(),
+        )),
+        (None, Some(refused)) => Err(CommitError::Unavailable(scope, refused.to_string())),
+    }
+}
+
 /// The engine's [`Replicator`] on a cluster member.
 #[derive(Debug, Clone)]
 pub struct ClusterReplicator(pub(crate) Arc<TableGroups>);
@@ -595,7 +636,10 @@ pub struct ClusterReplicator(pub(crate) Arc<TableGroups>);
 impl Replicator for ClusterReplicator {
     fn begin(&self, scope: Scope) -> Result<Ticket, CommitError> {
         match scope {
-            Scope::Catalog => Ok(Ticket(self.0.metadata_fence.load(Ordering::Acquire))),
+            Scope::Catalog => Ok(Ticket {
+                prev: self.0.metadata_fence.load(Ordering::Acquire),
+                seq: new_write_id(),
+            }),
             Scope::Table(id) => {
                 let id = u64::from(id);
                 let raft = self
@@ -608,7 +652,19 @@ impl Replicator for ClusterReplicator {
                 }
                 let fence = self.0.fences.lock().get(&id).cloned();
                 let fence = fence.ok_or(CommitError::NotLeader(scope))?;
-                Ok(Ticket(fence.load(Ordering::Acquire)))
+                let mut chains = self.0.chains.lock();
+                let chain = chains.entry(id).or_default();
+                if chain.in_flight == 0 {
+                    chain.broken = false;
+                    chain.tip = None;
+                }
+                if chain.broken {
+                    return Err(CommitError::Stale(scope));
+                }
+                Ok(Ticket {
+                    prev: chain.tip.unwrap_or_else(|| fence.load(Ordering::Acquire)),
+                    seq: new_write_id(),
+                })
             }
         }
     }
@@ -625,7 +681,8 @@ impl Replicator for ClusterReplicator {
         let command = Command {
             writes,
             meta_writes,
-            based_on: Some(ticket.0),
+            based_on: Some(ticket.prev),
+            seq: ticket.seq,
         };
         let applied = match scope {
             Scope::Table(id) => {
@@ -681,15 +738,79 @@ impl Replicator for ClusterReplicator {
                     .map_err(|error| CommitError::Unavailable(scope, error))?
             }
         };
-        match (applied.rejected, applied.refused) {
-            (None, None) => Ok(()),
-            (Some(Rejection::Stale), _) => Err(CommitError::Stale(scope)),
-            (Some(Rejection::OutsideRanges), _) => Err(CommitError::Unavailable(
-                scope,
-                "the write falls outside its replica group".into(),
-            )),
-            (None, Some(refused)) => Err(CommitError::Unavailable(scope, refused.to_string())),
+        commit_result(scope, &applied)
+    }
+
+    fn pipelines(&self) -> bool {
+        true
+    }
+
+    fn commit_async(
+        &self,
+        scope: Scope,
+        ticket: Ticket,
+        batch: WriteBatch,
+        durability: Durability,
+        done: CommitDone,
+    ) {
+        let Scope::Table(id) = scope else {
+            return done(self.commit(scope, ticket, batch, durability, None));
+        };
+        let id = u64::from(id);
+        let (writes, meta_writes) = match self.0.split(&batch) {
+            Ok(split) => split,
+            Err(error) => return done(Err(error)),
+        };
+        let Some(raft) = self.0.groups.find(id) else {
+            return done(Err(CommitError::NotLeader(scope)));
+        };
+        let command = Command {
+            writes,
+            meta_writes,
+            based_on: Some(ticket.prev),
+            seq: ticket.seq,
+        };
+        // Proposed here, in order (the chain's order is the log's); awaited by a task.
+        let submitted = self
+            .0
+            .block_on(async { raft.client_write_ff(Proposal::Write(command)).await });
+        let receiver = match submitted {
+            Ok(receiver) => receiver,
+            Err(error) => return done(Err(CommitError::Unavailable(scope, error.to_string()))),
+        };
+        {
+            let mut chains = self.0.chains.lock();
+            let chain = chains.entry(id).or_default();
+            chain.tip = Some(ticket.seq);
+            chain.in_flight += 1;
         }
+        let groups = self.0.clone();
+        self.0.handle.spawn(async move {
+            let result = match tokio::time::timeout(COMMIT_TIMEOUT, receiver).await {
+                Ok(Ok(Ok(response))) => commit_result(scope, &response.data),
+                Ok(Ok(Err(ClientWriteError::ForwardToLeader(_)))) => {
+                    Err(CommitError::NotLeader(scope))
+                }
+                Ok(Ok(Err(error))) => Err(CommitError::Unavailable(scope, error.to_string())),
+                Ok(Err(_)) => Err(CommitError::Unavailable(
+                    scope,
+                    "the replica group stopped before answering".into(),
+                )),
+                Err(_) => Err(CommitError::Unavailable(
+                    scope,
+                    format!("not committed within {COMMIT_TIMEOUT:?}"),
+                )),
+            };
+            {
+                let mut chains = groups.chains.lock();
+                let chain = chains.entry(id).or_default();
+                chain.in_flight -= 1;
+                if result.is_err() {
+                    chain.broken = true;
+                }
+            }
+            done(result);
+        });
     }
 
     fn leads(&self, scope: Scope) -> bool {

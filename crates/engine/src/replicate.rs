@@ -13,6 +13,12 @@
 //! and otherwise returns a fencing [`Ticket`]) and [`Replicator::commit`] after. A cluster
 //! replicator refuses a commit whose ticket no longer matches the group's state (another write,
 //! typically of an earlier leader, was applied in between), so a stale decision is never applied.
+//!
+//! A replicator whose commits take a network round trip may *pipeline* ([`Replicator::pipelines`]):
+//! the writer then decides the next group of a partition while earlier ones are still being
+//! replicated, reading their writes from an in-flight overlay, and hands each batch over with
+//! [`Replicator::commit_async`]. The tickets chain the groups, so if one is refused every group
+//! decided after it is refused too.
 
 use ferrodyn_storage::{Db, Durability, WriteBatch};
 
@@ -47,9 +53,18 @@ pub enum TableChange {
     },
 }
 
-/// A fencing token: the state a decision was made on, from [`Replicator::begin`].
+/// A fencing token from [`Replicator::begin`]: the write the decision follows (`prev`, the last
+/// write applied or proposed before it) and the id its own write will have (`seq`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Ticket(pub u64);
+pub struct Ticket {
+    /// The id of the write this decision saw last.
+    pub prev: u64,
+    /// The id of this decision's write.
+    pub seq: u64,
+}
+
+/// What to do once an asynchronous commit is done (or failed).
+pub type CommitDone = Box<dyn FnOnce(Result<(), CommitError>) + Send>;
 
 /// Why a batch was not committed.
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +108,24 @@ pub trait Replicator: Send + Sync + std::fmt::Debug {
         durability: Durability,
         change: Option<TableChange>,
     ) -> Result<(), CommitError>;
+
+    /// Whether commits are worth pipelining (they wait for a network round trip).
+    fn pipelines(&self) -> bool {
+        false
+    }
+
+    /// Like [`Replicator::commit`], but returns at once and calls `done` when the batch is
+    /// applied here (or failed). Batches of one scope must be applied in the order handed over.
+    fn commit_async(
+        &self,
+        scope: Scope,
+        ticket: Ticket,
+        batch: WriteBatch,
+        durability: Durability,
+        done: CommitDone,
+    ) {
+        done(self.commit(scope, ticket, batch, durability, None));
+    }
 
     /// Whether background work on `scope` (time-to-live sweeps, index backfills) belongs on this
     /// node: its writes would be committed here.

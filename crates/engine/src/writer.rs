@@ -25,7 +25,7 @@ use std::thread::JoinHandle;
 use ferrodyn_storage::{Db, Durability, Keyspace, WriteBatch};
 use parking_lot::{Condvar, Mutex, RwLock};
 
-use crate::replicate::{CommitError, Replicator, Scope};
+use crate::replicate::{CommitError, Replicator, Scope, Ticket};
 
 /// What a mutation does once its group is durable (or failed): typically sends the response.
 pub type Completion = Box<dyn FnOnce(Result<(), CommitError>) + Send>;
@@ -34,6 +34,23 @@ pub type Completion = Box<dyn FnOnce(Result<(), CommitError>) + Send>;
 /// are durable. A mutation that fails validation stages nothing and answers in its completion.
 pub type Mutation = Box<dyn FnOnce(&mut Group<'_>) -> Completion + Send>;
 
+/// Most groups of one partition being replicated at once (pipelining replicators only). More
+/// lets more writes overlap; fewer makes each group (and so each Raft entry) larger.
+const IN_FLIGHT_MAX: usize = 8;
+
+/// The writes of a partition's groups that were handed to a pipelining replicator and are not
+/// applied yet: later groups are decided as if they were.
+#[derive(Debug, Default)]
+struct InFlight {
+    /// Key → its newest value (`None` = deleted) and the generation of the group that wrote it.
+    overlay: HashMap<Vec<u8>, (Option<Vec<u8>>, u64)>,
+    /// Index id → its newest totals and the generation of the group that wrote them.
+    totals: Vec<(u32, Counts, u64)>,
+    /// Groups in flight.
+    groups: usize,
+    next_generation: u64,
+}
+
 /// A set of mutations of one partition being turned into one storage batch.
 pub struct Group<'a> {
     db: &'a Db,
@@ -41,6 +58,10 @@ pub struct Group<'a> {
     batch: WriteBatch,
     /// Writes staged by earlier mutations of this group: key → new value (`None` = deleted).
     overlay: HashMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Ranges this group deleted (keys in them read as absent unless written again).
+    deleted: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Writes of earlier groups still being replicated.
+    in_flight: Option<&'a Mutex<InFlight>>,
     /// Change of the partition's item counts and sizes by this group, per index (0 = the table).
     deltas: Vec<(u32, Counts)>,
     /// The partition's data was dropped (DeleteTable): its statistics must not be rewritten.
@@ -54,6 +75,8 @@ impl<'a> Group<'a> {
             keyspace,
             batch: WriteBatch::new(),
             overlay: HashMap::new(),
+            deleted: Vec::new(),
+            in_flight: None,
             deltas: Vec::new(),
             dropped: false,
         }
@@ -64,6 +87,18 @@ impl<'a> Group<'a> {
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, ferrodyn_storage::Error> {
         if let Some(staged) = self.overlay.get(key) {
             return Ok(staged.clone());
+        }
+        if self
+            .deleted
+            .iter()
+            .any(|(start, end)| start.as_slice() <= key && key < end.as_slice())
+        {
+            return Ok(None);
+        }
+        if let Some(in_flight) = self.in_flight
+            && let Some((value, _)) = in_flight.lock().overlay.get(key)
+        {
+            return Ok(value.clone());
         }
         self.db.get(self.keyspace, key)
     }
@@ -105,6 +140,7 @@ impl<'a> Group<'a> {
         self.batch
             .delete_range(meta, stats, &crate::catalog::prefix_end(stats));
         self.overlay.clear();
+        self.deleted.push((start.to_vec(), end.to_vec()));
         self.dropped = true;
     }
 
@@ -114,6 +150,7 @@ impl<'a> Group<'a> {
         self.batch.delete_range(self.keyspace, start, end);
         self.overlay
             .retain(|key, _| key.as_slice() < start || key.as_slice() >= end);
+        self.deleted.push((start.to_vec(), end.to_vec()));
         let current = stats.of(index);
         self.deltas.retain(|(i, _)| *i != index);
         self.deltas.push((
@@ -130,6 +167,7 @@ impl<'a> Group<'a> {
         self.batch.delete_range(self.keyspace, start, end);
         self.overlay
             .retain(|key, _| key.as_slice() < start || key.as_slice() >= end);
+        self.deleted.push((start.to_vec(), end.to_vec()));
     }
 
     /// Stages a write of another keyspace in the same atomic batch (not seen by [`Group::get`]).
@@ -236,6 +274,9 @@ pub struct WriteQueue {
     /// The last sequence number given to a stream record of this partition.
     stream_sequence: AtomicU64,
     state: Mutex<QueueState>,
+    in_flight: Mutex<InFlight>,
+    /// Signalled whenever an in-flight group lands.
+    landed: Condvar,
 }
 
 #[derive(Default)]
@@ -263,6 +304,8 @@ impl WriteQueue {
             stats,
             stream_sequence: AtomicU64::new(0),
             state: Mutex::new(QueueState::default()),
+            in_flight: Mutex::new(InFlight::default()),
+            landed: Condvar::new(),
         })
     }
 
@@ -440,6 +483,139 @@ impl PoolShared {
     fn drain(&self, queue: &Arc<WriteQueue>) {
         let mutations = std::mem::take(&mut queue.state.lock().pending);
         let replicator = self.replicator.get();
+        if replicator.pipelines() {
+            self.hand_over(queue, &*replicator, mutations);
+        } else {
+            self.commit_here(queue, &*replicator, mutations);
+        }
+        let reschedule = {
+            let mut state = queue.state.lock();
+            if state.pending.is_empty() {
+                state.scheduled = false;
+                false
+            } else {
+                true
+            }
+        };
+        if reschedule {
+            self.run_queue.lock().partitions.push_back(queue.clone());
+            self.ready.notify_one();
+        }
+    }
+
+    /// Decides `mutations` as one group and hands its batch to a pipelining `replicator`
+    /// without waiting for it to be applied: the next group is decided on top of it. Waits only
+    /// while [`IN_FLIGHT_MAX`] groups are in flight, and after a group that deletes ranges (which
+    /// the in-flight overlay cannot show to later groups).
+    fn hand_over(
+        &self,
+        queue: &Arc<WriteQueue>,
+        replicator: &dyn Replicator,
+        mutations: Vec<Mutation>,
+    ) {
+        {
+            let mut in_flight = queue.in_flight.lock();
+            while in_flight.groups >= IN_FLIGHT_MAX {
+                queue.landed.wait(&mut in_flight);
+            }
+        }
+        let ticket: Result<Ticket, CommitError> = replicator.begin(queue.scope);
+        let mut group = Group::new(&self.db, queue.keyspace);
+        group.in_flight = Some(&queue.in_flight);
+        let completions: Vec<Completion> = mutations.into_iter().map(|m| m(&mut group)).collect();
+        let ticket = match ticket {
+            Ok(ticket) => ticket,
+            Err(error) => {
+                let result = Err(error);
+                for completion in completions {
+                    completion(clone_result(&result));
+                }
+                return;
+            }
+        };
+        let Group {
+            mut batch,
+            overlay,
+            deleted,
+            deltas,
+            dropped,
+            ..
+        } = group;
+        let mut totals = Vec::new();
+        if !dropped {
+            let in_flight = queue.in_flight.lock();
+            for (index, delta) in &deltas {
+                if *delta == Counts::default() {
+                    continue;
+                }
+                let mut total = in_flight
+                    .totals
+                    .iter()
+                    .find(|(i, _, _)| i == index)
+                    .map_or_else(|| queue.stats.of(*index), |(_, counts, _)| *counts);
+                total.add(*delta);
+                let mut key = queue.stats_key.clone();
+                key.extend_from_slice(&index.to_be_bytes());
+                batch.put(queue.meta, &key, &total.encode());
+                totals.push((*index, total));
+            }
+        }
+        if batch.is_empty() {
+            for completion in completions {
+                completion(Ok(()));
+            }
+            return;
+        }
+        let generation = {
+            let mut in_flight = queue.in_flight.lock();
+            let generation = in_flight.next_generation;
+            in_flight.next_generation += 1;
+            in_flight.groups += 1;
+            for (key, value) in overlay {
+                in_flight.overlay.insert(key, (value, generation));
+            }
+            for (index, total) in totals {
+                in_flight.totals.retain(|(i, _, _)| *i != index);
+                in_flight.totals.push((index, total, generation));
+            }
+            generation
+        };
+        let landed = queue.clone();
+        replicator.commit_async(
+            queue.scope,
+            ticket,
+            batch,
+            self.durability,
+            Box::new(move |result| {
+                {
+                    let mut in_flight = landed.in_flight.lock();
+                    in_flight.overlay.retain(|_, (_, g)| *g != generation);
+                    in_flight.totals.retain(|(_, _, g)| *g != generation);
+                    in_flight.groups -= 1;
+                }
+                landed.landed.notify_all();
+                // (The statistics follow the applied batches: the replicator's replicas report
+                // them in log order.)
+                for completion in completions {
+                    completion(clone_result(&result));
+                }
+            }),
+        );
+        if !deleted.is_empty() || dropped {
+            let mut in_flight = queue.in_flight.lock();
+            while in_flight.groups > 0 {
+                queue.landed.wait(&mut in_flight);
+            }
+        }
+    }
+
+    /// Decides `mutations` as one group and commits it, waiting until it is durable.
+    fn commit_here(
+        &self,
+        queue: &Arc<WriteQueue>,
+        replicator: &dyn Replicator,
+        mutations: Vec<Mutation>,
+    ) {
         let ticket = replicator.begin(queue.scope);
         let mut group = Group::new(&self.db, queue.keyspace);
         let completions: Vec<Completion> = mutations.into_iter().map(|m| m(&mut group)).collect();
@@ -472,19 +648,6 @@ impl PoolShared {
         }
         for completion in completions {
             completion(clone_result(&result));
-        }
-        let reschedule = {
-            let mut state = queue.state.lock();
-            if state.pending.is_empty() {
-                state.scheduled = false;
-                false
-            } else {
-                true
-            }
-        };
-        if reschedule {
-            self.run_queue.lock().partitions.push_back(queue.clone());
-            self.ready.notify_one();
         }
     }
 }

@@ -127,6 +127,13 @@ impl Db {
         self.engine().write(batch, durability)
     }
 
+    /// Makes every write that returned before this call durable, as a [`Durability::Sync`]
+    /// write would have: for a caller that makes writes visible at once ([`Durability::Buffered`])
+    /// and acknowledges them only once they are on disk.
+    pub fn sync_wal(&self) -> Result<()> {
+        self.engine().sync_wal()
+    }
+
     /// The latest value of `key`.
     pub fn get(&self, keyspace: Keyspace, key: &[u8]) -> Result<Option<Vec<u8>>> {
         let (sv, sequence) = self.engine().read_view();

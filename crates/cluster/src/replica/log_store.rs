@@ -2,6 +2,7 @@
 
 use std::fmt::Debug;
 use std::ops::{Bound, RangeBounds};
+use std::sync::{Arc, OnceLock};
 
 use ferrodyn_storage::{Db, Direction, Durability, Keyspace, WriteBatch};
 use openraft::storage::{LogFlushed, LogState, RaftLogStorage};
@@ -12,11 +13,42 @@ use serde::de::DeserializeOwned;
 use super::{COMMITTED, ENTRY, PURGED, PartitionRaft, VOTE, record_key, write_off_runtime};
 
 /// The log of one replica group. Cheap to clone: clones share the storage engine.
+///
+/// Appended entries are readable at once (so the leader replicates them while its own disk
+/// syncs) and reported durable to openraft only after a sync of the write-ahead log that covers
+/// them: one task per log syncs for every append that arrived meanwhile.
 #[derive(Debug, Clone)]
 pub struct LogStore {
     db: Db,
     raft: Keyspace,
     group: u64,
+    syncer: Arc<OnceLock<tokio::sync::mpsc::UnboundedSender<LogFlushed<PartitionRaft>>>>,
+}
+
+/// Syncs the write-ahead log for the appends that `pending` reports, in order, one sync for all
+/// that are waiting.
+async fn sync_appends(
+    db: Db,
+    mut pending: tokio::sync::mpsc::UnboundedReceiver<LogFlushed<PartitionRaft>>,
+) {
+    while let Some(first) = pending.recv().await {
+        let mut waiting = vec![first];
+        while let Ok(more) = pending.try_recv() {
+            waiting.push(more);
+        }
+        let syncing = db.clone();
+        let error = match tokio::task::spawn_blocking(move || syncing.sync_wal()).await {
+            Ok(Ok(())) => None,
+            Ok(Err(error)) => Some(error.to_string()),
+            Err(failed) => Some(format!("the thread syncing the log failed: {failed}")),
+        };
+        for flushed in waiting {
+            flushed.log_io_completed(match &error {
+                None => Ok(()),
+                Some(message) => Err(std::io::Error::other(message.clone())),
+            });
+        }
+    }
 }
 
 type Result<T> = std::result::Result<T, StorageError<u64>>;
@@ -24,7 +56,12 @@ type Result<T> = std::result::Result<T, StorageError<u64>>;
 impl LogStore {
     /// The log of replica group `group`, kept in keyspace `raft` of `db`.
     pub fn new(db: Db, raft: Keyspace, group: u64) -> LogStore {
-        LogStore { db, raft, group }
+        LogStore {
+            db,
+            raft,
+            group,
+            syncer: Arc::default(),
+        }
     }
 
     fn entry_key(&self, index: u64) -> Vec<u8> {
@@ -186,15 +223,30 @@ impl RaftLogStorage<PartitionRaft> for LogStore {
             let bytes = serde_json::to_vec(&entry).map_err(|e| StorageIOError::write_logs(&e))?;
             batch.put(self.raft, &self.entry_key(entry.log_id.index), &bytes);
         }
-        let result = write_off_runtime(&self.db, batch, Durability::Sync)
-            .await
-            .map_err(|e| std::io::Error::other(e.to_string()));
-        let failed = result.as_ref().err().map(StorageIOError::write_logs);
-        callback.log_io_completed(result);
-        match failed {
-            Some(error) => Err(error.into()),
-            None => Ok(()),
+        // Visible now, durable once the syncer says so.
+        let written = write_off_runtime(&self.db, batch, Durability::Buffered).await;
+        if let Err(error) = written {
+            let failed = StorageIOError::write_logs(&error);
+            callback.log_io_completed(Err(std::io::Error::other(error.to_string())));
+            return Err(failed.into());
         }
+        let syncer = self.syncer.get_or_init(|| {
+            let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+            tokio::spawn(sync_appends(self.db.clone(), receiver));
+            sender
+        });
+        if let Err(unsent) = syncer.send(callback) {
+            // The syncer is gone (the runtime is stopping): sync here.
+            let db = self.db.clone();
+            let result = tokio::task::spawn_blocking(move || db.sync_wal()).await;
+            let result = match result {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(error)) => Err(std::io::Error::other(error.to_string())),
+                Err(failed) => Err(std::io::Error::other(failed.to_string())),
+            };
+            unsent.0.log_io_completed(result);
+        }
+        Ok(())
     }
 
     async fn truncate(&mut self, log_id: LogId<u64>) -> Result<()> {

@@ -78,7 +78,7 @@ pub struct StateMachine {
     /// The cluster's metadata, in the metadata group's replicas only.
     metadata: Option<Arc<RwLock<ClusterState>>>,
     observer: Option<Arc<dyn ApplyObserver>>,
-    /// The log index of the last write applied (the fence of [`Command::based_on`]).
+    /// The id of the last write applied (the fence of [`Command::based_on`]).
     last_write: Arc<AtomicU64>,
     /// The last snapshot built or installed, kept to answer a follower that needs it.
     current: Arc<Mutex<Option<StoredSnapshot>>>,
@@ -147,7 +147,7 @@ impl StateMachine {
         self
     }
 
-    /// The log index of the last write applied (shared: it follows the replica).
+    /// The id of the last write applied (shared: it follows the replica).
     pub fn last_write(&self) -> Arc<AtomicU64> {
         self.last_write.clone()
     }
@@ -373,6 +373,11 @@ impl RaftSnapshotBuilder<PartitionRaft> for StateMachine {
     }
 }
 
+/// The id of `command`'s write, applied at log `index`.
+fn write_id(command: &Command, index: u64) -> u64 {
+    if command.seq == 0 { index } else { command.seq }
+}
+
 /// The parts of a snapshot: the fence, the cluster's metadata (empty outside the metadata group)
 /// and the tagged key/value pairs.
 fn split_snapshot(bytes: &[u8]) -> Option<(u64, &[u8], Vec<(&[u8], &[u8])>)> {
@@ -421,7 +426,7 @@ impl RaftStateMachine<PartitionRaft> for StateMachine {
                     } else {
                         rejected = self.stage_command(&mut batch, &mut effects, command);
                         if rejected.is_none() {
-                            last_write = index;
+                            last_write = write_id(command, index);
                         }
                     }
                 }
@@ -442,7 +447,7 @@ impl RaftStateMachine<PartitionRaft> for StateMachine {
                         }
                         if rejected.is_none() && refused.is_none() {
                             self.stage_command(&mut batch, &mut effects, command);
-                            last_write = index;
+                            last_write = write_id(command, index);
                         }
                     }
                 }

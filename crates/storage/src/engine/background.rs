@@ -66,6 +66,23 @@ pub(super) fn stop(engine: &Engine) {
     }
 }
 
+impl Engine {
+    /// Syncs the current log up to its present length (earlier logs were synced when they were
+    /// switched away from). A failure poisons the engine: no later write may be acknowledged
+    /// as durable after an fsync failed.
+    pub(crate) fn sync_wal(&self) -> crate::error::Result<()> {
+        self.check_writable()?;
+        // Only the handle is taken under the log's lock; the sync itself runs beside writers.
+        let handle = self.wal.lock().background_sync();
+        let result = handle.map_or(Ok(()), |(h, len)| h.sync(len));
+        if let Err(e) = &result {
+            let mut state = self.state.lock();
+            self.poison(&mut state, e);
+        }
+        result
+    }
+}
+
 fn syncer(engine: &Engine) {
     let (lock, cv) = &engine.syncer_cv;
     loop {
@@ -82,13 +99,7 @@ fn syncer(engine: &Engine) {
         if engine.poisoned.load(Ordering::Acquire) {
             continue;
         }
-        // Only the handle is taken under the log's lock; the sync itself runs beside writers.
-        let handle = engine.wal.lock().background_sync();
-        let result = handle.map_or(Ok(()), |(h, len)| h.sync(len));
-        if let Err(e) = result {
-            let mut state = engine.state.lock();
-            engine.poison(&mut state, &e);
-        }
+        let _ = engine.sync_wal();
     }
 }
 
