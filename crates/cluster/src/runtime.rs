@@ -34,7 +34,7 @@ use crate::tables::{ClusterReplicator, EngineObserver, TableGroups, TableGroupsP
 pub const METADATA_GROUP: u64 = 0;
 
 /// Voters of the metadata group; further members are learners.
-const METADATA_VOTERS: usize = 3;
+pub(crate) const METADATA_VOTERS: usize = 3;
 
 /// How long a joining node keeps asking before it gives up.
 const JOIN_DEADLINE: Duration = Duration::from_secs(60);
@@ -291,6 +291,15 @@ impl ClusterRuntime {
     /// Where the server puts the handler of requests forwarded by other nodes.
     pub fn request_handler(&self) -> &HandlerSlot {
         &self.handler
+    }
+
+    /// Starts moving the replicas of member `node` (an id as `ferrodyn cluster status` shows
+    /// it) to the others; it leaves the cluster once it holds none.
+    pub async fn decommission(&self, node: &str) -> Result<(), String> {
+        let node: NodeId = node
+            .parse()
+            .map_err(|_| format!("{node:?} is not a node id (16 hex digits)"))?;
+        self.tables.decommission(node).await
     }
 
     /// Where this node's peer port listens.

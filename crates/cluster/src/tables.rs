@@ -49,6 +49,18 @@ const RECONCILE_INTERVAL: Duration = Duration::from_millis(500);
 /// Log entries between snapshots of a table's group (and so the log a replica keeps).
 const SNAPSHOT_EVERY: u64 = 20_000;
 
+/// How long a replica outside its table's placement may go without hearing from a leader before
+/// it concludes it was removed from the group.
+const ABANDONED_AFTER: Duration = Duration::from_secs(10);
+
+/// The record marking a replica of group `id` as moved away from this node (keyspace `raft`,
+/// after the group's own records).
+fn retired_key(id: u64) -> Vec<u8> {
+    let mut key = id.to_be_bytes().to_vec();
+    key.push(0x30);
+    key
+}
+
 /// How long adding a replica may take to catch up before the leader tries again later.
 const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -137,6 +149,8 @@ pub struct TableGroups {
     fences: Mutex<HashMap<u64, Arc<AtomicU64>>>,
     /// Each led table group's chain of writes proposed and not yet applied.
     chains: Mutex<HashMap<u64, Chain>>,
+    /// Since when each replica the placement no longer includes has had no leader.
+    leaderless_since: Mutex<HashMap<u64, std::time::Instant>>,
     /// Groups being opened, so two reconciliations never open one twice.
     opening: tokio::sync::Mutex<()>,
     handle: tokio::runtime::Handle,
@@ -185,6 +199,7 @@ impl TableGroups {
                 .expect("the metadata group's state machine holds the cluster state"),
             fences: Mutex::default(),
             chains: Mutex::default(),
+            leaderless_since: Mutex::default(),
             opening: tokio::sync::Mutex::new(()),
             handle: tokio::runtime::Handle::current(),
             changed: parts.changed,
@@ -215,7 +230,17 @@ impl TableGroups {
             else {
                 continue;
             };
-            if !target.contains(&self.node) && !founders.contains(&self.node) {
+            let in_target = target.contains(&self.node);
+            let retired = self.is_retired(entry.id);
+            // A replica the placement left stays until its leader has moved the group away
+            // from it (a founder's too, after a restart): until then it may still be a voter.
+            let holding = self.groups.find(entry.id).is_some() || founders.contains(&self.node);
+            if !in_target && (retired || !holding) {
+                continue;
+            }
+            if !in_target && self.abandoned(entry.id) {
+                // Moved away: the group's leader no longer talks to this replica.
+                self.retire(entry.id).await;
                 continue;
             }
             wanted.insert(entry.id);
@@ -227,6 +252,7 @@ impl TableGroups {
                 }
             };
             if founders.first() == Some(&self.node)
+                && !retired
                 && let Err(error) = self.found(&raft, founders, &state).await
             {
                 tracing::warn!(table = entry.id, %error, "cannot start a table's group");
@@ -244,6 +270,129 @@ impl TableGroups {
             .collect();
         for id in gone {
             self.close(id).await;
+        }
+        self.reconcile_membership(&state, &wanted).await;
+    }
+
+    /// The cluster's own membership: the metadata group's leader keeps its voters the first
+    /// active members (three at most), and a leaving member that holds no table replica any
+    /// more asks to be removed.
+    async fn reconcile_membership(&self, state: &ClusterState, holding: &BTreeSet<u64>) {
+        let leaving = state
+            .members()
+            .get(&self.node)
+            .is_some_and(|m| m.status == crate::metadata::MemberStatus::Leaving);
+        if leaving && holding.is_empty() {
+            let remove = Proposal::Metadata(MetadataCommand::Remove { node: self.node });
+            match self.propose_metadata(remove).await {
+                Ok(_) => tracing::info!(node = %self.node, "left the cluster"),
+                Err(error) => tracing::warn!(%error, "could not leave the cluster yet"),
+            }
+        }
+        if !self.is_leader(&self.metadata_raft) {
+            return;
+        }
+        let membership = self
+            .metadata_raft
+            .metrics()
+            .borrow()
+            .membership_config
+            .clone();
+        let voters: BTreeSet<u64> = membership.membership().voter_ids().collect();
+        let learners: BTreeSet<u64> = membership.membership().learner_ids().collect();
+        let active = |id: &u64| {
+            NodeId::new(*id)
+                .and_then(|n| state.members().get(&n))
+                .is_some_and(|m| m.status == crate::metadata::MemberStatus::Active)
+        };
+        let mut desired: BTreeSet<u64> = voters.iter().copied().filter(active).collect();
+        for candidate in learners.iter().filter(|id| active(id)) {
+            if desired.len() >= crate::runtime::METADATA_VOTERS {
+                break;
+            }
+            desired.insert(*candidate);
+        }
+        if !desired.is_empty() && desired != voters {
+            // The voters that step down stay learners until they are removed.
+            match self.metadata_raft.change_membership(desired, true).await {
+                Ok(_) => tracing::info!("changed the metadata group's voters"),
+                Err(error) => tracing::warn!(%error, "could not change the metadata voters"),
+            }
+            return;
+        }
+        let gone: BTreeSet<u64> = voters
+            .union(&learners)
+            .copied()
+            .filter(|id| NodeId::new(*id).is_none_or(|n| !state.members().contains_key(&n)))
+            .collect();
+        if !gone.is_empty() {
+            let change = openraft::ChangeMembers::RemoveNodes(gone);
+            if let Err(error) = self.metadata_raft.change_membership(change, false).await {
+                tracing::warn!(%error, "could not drop removed members from the metadata group");
+            }
+        }
+    }
+
+    /// Starts moving node `node`'s replicas away; it leaves the cluster once it holds none.
+    pub async fn decommission(&self, node: NodeId) -> Result<(), String> {
+        let applied = self
+            .propose_metadata(Proposal::Metadata(MetadataCommand::Decommission { node }))
+            .await?;
+        match applied.refused {
+            Some(refused) => Err(refused.to_string()),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether this node's replica of group `id` was moved away before: it must never start
+    /// the group again (the group lives on elsewhere).
+    fn is_retired(&self, id: u64) -> bool {
+        matches!(
+            self.db.get(self.raft_keyspace, &retired_key(id)),
+            Ok(Some(_))
+        )
+    }
+
+    /// Whether this node's replica of group `id`, which the placement no longer includes, has
+    /// heard from no leader for [`ABANDONED_AFTER`]: the leader removed it from the group.
+    fn abandoned(&self, id: u64) -> bool {
+        let leaderless = self
+            .groups
+            .find(id)
+            .is_some_and(|raft| raft.metrics().borrow().current_leader.is_none());
+        let mut since = self.leaderless_since.lock();
+        if !leaderless {
+            since.remove(&id);
+            return false;
+        }
+        let first = *since.entry(id).or_insert_with(std::time::Instant::now);
+        first.elapsed() >= ABANDONED_AFTER
+    }
+
+    /// Stops this node's replica of group `id` (its table lives on elsewhere), drops its copy of
+    /// the table and marks the group retired here.
+    async fn retire(&self, id: u64) {
+        self.leaderless_since.lock().remove(&id);
+        self.close(id).await;
+        let Ok(table) = u32::try_from(id) else {
+            return;
+        };
+        let stats = ferrodyn_engine::catalog::stats_key(table, 0);
+        let mut batch = WriteBatch::new();
+        batch.delete_range(
+            self.data,
+            &ferrodyn_engine::keys::table_start(table),
+            &ferrodyn_engine::keys::table_end(table),
+        );
+        batch.delete_range(
+            self.meta,
+            &stats,
+            &ferrodyn_engine::catalog::prefix_end(&stats),
+        );
+        batch.put(self.raft_keyspace, &retired_key(id), b"");
+        match self.db.write(batch, Durability::Sync) {
+            Ok(_) => tracing::info!(table = id, "retired a table replica that moved away"),
+            Err(error) => tracing::warn!(table = id, %error, "could not drop a moved replica"),
         }
     }
 
@@ -412,19 +561,23 @@ impl TableGroups {
             drop(state);
             return self.route_catalog();
         };
-        match self.groups.find(entry.id) {
-            Some(raft) => match Self::leader_address(&raft) {
-                Some((leader, _)) if leader == self.node.get() => Route::Here,
-                Some((_, address)) => Route::Peer(address),
-                None => Route::Unknown,
-            },
-            None => entry
+        let local = self
+            .groups
+            .find(entry.id)
+            .map(|raft| Self::leader_address(&raft));
+        match local {
+            Some(Some((leader, _))) if leader == self.node.get() => Route::Here,
+            Some(Some((_, address))) => Route::Peer(address),
+            // A replica that knows no leader: an election, or it was moved away. Another
+            // replica may know.
+            _ => entry
                 .placement
                 .iter()
                 .next()
                 .into_iter()
                 .flatten()
                 .chain(entry.founders.iter().flatten())
+                .filter(|n| **n != self.node)
                 .find_map(|n| state.members().get(n))
                 .map_or(Route::Unknown, |m| Route::Peer(m.peer_address.clone())),
         }

@@ -247,6 +247,13 @@ impl Dispatcher {
                             Err(error) => error,
                         }
                     }
+                    Route::Peer(_) | Route::Unknown if hops > 0 => {
+                        // Forwarded here already: let the first node retry, rather than
+                        // waiting here while it waits for this node.
+                        return Reply::error(&ApiError::service_unavailable(
+                            "this node does not know the table's leader",
+                        ));
+                    }
                     Route::Peer(_) | Route::Unknown => "no leader known for the table".to_owned(),
                 };
                 let now = tokio::time::Instant::now();

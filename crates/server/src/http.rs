@@ -91,6 +91,9 @@ async fn route(shared: &Shared, request: Request<Incoming>) -> Response<Full<Byt
             let body = shared.dispatcher.health_json();
             respond(StatusCode::OK, "application/json", Bytes::from(body))
         }
+        Method::POST if request.uri().path() == crate::status::DECOMMISSION_PATH => {
+            decommission(shared, request).await
+        }
         Method::GET if request.uri().path() == crate::status::STATUS_PATH => {
             respond(StatusCode::OK, "application/json", cluster_status(shared))
         }
@@ -102,6 +105,43 @@ async fn route(shared: &Shared, request: Request<Incoming>) -> Response<Full<Byt
         ),
         Method::POST => post(shared, request).await,
         _ => unknown_operation_xml(),
+    }
+}
+
+/// `POST /cluster/decommission` with `{"node": "<id>"}`: starts moving that member's replicas
+/// away. Answers 200 once the metadata records it as leaving, 400 with `{"error": ...}` if it
+/// cannot (an unknown node, the last active member, or a node without a peer port).
+async fn decommission(shared: &Shared, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let answer = |status: StatusCode, body: serde_json::Value| {
+        respond(status, "application/json", Bytes::from(body.to_string()))
+    };
+    let Some(cluster) = &shared.cluster else {
+        return answer(
+            StatusCode::BAD_REQUEST,
+            serde_json::json!({"error": "this node is not a cluster member (no --peer-listen)"}),
+        );
+    };
+    let body = match Limited::new(request.into_body(), 4096).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            return answer(
+                StatusCode::BAD_REQUEST,
+                serde_json::json!({"error": "unreadable body"}),
+            );
+        }
+    };
+    let node = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v["node"].as_str().map(str::to_owned));
+    let Some(node) = node else {
+        return answer(
+            StatusCode::BAD_REQUEST,
+            serde_json::json!({"error": "the body must be {\"node\": \"<node id>\"}"}),
+        );
+    };
+    match cluster.decommission(&node).await {
+        Ok(()) => answer(StatusCode::OK, serde_json::json!({"leaving": node})),
+        Err(error) => answer(StatusCode::BAD_REQUEST, serde_json::json!({"error": error})),
     }
 }
 

@@ -109,6 +109,14 @@ enum ClusterCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Move a member's replicas to the others; it leaves the cluster once it holds none.
+    Decommission {
+        /// The member's id, as `ferrodyn cluster status` shows it.
+        node: String,
+        /// Any member's DynamoDB endpoint.
+        #[arg(long, default_value = "http://127.0.0.1:8000")]
+        endpoint: String,
+    },
 }
 
 fn cluster(command: ClusterCommand) -> ExitCode {
@@ -125,6 +133,21 @@ fn cluster(command: ClusterCommand) -> ExitCode {
                 }
                 Err(error) => {
                     eprintln!("ferrodyn cluster status: {error:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        ClusterCommand::Decommission { node, endpoint } => {
+            match ferrodyn_server::status::decommission(&endpoint, &node) {
+                Ok(_) => {
+                    println!(
+                        "{node} is leaving: its replicas move to the other members, then it \
+                         leaves the cluster (watch `ferrodyn cluster status`)"
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("ferrodyn cluster decommission: {error:#}");
                     ExitCode::FAILURE
                 }
             }

@@ -11,18 +11,34 @@ use serde_json::Value;
 /// The admin path serving the cluster's status as JSON.
 pub const STATUS_PATH: &str = "/cluster/status";
 
+/// The admin path that starts decommissioning a member (`POST {"node": "<id>"}`).
+pub const DECOMMISSION_PATH: &str = "/cluster/decommission";
+
 /// Fetches the status from the node at `endpoint` (`http://host:port`).
 pub fn fetch(endpoint: &str) -> anyhow::Result<Value> {
+    admin(endpoint, "GET", STATUS_PATH, "")
+}
+
+/// Asks the node at `endpoint` to decommission member `node`.
+pub fn decommission(endpoint: &str, node: &str) -> anyhow::Result<Value> {
+    let body = serde_json::json!({ "node": node }).to_string();
+    admin(endpoint, "POST", DECOMMISSION_PATH, &body)
+}
+
+/// One request to an admin path; the JSON answer of a 200.
+fn admin(endpoint: &str, method: &str, path: &str, body: &str) -> anyhow::Result<Value> {
     let authority = endpoint
         .strip_prefix("http://")
         .with_context(|| format!("the endpoint must be http://host:port, not {endpoint:?}"))?
         .trim_end_matches('/');
     let mut stream =
         TcpStream::connect(authority).with_context(|| format!("cannot connect to {authority}"))?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     write!(
         stream,
-        "GET {STATUS_PATH} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
     )?;
     let mut response = Vec::new();
     stream
@@ -33,8 +49,12 @@ pub fn fetch(endpoint: &str) -> anyhow::Result<Value> {
         .split_once("\r\n\r\n")
         .context("the answer is not HTTP")?;
     if !head.starts_with("HTTP/1.1 200") {
+        let why = serde_json::from_str::<Value>(body)
+            .ok()
+            .and_then(|v| v["error"].as_str().map(str::to_owned))
+            .unwrap_or_default();
         bail!(
-            "{authority} answered {}",
+            "{authority} answered {} {why}",
             head.lines().next().unwrap_or_default()
         );
     }

@@ -5,7 +5,10 @@
 //!   with ConsistentRead through every surviving node, and the killed node, restarted, catches
 //!   up with the group;
 //! - a leader paused with SIGSTOP is replaced, and once resumed it does not answer a
-//!   ConsistentRead with the value it held before (it confirms its leadership first).
+//!   ConsistentRead with the value it held before (it confirms its leadership first);
+//! - a fourth node joins under a write load over several tables and takes its share of their
+//!   replicas, then is decommissioned (`ferrodyn cluster decommission`) and leaves; no client
+//!   sees an error beyond what an SDK retries, and no acknowledged write is lost.
 
 mod common;
 
@@ -18,6 +21,16 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 const TABLE: &str = "replicated";
+
+/// The tests of this file run one at a time: each runs three or four servers, and together on a
+/// small machine they would time each other out (and race for the ports they pick).
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 fn call(addr: SocketAddr, operation: &str, body: &Value) -> Result<Value, String> {
     let (status, answer) = common::dynamodb(addr, operation, body.to_string().as_bytes())
@@ -142,6 +155,7 @@ fn consistent_get(addr: SocketAddr, key: &str) -> Result<Option<String>, String>
 
 #[test]
 fn a_killed_leader_loses_no_acknowledged_write_and_catches_up_on_restart() {
+    let _serial = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let mut cluster = Cluster::start(dir.path());
     create_table(cluster.nodes[1].addr);
@@ -234,6 +248,7 @@ fn a_killed_leader_loses_no_acknowledged_write_and_catches_up_on_restart() {
 
 #[test]
 fn a_paused_leader_does_not_answer_a_consistent_read_with_a_stale_value() {
+    let _serial = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let cluster = Cluster::start(dir.path());
     create_table(cluster.nodes[0].addr);
@@ -265,4 +280,151 @@ fn a_paused_leader_does_not_answer_a_consistent_read_with_a_stale_value() {
     for addr in addrs {
         assert_eq!(consistent_get(addr, "k").unwrap().as_deref(), Some("new"));
     }
+}
+
+#[test]
+fn a_fourth_node_takes_its_share_under_load_and_leaves_again() {
+    let _serial = one_at_a_time();
+    const TABLES: usize = 4;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cluster = Cluster::start(dir.path());
+    let table = |t: usize| format!("{TABLE}-{t}");
+    for t in 0..TABLES {
+        call(
+            cluster.nodes[t % 3].addr,
+            "CreateTable",
+            &json!({
+                "TableName": table(t),
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                "BillingMode": "PAY_PER_REQUEST"
+            }),
+        )
+        .unwrap();
+    }
+
+    let acknowledged = Arc::new(Mutex::new(Vec::<(usize, String)>::new()));
+    let failures = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let endpoints = Arc::new(Mutex::new(cluster.addrs()));
+    let writers: Vec<_> = (0..3)
+        .map(|w| {
+            let (acknowledged, failures, stop, endpoints) = (
+                acknowledged.clone(),
+                failures.clone(),
+                stop.clone(),
+                endpoints.clone(),
+            );
+            std::thread::spawn(move || {
+                let mut n = 0usize;
+                while !stop.load(Ordering::Acquire) {
+                    let t = n % TABLES;
+                    let key = format!("w{w}-{n}");
+                    let body = json!({"TableName": table(t), "Item": {"pk": {"S": &key}}});
+                    // As an SDK does: a throttle or a 5xx is tried again, a few times.
+                    let mut last = String::new();
+                    let mut done = false;
+                    for attempt in 0..5 {
+                        let addrs = endpoints.lock().unwrap().clone();
+                        match call(addrs[(w + n + attempt) % addrs.len()], "PutItem", &body) {
+                            Ok(_) => {
+                                done = true;
+                                break;
+                            }
+                            Err(error) => last = error,
+                        }
+                        std::thread::sleep(Duration::from_millis(50 << attempt));
+                    }
+                    if done {
+                        acknowledged.lock().unwrap().push((t, key));
+                    } else {
+                        failures.lock().unwrap().push(last);
+                    }
+                    n += 1;
+                }
+            })
+        })
+        .collect();
+
+    std::thread::sleep(Duration::from_secs(1));
+    // A fourth node joins; its replicas appear and catch up.
+    let peer = common::free_port();
+    let data = dir.path().join("node3");
+    let (data, peer_text, join) = (
+        data.to_str().unwrap().to_owned(),
+        peer.to_string(),
+        cluster.peers[0].to_string(),
+    );
+    let fourth = common::Server::start(
+        &[
+            "--data-dir",
+            &data,
+            "--peer-listen",
+            &peer_text,
+            "--join",
+            &join,
+        ],
+        dir.path(),
+    );
+    endpoints.lock().unwrap().push(fourth.addr);
+    let fourth_id = status(fourth.addr)["node"].as_str().unwrap().to_owned();
+    let holds = |addr: SocketAddr| -> usize {
+        status(addr)["tables"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|t| t["partitions"][0]["leader"].is_string())
+            .count()
+    };
+    wait_for("the fourth node to hold replicas with a leader", || {
+        holds(fourth.addr) > 0
+    });
+    std::thread::sleep(Duration::from_secs(2));
+
+    // It is decommissioned: its replicas move back, and it leaves.
+    endpoints.lock().unwrap().pop();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_ferrodyn"))
+        .args(["cluster", "decommission", &fourth_id, "--endpoint"])
+        .arg(&cluster.nodes[1].endpoint)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let first = cluster.nodes[0].addr;
+    wait_for("the fourth node to leave", || {
+        !status(first)["members"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|m| m["node"] == fourth_id.as_str())
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    stop.store(true, Ordering::Release);
+    for writer in writers {
+        writer.join().unwrap();
+    }
+
+    let failures = failures.lock().unwrap().clone();
+    assert!(failures.is_empty(), "writes failed: {failures:?}");
+    let keys = acknowledged.lock().unwrap().clone();
+    assert!(keys.len() > 100, "only {} writes acknowledged", keys.len());
+    let addrs = cluster.addrs();
+    for (n, (t, key)) in keys.iter().enumerate() {
+        let answer = call(
+            addrs[n % 3],
+            "GetItem",
+            &json!({"TableName": table(*t), "Key": {"pk": {"S": key}}, "ConsistentRead": true}),
+        )
+        .unwrap();
+        assert!(
+            answer["Item"].is_object(),
+            "acknowledged write {key} is missing"
+        );
+    }
+    // Every table is held by the three original nodes again.
+    for node in &cluster.nodes {
+        let addr = node.addr;
+        wait_for("every table held again", || holds(addr) == TABLES);
+    }
+    drop(fourth);
+    cluster.nodes.truncate(3);
 }

@@ -378,9 +378,12 @@ fn write_id(command: &Command, index: u64) -> u64 {
     if command.seq == 0 { index } else { command.seq }
 }
 
-/// The parts of a snapshot: the fence, the cluster's metadata (empty outside the metadata group)
+/// A snapshot taken apart: the fence, the cluster's metadata (empty outside the metadata group)
 /// and the tagged key/value pairs.
-fn split_snapshot(bytes: &[u8]) -> Option<(u64, &[u8], Vec<(&[u8], &[u8])>)> {
+type SnapshotParts<'a> = (u64, &'a [u8], Vec<(&'a [u8], &'a [u8])>);
+
+/// The parts of a snapshot.
+fn split_snapshot(bytes: &[u8]) -> Option<SnapshotParts<'_>> {
     let last_write = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?);
     let (state, rest) = take_field(&bytes[8..])?;
     Some((last_write, state, decode_pairs(rest)?))
