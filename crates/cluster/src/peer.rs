@@ -35,8 +35,8 @@ pub mod proto {
 use proto::peer_client::PeerClient;
 use proto::peer_server::{Peer, PeerServer};
 use proto::{
-    ForwardReply, ForwardRequest, JoinReply, JoinRequest, ProposeReply, ProposeRequest, RaftReply,
-    RaftRequest,
+    ForwardReply, ForwardRequest, JoinReply, JoinRequest, PingReply, PingRequest, ProposeReply,
+    ProposeRequest, RaftReply, RaftRequest,
 };
 
 /// Runs DynamoDB requests that other nodes forward to this one.
@@ -213,6 +213,19 @@ impl Peer for PeerService {
             },
         };
         Ok(tonic::Response::new(reply))
+    }
+
+    async fn ping(
+        &self,
+        _request: tonic::Request<PingRequest>,
+    ) -> Result<tonic::Response<PingReply>, tonic::Status> {
+        // Any replica group answers for the node: the metadata group is always there.
+        let node_id = self
+            .groups
+            .find(crate::runtime::METADATA_GROUP)
+            .map(|raft| raft.metrics().borrow().id)
+            .unwrap_or_default();
+        Ok(tonic::Response::new(PingReply { node_id }))
     }
 
     async fn forward(

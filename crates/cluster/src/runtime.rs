@@ -55,6 +55,8 @@ pub struct RuntimeSettings {
     pub api_address: String,
     /// A member's peer address to join through, the first time; `None` bootstraps a new cluster.
     pub join: Option<String>,
+    /// How long a member may not answer pings before its replicas are rebuilt on the others.
+    pub failure_timeout: Duration,
 }
 
 /// Why the node could not take part in the cluster.
@@ -192,6 +194,7 @@ impl ClusterRuntime {
             metadata_raft: metadata_raft.clone(),
             metadata: metadata.clone(),
             changed,
+            failure_timeout: settings.failure_timeout,
         }));
         let handler = HandlerSlot::default();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -314,6 +317,7 @@ impl ClusterRuntime {
         let voters: BTreeSet<u64> = membership.voter_ids().collect();
         let learners: BTreeSet<u64> = membership.learner_ids().collect();
         let state = self.metadata.cluster_state().unwrap_or_default();
+        let seen = self.tables.last_seen();
         let members = state
             .members()
             .iter()
@@ -325,6 +329,7 @@ impl ClusterRuntime {
                     MemberStatus::Active => "active",
                     MemberStatus::Leaving => "leaving",
                 },
+                last_seen_ms: seen.get(id).map(|d| d.as_millis() as u64),
                 role: if voters.contains(&id.get()) {
                     "voter"
                 } else if learners.contains(&id.get()) {
@@ -478,6 +483,8 @@ pub struct MemberView {
     pub status: &'static str,
     /// In the metadata group: `voter`, `learner` or `none`.
     pub role: &'static str,
+    /// Milliseconds since it last answered this node's ping (`None`: this node, or never).
+    pub last_seen_ms: Option<u64>,
 }
 
 /// A table in [`ClusterStatus`].

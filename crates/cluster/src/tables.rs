@@ -49,6 +49,28 @@ const RECONCILE_INTERVAL: Duration = Duration::from_millis(500);
 /// Log entries between snapshots of a table's group (and so the log a replica keeps).
 const SNAPSHOT_EVERY: u64 = 20_000;
 
+/// How often each member is pinged (and how long an answer may take).
+const PING_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Runs every future of `futures` concurrently until all are done.
+async fn futures_join_all<F: Future<Output = ()> + Send + 'static>(
+    futures: impl Iterator<Item = F>,
+) {
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    for handle in handles {
+        let _ = handle.await;
+    }
+}
+
 /// How long a replica outside its table's placement may go without hearing from a leader before
 /// it concludes it was removed from the group.
 const ABANDONED_AFTER: Duration = Duration::from_secs(10);
@@ -149,6 +171,10 @@ pub struct TableGroups {
     fences: Mutex<HashMap<u64, Arc<AtomicU64>>>,
     /// Each led table group's chain of writes proposed and not yet applied.
     chains: Mutex<HashMap<u64, Chain>>,
+    /// When each member last answered a ping (the failure detector).
+    last_seen: Mutex<HashMap<NodeId, std::time::Instant>>,
+    /// How long a member may not answer before its replicas are rebuilt elsewhere.
+    failure_timeout: Duration,
     /// Since when each replica the placement no longer includes has had no leader.
     leaderless_since: Mutex<HashMap<u64, std::time::Instant>>,
     /// Groups being opened, so two reconciliations never open one twice.
@@ -177,6 +203,7 @@ pub(crate) struct TableGroupsParts {
     pub(crate) metadata_raft: PartitionRaftNode,
     pub(crate) metadata: StateMachine,
     pub(crate) changed: Arc<Notify>,
+    pub(crate) failure_timeout: Duration,
 }
 
 impl TableGroups {
@@ -200,6 +227,8 @@ impl TableGroups {
             fences: Mutex::default(),
             chains: Mutex::default(),
             leaderless_since: Mutex::default(),
+            last_seen: Mutex::default(),
+            failure_timeout: parts.failure_timeout,
             opening: tokio::sync::Mutex::new(()),
             handle: tokio::runtime::Handle::current(),
             changed: parts.changed,
@@ -208,6 +237,8 @@ impl TableGroups {
 
     /// Brings this node's table groups in line with the metadata, until `stop` is notified.
     pub(crate) async fn run(self: Arc<Self>, stop: Arc<Notify>) {
+        let watching = tokio::spawn(self.clone().watch_members());
+        let _stop_watching = AbortOnDrop(watching);
         loop {
             self.reconcile().await;
             tokio::select! {
@@ -216,6 +247,65 @@ impl TableGroups {
                 () = tokio::time::sleep(RECONCILE_INTERVAL) => {}
             }
         }
+    }
+
+    /// The failure detector: pings every member each second; the metadata leader starts moving
+    /// the replicas of an active member that has not answered for the failure timeout (as a
+    /// decommission does). The member becomes active again when it rejoins.
+    async fn watch_members(self: Arc<Self>) {
+        let started = std::time::Instant::now();
+        loop {
+            tokio::time::sleep(PING_INTERVAL).await;
+            let state = self.state.read().clone();
+            let pings = state
+                .members()
+                .iter()
+                .filter(|(id, _)| **id != self.node)
+                .map(|(id, member)| {
+                    let (id, address, groups) = (*id, member.peer_address.clone(), self.clone());
+                    async move {
+                        let Ok(mut client) = groups.channels.client(&address) else {
+                            return;
+                        };
+                        let mut request = tonic::Request::new(crate::peer::proto::PingRequest {});
+                        request.set_timeout(PING_INTERVAL);
+                        if let Ok(Ok(_)) =
+                            tokio::time::timeout(PING_INTERVAL, client.ping(request)).await
+                        {
+                            groups
+                                .last_seen
+                                .lock()
+                                .insert(id, std::time::Instant::now());
+                        }
+                    }
+                });
+            futures_join_all(pings).await;
+            if !self.is_leader(&self.metadata_raft) {
+                continue;
+            }
+            for (id, member) in state.members() {
+                if *id == self.node || member.status != crate::metadata::MemberStatus::Active {
+                    continue;
+                }
+                let seen = self.last_seen.lock().get(id).copied().unwrap_or(started);
+                if seen.elapsed() < self.failure_timeout {
+                    continue;
+                }
+                tracing::warn!(node = %id, silent_for = ?seen.elapsed(), "a member is down: moving its replicas to the others");
+                if let Err(error) = self.decommission(*id).await {
+                    tracing::warn!(node = %id, %error, "could not move a down member's replicas");
+                }
+            }
+        }
+    }
+
+    /// How long ago each member last answered a ping, as this node saw it.
+    pub fn last_seen(&self) -> HashMap<NodeId, Duration> {
+        self.last_seen
+            .lock()
+            .iter()
+            .map(|(id, at)| (*id, at.elapsed()))
+            .collect()
     }
 
     /// One pass: open the groups this node should hold, start the groups it founds, move the

@@ -67,6 +67,9 @@ pub struct Config {
     /// A member's peer address to join through on the first start. Default none: a node with a
     /// peer port and no `join` bootstraps a new cluster.
     pub join: Option<String>,
+    /// Seconds a member may not answer before its replicas are rebuilt on the others (cluster
+    /// mode). Default 60.
+    pub failure_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -87,6 +90,7 @@ impl Default for Config {
             stream_retention_hours: 24,
             peer_listen: None,
             join: None,
+            failure_timeout_secs: 60,
         }
     }
 }

@@ -56,6 +56,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
                 peer_listen,
                 api_address: local.to_string(),
                 join: config.join.clone(),
+                failure_timeout: Duration::from_secs(config.failure_timeout_secs.max(1)),
             };
             let runtime = ferrodyn_cluster::runtime::ClusterRuntime::start(settings)
                 .await

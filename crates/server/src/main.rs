@@ -95,6 +95,10 @@ struct ServeArgs {
     /// Peer address (host:port) of a member to join through, on this node's first start.
     #[arg(long, env = "FERRODYN_JOIN", requires = "peer_listen")]
     join: Option<String>,
+    /// Seconds a member may not answer before its replicas are rebuilt on the other members
+    /// [default: 60].
+    #[arg(long, env = "FERRODYN_FAILURE_TIMEOUT_SECS")]
+    failure_timeout_secs: Option<u64>,
 }
 
 /// `ferrodyn cluster ...`.
@@ -220,6 +224,9 @@ impl ServeArgs {
         }
         if let Some(join) = self.join {
             config.join = Some(join);
+        }
+        if let Some(secs) = self.failure_timeout_secs {
+            config.failure_timeout_secs = secs;
         }
         if config.join.is_some() && config.peer_listen.is_none() {
             anyhow::bail!("--join needs --peer-listen: a member must have a peer port");

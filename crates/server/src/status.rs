@@ -77,12 +77,17 @@ pub fn render(status: &Value) -> String {
         status["epoch"]
     ));
     out.push_str(&format!(
-        "  {:<16}  {:<21}  {:<21}  {:<7}  {}\n",
-        "node", "peer address", "api address", "status", "metadata role"
+        "  {:<16}  {:<21}  {:<21}  {:<7}  {:<13}  {}\n",
+        "node", "peer address", "api address", "status", "metadata role", "last heartbeat"
     ));
     for member in status["members"].as_array().into_iter().flatten() {
+        let heartbeat = match member["last_seen_ms"].as_u64() {
+            Some(ms) => format!("{:.1} s ago", ms as f64 / 1000.0),
+            None if member["node"] == status["node"] => "(this node)".to_owned(),
+            None => "never".to_owned(),
+        };
         out.push_str(&format!(
-            "  {:<16}  {:<21}  {:<21}  {:<7}  {}\n",
+            "  {:<16}  {:<21}  {:<21}  {:<7}  {:<13}  {heartbeat}\n",
             text(&member["node"]),
             text(&member["peer_address"]),
             text(&member["api_address"]),
@@ -132,7 +137,8 @@ mod tests {
                 {"node": "00000000000000aa", "peer_address": "127.0.0.1:7000",
                  "api_address": "127.0.0.1:8000", "status": "active", "role": "voter"},
                 {"node": "00000000000000bb", "peer_address": "127.0.0.2:7000",
-                 "api_address": "127.0.0.2:8000", "status": "leaving", "role": "learner"}
+                 "api_address": "127.0.0.2:8000", "status": "leaving", "role": "learner",
+                 "last_seen_ms": 1500}
             ],
             "tables": [{"name": "orders", "id": 1, "partitions": [
                 {"first_hash": "0000000000000000", "last_hash": "ffffffffffffffff",
@@ -147,6 +153,8 @@ mod tests {
         );
         assert!(text.contains("127.0.0.2:8000"), "{text}");
         assert!(text.contains("leaving"), "{text}");
+        assert!(text.contains("1.5 s ago"), "{text}");
+        assert!(text.contains("(this node)"), "{text}");
         assert!(text.contains("table orders (id 1)"), "{text}");
         assert!(
             text.contains(
