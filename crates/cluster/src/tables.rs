@@ -52,6 +52,10 @@ const SNAPSHOT_EVERY: u64 = 20_000;
 /// How often each member is pinged (and how long an answer may take).
 const PING_INTERVAL: Duration = Duration::from_secs(1);
 
+/// A member silent this long gets no forwarded requests (the other replicas elect a leader in
+/// less time than a request would wait for it).
+const SUSPECT_AFTER: Duration = Duration::from_secs(3);
+
 /// Aborts a task when dropped.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
@@ -657,6 +661,11 @@ impl TableGroups {
             .map(|raft| Self::leader_address(&raft));
         match local {
             Some(Some((leader, _))) if leader == self.node.get() => Route::Here,
+            // A leader that stopped answering pings is not sent requests to wait on: the group
+            // elects another within seconds (the circuit opens until it answers again).
+            Some(Some((leader, _))) if NodeId::new(leader).is_some_and(|n| self.is_suspect(n)) => {
+                Route::Unknown
+            }
             Some(Some((_, address))) => Route::Peer(address),
             // A replica that knows no leader: an election, or it was moved away. Another
             // replica may know.
@@ -667,10 +676,19 @@ impl TableGroups {
                 .into_iter()
                 .flatten()
                 .chain(entry.founders.iter().flatten())
-                .filter(|n| **n != self.node)
+                .filter(|n| **n != self.node && !self.is_suspect(**n))
                 .find_map(|n| state.members().get(n))
                 .map_or(Route::Unknown, |m| Route::Peer(m.peer_address.clone())),
         }
+    }
+
+    /// Whether member `node` has not answered a ping for [`SUSPECT_AFTER`] (one never pinged
+    /// yet is not suspect).
+    fn is_suspect(&self, node: NodeId) -> bool {
+        self.last_seen
+            .lock()
+            .get(&node)
+            .is_some_and(|seen| seen.elapsed() > SUSPECT_AFTER)
     }
 
     /// Confirms that this node still leads the group of table `name` (a heartbeat round to a
@@ -694,6 +712,9 @@ impl TableGroups {
     pub fn route_catalog(&self) -> Route {
         match Self::leader_address(&self.metadata_raft) {
             Some((leader, _)) if leader == self.node.get() => Route::Here,
+            Some((leader, _)) if NodeId::new(leader).is_some_and(|n| self.is_suspect(n)) => {
+                Route::Unknown
+            }
             Some((_, address)) => Route::Peer(address),
             None => Route::Unknown,
         }
