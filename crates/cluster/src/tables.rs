@@ -352,6 +352,12 @@ impl TableGroups {
                 tracing::warn!(table = entry.id, %error, "cannot start a table's group");
             }
             if self.is_leader(&raft) {
+                // Background work of the table (an index backfill, a time-to-live fill) that a
+                // previous leader left unfinished, or that failed here, (re)starts on the
+                // leader; what already runs here is left alone.
+                if let Ok(table) = u32::try_from(entry.id) {
+                    self.database.resume_background(table);
+                }
                 self.move_towards(&raft, entry.id, target, &state).await;
             }
         }

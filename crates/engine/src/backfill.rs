@@ -40,8 +40,8 @@ const CHUNK_ITEMS: usize = 256;
 const CHUNKS_IN_FLIGHT: usize = 2;
 
 /// What a backfill fills.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Target {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Target {
     /// A global secondary index, by id.
     Index(u32),
     /// The time-to-live expiry index.
@@ -56,6 +56,8 @@ struct Backfill {
     catalog: Arc<Catalog>,
     table: Arc<Table>,
     target: Target,
+    /// The database's set of running backfills, which this one leaves when it ends.
+    running: Arc<parking_lot::Mutex<std::collections::HashSet<(crate::keys::TableId, Target)>>>,
 }
 
 impl Database {
@@ -70,6 +72,10 @@ impl Database {
     }
 
     fn spawn_backfill(&self, table: Arc<Table>, target: Target) {
+        let key = (table.id, target);
+        if !self.backfills.lock().insert(key) {
+            return; // already running here
+        }
         let job = Backfill {
             db: self.db.clone(),
             data: self.data,
@@ -77,11 +83,13 @@ impl Database {
             catalog: self.catalog.clone(),
             table,
             target,
+            running: self.backfills.clone(),
         };
         let spawned = std::thread::Builder::new()
             .name("ferrodyn-backfill".to_owned())
             .spawn(move || job.run());
         if let Err(error) = spawned {
+            self.backfills.lock().remove(&key);
             tracing::error!(%error, "cannot start an index backfill thread");
         }
     }
@@ -107,6 +115,11 @@ impl Database {
 
 impl Backfill {
     fn run(self) {
+        self.run_once();
+        self.running.lock().remove(&(self.table.id, self.target));
+    }
+
+    fn run_once(&self) {
         let started = std::time::Instant::now();
         match self.fill() {
             Ok(Some(items)) => {

@@ -96,6 +96,9 @@ pub struct Database {
     endpoint_address: String,
     sweeper: ttl::Sweeper,
     stream_retention_ms: u64,
+    /// Backfills running on this node: (table id, what they fill).
+    backfills:
+        Arc<parking_lot::Mutex<std::collections::HashSet<(keys::TableId, backfill::Target)>>>,
 }
 
 /// The database could not be opened.
@@ -139,6 +142,7 @@ impl Database {
         let database = Database {
             sweeper,
             stream_retention_ms: config.sweep.stream_retention.as_millis() as u64,
+            backfills: Arc::default(),
             db,
             data,
             meta,
@@ -153,33 +157,40 @@ impl Database {
         };
         // Backfills interrupted by a restart start over (they are idempotent). In a cluster they
         // belong to the tables' leaders, which are not known yet.
-        let tables = if config.replicated {
-            Vec::new()
-        } else {
-            database.catalog.all()
-        };
-        for table in tables {
-            let backfilling: Vec<u32> = table
-                .indexes()
-                .indexes
-                .iter()
-                .filter(|i| i.state == index::IndexState::Backfilling)
-                .map(|i| i.id)
-                .collect();
-            for index in backfilling {
-                database.start_backfill(table.clone(), index);
-            }
-            if table
-                .record
-                .read()
-                .ttl
-                .as_ref()
-                .is_some_and(|t| t.enabled && t.filling)
-            {
-                database.start_ttl_fill(table.clone());
+        if !config.replicated {
+            for table in database.catalog.all() {
+                database.resume_background(table.id);
             }
         }
         Ok(database)
+    }
+
+    /// Starts the backfills that table `id` still needs (an index being created, time to live
+    /// being turned on) and that do not run on this node already: after a restart, or when this
+    /// node becomes the leader of the table's replica group. Backfills are idempotent.
+    pub fn resume_background(&self, id: keys::TableId) {
+        let Some(table) = self.catalog.by_id(id) else {
+            return;
+        };
+        let backfilling: Vec<u32> = table
+            .indexes()
+            .indexes
+            .iter()
+            .filter(|i| i.state == index::IndexState::Backfilling)
+            .map(|i| i.id)
+            .collect();
+        for index in backfilling {
+            self.start_backfill(table.clone(), index);
+        }
+        if table
+            .record
+            .read()
+            .ttl
+            .as_ref()
+            .is_some_and(|t| t.enabled && t.filling)
+        {
+            self.start_ttl_fill(table.clone());
+        }
     }
 
     /// Runs one request.
