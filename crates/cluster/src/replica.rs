@@ -158,7 +158,7 @@ async fn write_off_runtime(
 }
 
 /// Key of the replica group `group`'s record `tag` in the `raft` keyspace.
-fn record_key(group: u64, tag: u8) -> Vec<u8> {
+pub(crate) fn record_key(group: u64, tag: u8) -> Vec<u8> {
     let mut key = Vec::with_capacity(9);
     key.extend_from_slice(&group.to_be_bytes());
     key.push(tag);
@@ -173,3 +173,5 @@ const APPLIED: u8 = 0x20;
 const MEMBERSHIP: u8 = 0x21;
 const CLUSTER_STATE: u8 = 0x22;
 const LAST_WRITE: u8 = 0x23;
+/// This node's replica of the group was moved away (see `tables.rs`).
+pub(crate) const RETIRED: u8 = 0x30;

@@ -24,7 +24,7 @@ use std::time::Duration;
 use ferrodyn_engine::Database;
 use ferrodyn_engine::replicate::{CommitDone, CommitError, Replicator, Scope, TableChange, Ticket};
 use ferrodyn_storage::{Db, Durability, Keyspace, Operation, WriteBatch};
-use openraft::error::{ClientWriteError, RaftError};
+use openraft::error::ClientWriteError;
 use openraft::{BasicNode, Config};
 use parking_lot::{Mutex, RwLock};
 use tokio::sync::Notify;
@@ -65,16 +65,6 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// Runs every future of `futures` concurrently until all are done.
-async fn futures_join_all<F: Future<Output = ()> + Send + 'static>(
-    futures: impl Iterator<Item = F>,
-) {
-    let handles: Vec<_> = futures.map(tokio::spawn).collect();
-    for handle in handles {
-        let _ = handle.await;
-    }
-}
-
 /// How long a replica outside its table's placement may go without hearing from a leader before
 /// it concludes it was removed from the group.
 const ABANDONED_AFTER: Duration = Duration::from_secs(10);
@@ -82,9 +72,7 @@ const ABANDONED_AFTER: Duration = Duration::from_secs(10);
 /// The record marking a replica of group `id` as moved away from this node (keyspace `raft`,
 /// after the group's own records).
 fn retired_key(id: u64) -> Vec<u8> {
-    let mut key = id.to_be_bytes().to_vec();
-    key.push(0x30);
-    key
+    crate::replica::record_key(id, crate::replica::RETIRED)
 }
 
 /// How long adding a replica may take to catch up before the leader tries again later.
@@ -283,7 +271,11 @@ impl TableGroups {
                         }
                     }
                 });
-            futures_join_all(pings).await;
+            let mut probes = tokio::task::JoinSet::new();
+            for ping in pings {
+                probes.spawn(ping);
+            }
+            probes.join_all().await;
             if !self.is_leader(&self.metadata_raft) {
                 continue;
             }
@@ -944,9 +936,23 @@ impl Replicator for ClusterReplicator {
         scope: Scope,
         ticket: Ticket,
         batch: WriteBatch,
-        _durability: Durability,
+        durability: Durability,
         change: Option<TableChange>,
     ) -> Result<(), CommitError> {
+        if let Scope::Table(_) = scope {
+            // A table's writes take the pipelined path; waiting for it is the synchronous one.
+            let (sender, receiver) = tokio::sync::oneshot::channel();
+            let done: CommitDone = Box::new(move |result| {
+                let _ = sender.send(result);
+            });
+            self.commit_async(scope, ticket, batch, durability, done);
+            return self.0.block_on(receiver).unwrap_or_else(|_| {
+                Err(CommitError::Unavailable(
+                    scope,
+                    "the commit was dropped".into(),
+                ))
+            });
+        }
         let (writes, meta_writes) = self.0.split(&batch)?;
         let command = Command {
             writes,
@@ -954,60 +960,27 @@ impl Replicator for ClusterReplicator {
             based_on: Some(ticket.prev),
             seq: ticket.seq,
         };
-        let applied = match scope {
-            Scope::Table(id) => {
-                let raft = self
-                    .0
-                    .groups
-                    .find(u64::from(id))
-                    .ok_or(CommitError::NotLeader(scope))?;
-                // (The timer is made inside the runtime: this may run on a writer thread.)
-                let written = self.0.block_on(async {
-                    tokio::time::timeout(
-                        COMMIT_TIMEOUT,
-                        raft.client_write(Proposal::Write(command)),
-                    )
-                    .await
-                });
-                match written {
-                    Ok(Ok(response)) => response.data,
-                    Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_)))) => {
-                        return Err(CommitError::NotLeader(scope));
-                    }
-                    Ok(Err(error)) => {
-                        return Err(CommitError::Unavailable(scope, error.to_string()));
-                    }
-                    Err(_) => {
-                        return Err(CommitError::Unavailable(
-                            scope,
-                            format!("not committed within {COMMIT_TIMEOUT:?}"),
-                        ));
-                    }
-                }
+        let change = change.map(|change| match change {
+            TableChange::Created { id, name } => MetadataCommand::CreateTable {
+                name,
+                partitions: 1,
+                id: Some(u64::from(id)),
+            },
+            TableChange::Deleted { name, .. } => MetadataCommand::DeleteTable { name },
+        });
+        // A table the cluster no longer lists (a deletion retried) leaves only its definition to
+        // remove.
+        let change = change.filter(|change| match change {
+            MetadataCommand::DeleteTable { name } => {
+                self.0.state.read().tables().contains_key(name)
             }
-            Scope::Catalog => {
-                let change = change.map(|change| match change {
-                    TableChange::Created { id, name } => MetadataCommand::CreateTable {
-                        name,
-                        partitions: 1,
-                        id: Some(u64::from(id)),
-                    },
-                    TableChange::Deleted { name, .. } => MetadataCommand::DeleteTable { name },
-                });
-                // A table the cluster no longer lists (a deletion retried) leaves only its
-                // definition to remove.
-                let change = change.filter(|change| match change {
-                    MetadataCommand::DeleteTable { name } => {
-                        self.0.state.read().tables().contains_key(name)
-                    }
-                    _ => true,
-                });
-                let proposal = Proposal::Catalog { command, change };
-                self.0
-                    .block_on(self.0.propose_metadata(proposal))
-                    .map_err(|error| CommitError::Unavailable(scope, error))?
-            }
-        };
+            _ => true,
+        });
+        let proposal = Proposal::Catalog { command, change };
+        let applied = self
+            .0
+            .block_on(self.0.propose_metadata(proposal))
+            .map_err(|error| CommitError::Unavailable(scope, error))?;
         commit_result(scope, &applied)
     }
 

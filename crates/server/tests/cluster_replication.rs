@@ -22,6 +22,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use common::call;
+
 const TABLE: &str = "replicated";
 
 /// The tests of this file run one at a time: each runs three or four servers, and together on a
@@ -32,17 +34,6 @@ fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     ONE_AT_A_TIME
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn call(addr: SocketAddr, operation: &str, body: &Value) -> Result<Value, String> {
-    let (status, answer) = common::dynamodb(addr, operation, body.to_string().as_bytes())
-        .map_err(|e| e.to_string())?;
-    let value: Value = serde_json::from_slice(&answer).map_err(|e| e.to_string())?;
-    if status == 200 {
-        Ok(value)
-    } else {
-        Err(format!("{status}: {value}"))
-    }
 }
 
 fn status(addr: SocketAddr) -> Value {

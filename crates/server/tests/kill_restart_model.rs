@@ -15,44 +15,9 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
-const TABLE: &str = "model";
+use common::call;
 
-fn call(addr: std::net::SocketAddr, operation: &str, body: &Value) -> Result<Value, String> {
-    let target_streams = [
-        "ListStreams",
-        "DescribeStream",
-        "GetShardIterator",
-        "GetRecords",
-    ];
-    let (status, answer) = if target_streams.contains(&operation) {
-        let target = format!("DynamoDBStreams_20120810.{operation}");
-        common::http(
-            addr,
-            "POST",
-            "/",
-            &[
-                ("Content-Type", "application/x-amz-json-1.0"),
-                ("X-Amz-Target", &target),
-                ("X-Amz-Date", "20261122T060000Z"),
-                (
-                    "Authorization",
-                    "AWS4-HMAC-SHA256 Credential=AKID/20261122/us-east-1/dynamodb/aws4_request, \
-                     SignedHeaders=host;x-amz-date, Signature=00",
-                ),
-            ],
-            body.to_string().as_bytes(),
-        )
-    } else {
-        common::dynamodb(addr, operation, body.to_string().as_bytes())
-    }
-    .map_err(|e| e.to_string())?;
-    let value: Value = serde_json::from_slice(&answer).map_err(|e| e.to_string())?;
-    if status == 200 {
-        Ok(value)
-    } else {
-        Err(format!("{status}: {value}"))
-    }
-}
+const TABLE: &str = "model";
 
 /// Every item of the table or of one of its indexes, page by page.
 fn scan(addr: std::net::SocketAddr, index: Option<&str>) -> Vec<Value> {

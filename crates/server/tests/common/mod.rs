@@ -167,14 +167,52 @@ pub fn http(
 
 /// A DynamoDB call over raw HTTP with a well-formed (unverified) signature.
 pub fn dynamodb(addr: SocketAddr, operation: &str, body: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
-    let target = format!("DynamoDB_20120810.{operation}");
+    signed_post(addr, &format!("DynamoDB_20120810.{operation}"), body)
+}
+
+/// The operations of DynamoDB Streams (a different target prefix on the same endpoint).
+const STREAMS_OPERATIONS: [&str; 4] = [
+    "ListStreams",
+    "DescribeStream",
+    "GetShardIterator",
+    "GetRecords",
+];
+
+/// A DynamoDB or DynamoDB Streams call with a JSON body: the answer's JSON, or `"status: body"`
+/// for an error answer.
+pub fn call(
+    addr: SocketAddr,
+    operation: &str,
+    body: &serde_json::Value,
+) -> Result<serde_json::Value, String> {
+    let prefix = if STREAMS_OPERATIONS.contains(&operation) {
+        "DynamoDBStreams_20120810"
+    } else {
+        "DynamoDB_20120810"
+    };
+    let (status, answer) = signed_post(
+        addr,
+        &format!("{prefix}.{operation}"),
+        body.to_string().as_bytes(),
+    )
+    .map_err(|e| e.to_string())?;
+    let value: serde_json::Value = serde_json::from_slice(&answer).map_err(|e| e.to_string())?;
+    if status == 200 {
+        Ok(value)
+    } else {
+        Err(format!("{status}: {value}"))
+    }
+}
+
+/// A POST of `body` with `X-Amz-Target: target` and a well-formed (unverified) signature.
+fn signed_post(addr: SocketAddr, target: &str, body: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
     http(
         addr,
         "POST",
         "/",
         &[
             ("Content-Type", "application/x-amz-json-1.0"),
-            ("X-Amz-Target", &target),
+            ("X-Amz-Target", target),
             ("X-Amz-Date", "20261122T060000Z"),
             (
                 "Authorization",
