@@ -748,3 +748,53 @@ fn indexes_streams_and_table_tasks_are_measured() {
     assert_eq!(number(&lines["load"], "items"), 1520);
     assert_eq!(count_items(&endpoint, "expiring"), 20);
 }
+
+/// `ferrodyn bench-baseline`, the canned server throughput is quoted against, carries every
+/// workload the single-node targets name (the load, GetItem, PutItem, and GetItem with
+/// UpdateItem) without an error: a bench run against it measures the client and the HTTP stack.
+#[test]
+fn the_canned_baseline_serves_the_bench_workloads() {
+    let port = free_port();
+    let child = Command::new(ferrodyn())
+        .args(["bench-baseline", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let _server = Server { child, port };
+    wait_for("the baseline to listen", Duration::from_secs(30), || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let proxy = CountingProxy::start(port);
+    let endpoint = proxy.endpoint();
+    for (workload, operation) in [("get", "GetItem"), ("put", "PutItem"), ("a", "UpdateItem")] {
+        let before = proxy.count(operation);
+        let lines = bench_json(
+            &endpoint,
+            "canned",
+            &[
+                "--workload",
+                workload,
+                "--items",
+                "300",
+                "--concurrency",
+                "4",
+                "--ops",
+                "400",
+            ],
+        );
+        let total = &lines["total"];
+        assert_eq!(number(total, "errors"), 0, "{workload}: {total}");
+        assert_eq!(number(total, "count"), 400, "{workload}: {total}");
+        assert!(
+            proxy.count(operation) > before,
+            "{workload}: no {operation} seen"
+        );
+        assert_eq!(
+            number(&lines["load"], "items"),
+            300,
+            "{workload}: {lines:?}"
+        );
+    }
+}

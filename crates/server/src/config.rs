@@ -45,10 +45,14 @@ pub struct Config {
     pub durability: Durability,
     /// Background WAL sync period for `buffered` durability, in milliseconds. Default 100.
     pub sync_interval_ms: u64,
-    /// Memtable size in MiB before it is flushed to disk. Default 32.
+    /// Memtable size in MiB before it is flushed to disk. Default 16. At most one more memtable
+    /// waits for its flush, so memtables hold at most twice this.
     pub memtable_mib: usize,
     /// Block cache size in MiB. Default 32.
     pub block_cache_mib: usize,
+    /// Read tables through memory mappings instead of `pread`. Default false: mapped pages stay
+    /// in the resident set, which then grows with the data instead of with these settings.
+    pub mmap_reads: bool,
     /// Log line format. Default human.
     pub log_format: LogFormat,
     /// Log filter in `tracing-subscriber`'s `EnvFilter` syntax. Default `info,openraft=warn`
@@ -80,8 +84,9 @@ impl Default for Config {
             in_memory: false,
             durability: Durability::Sync,
             sync_interval_ms: 100,
-            memtable_mib: 32,
+            memtable_mib: 16,
             block_cache_mib: 32,
+            mmap_reads: false,
             log_format: LogFormat::Human,
             log_filter: "info,openraft=warn".to_owned(),
             region: "us-east-1".to_owned(),

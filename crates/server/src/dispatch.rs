@@ -60,7 +60,11 @@ impl Dispatcher {
                     config.data_dir.display()
                 )
             })?;
-            Arc::new(RealFileSystem::new())
+            Arc::new(if config.mmap_reads {
+                RealFileSystem::mapped()
+            } else {
+                RealFileSystem::new()
+            })
         };
         let path = if config.in_memory {
             "/ferrodyn".into()
@@ -69,6 +73,10 @@ impl Dispatcher {
         };
         let mut storage = ferrodyn_storage::Options::new(path.clone(), fs.clone());
         storage.memtable_bytes_max = config.memtable_mib << 20;
+        // One frozen memtable awaiting its flush at most: the writers wait rather than let
+        // memtables grow past twice the setting (a flush takes a fraction of the time a
+        // memtable takes to fill, so this rarely stalls anyone).
+        storage.immutable_memtables_max = 1;
         storage.block_cache_bytes = config.block_cache_mib << 20;
         storage.buffered_sync_interval = std::time::Duration::from_millis(config.sync_interval_ms);
         let mut database = DatabaseConfig::new(storage);

@@ -9,6 +9,7 @@
 //!   in-flight requests, flush, exit).
 //! - [`status`]: `ferrodyn cluster status`, a client of the admin path `GET /cluster/status`.
 
+pub mod canned;
 pub mod config;
 pub mod dispatch;
 pub mod http;

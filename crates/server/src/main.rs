@@ -42,6 +42,13 @@ enum Command {
     /// Inspect a cluster.
     #[command(subcommand)]
     Cluster(ClusterCommand),
+    /// Answer every DynamoDB call with a canned response, storing nothing: the ceiling a load
+    /// generator reaches on this machine, to quote a server's throughput against.
+    BenchBaseline {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8000")]
+        listen: SocketAddr,
+    },
 }
 
 /// Flags of `ferrodyn serve`. Each may also come from the environment variable named, or from the
@@ -67,12 +74,16 @@ struct ServeArgs {
     /// Background WAL sync period with buffered durability, in ms [default: 100].
     #[arg(long, env = "FERRODYN_SYNC_INTERVAL_MS")]
     sync_interval_ms: Option<u64>,
-    /// Memtable size in MiB [default: 32].
+    /// Memtable size in MiB [default: 16].
     #[arg(long, env = "FERRODYN_MEMTABLE_MIB")]
     memtable_mib: Option<usize>,
     /// Block cache size in MiB [default: 32].
     #[arg(long, env = "FERRODYN_BLOCK_CACHE_MIB")]
     block_cache_mib: Option<usize>,
+    /// Read tables through memory mappings (faster reads of data larger than the block cache;
+    /// the resident set then grows with the data read).
+    #[arg(long, env = "FERRODYN_MMAP_READS")]
+    mmap_reads: bool,
     /// Log format [default: human].
     #[arg(long, env = "FERRODYN_LOG_FORMAT", value_enum)]
     log_format: Option<LogFormatArg>,
@@ -121,6 +132,21 @@ enum ClusterCommand {
         #[arg(long, default_value = "http://127.0.0.1:8000")]
         endpoint: String,
     },
+}
+
+fn bench_baseline(listen: SocketAddr) -> ExitCode {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("ferrodyn-worker")
+        .build()
+        .expect("the tokio runtime can be built");
+    match runtime.block_on(ferrodyn_server::canned::serve(listen)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("ferrodyn bench-baseline: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn cluster(command: ClusterCommand) -> ExitCode {
@@ -201,6 +227,9 @@ impl ServeArgs {
         if let Some(mib) = self.block_cache_mib {
             config.block_cache_mib = mib;
         }
+        if self.mmap_reads {
+            config.mmap_reads = true;
+        }
         if let Some(format) = self.log_format {
             config.log_format = match format {
                 LogFormatArg::Human => LogFormat::Human,
@@ -241,6 +270,7 @@ fn main() -> ExitCode {
         Some(Command::Serve(args)) => args,
         Some(Command::Bench(args)) => return bench(args),
         Some(Command::Cluster(command)) => return cluster(command),
+        Some(Command::BenchBaseline { listen }) => return bench_baseline(listen),
         None => cli.serve,
     };
     let config = match args.into_config() {

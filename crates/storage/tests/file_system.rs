@@ -12,8 +12,14 @@ use ferrodyn_storage::fs::{FaultFileSystem, FileSystem, MemFileSystem, RealFileS
 fn each_file_system(check: impl Fn(&dyn FileSystem, &Path)) {
     let tmp = tempfile::tempdir().unwrap();
     let real_dir = tmp.path().join("db");
+    let mapped_dir = tmp.path().join("mapped");
     let cases: Vec<(&str, Box<dyn FileSystem>, PathBuf)> = vec![
         ("real", Box::new(RealFileSystem::new()), real_dir),
+        (
+            "real, mapped",
+            Box::new(RealFileSystem::mapped()),
+            mapped_dir,
+        ),
         ("mem", Box::new(MemFileSystem::new()), PathBuf::from("/db")),
         (
             "fault",

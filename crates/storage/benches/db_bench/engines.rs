@@ -132,7 +132,7 @@ impl Engine for Ferrodyn {
         }
         remove_dir(&self.path);
         let s = &self.settings;
-        let mut o = Options::new(&self.path, Arc::new(RealFileSystem::new()));
+        let mut o = Options::new(&self.path, Arc::new(RealFileSystem::mapped()));
         o.memtable_bytes_max = s.memtable_bytes as usize;
         o.immutable_memtables_max = 2;
         o.block_cache_bytes = s.block_cache_bytes as usize;

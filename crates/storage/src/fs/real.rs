@@ -2,17 +2,20 @@
 //!
 //! Appends are buffered in user space (64 KiB per file) so that the many small appends of the WAL
 //! and of SSTable blocks cost few system calls; `flush` hands the buffer to the kernel and `sync`
-//! additionally calls `fdatasync`. A file opened for reading is mapped into memory (read-only,
-//! shared) at its first `read_exact_at`, and those reads copy from the mapping: a read of a
-//! block that is in the page cache then costs a copy instead of a system call and a page-cache
-//! lookup (about a fifth of the time of a random seek over tables larger than the block cache).
+//! additionally calls `fdatasync`. Reads use `pread` by default. [`RealFileSystem::mapped`]
+//! instead maps a file opened for reading into memory (read-only, shared) at its first
+//! `read_exact_at`, and those reads copy from the mapping: a read of a block that is in the page
+//! cache then costs a copy instead of a system call and a page-cache lookup (about a fifth of
+//! the time of a random seek over tables larger than the block cache). The price is memory:
+//! every page of a table that was ever read stays mapped, so the process's resident set grows
+//! with the data rather than with its settings, which is why mapping is not the default.
 //! `scan_exact_at` (compactions, reads at open and recovery) uses `pread` and never maps: a
 //! background scan through a mapping would take a page fault every 4 KiB and hold the
 //! process's memory-map lock meanwhile, which delays the writers' own allocations. One open
-//! file serves any number of threads. A file that cannot be mapped is read with `pread`. The engine never
-//! shortens a file it reads (tables, logs and manifests are immutable once read), which is
-//! what makes reading through a mapping safe; a disk error under a mapping, unlike one under
-//! `pread`, ends the process (as in LevelDB, which maps its tables too).
+//! file serves any number of threads. A file that cannot be mapped is read with `pread`. The
+//! engine never shortens a file it reads (tables, logs and manifests are immutable once read),
+//! which is what makes reading through a mapping safe; a disk error under a mapping, unlike one
+//! under `pread`, ends the process (as in LevelDB, which maps its tables too).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
@@ -26,14 +29,24 @@ use super::{FileLock, FileSystem, RandomAccessFile, WritableFile};
 /// Size of the user-space append buffer of each [`WritableFile`].
 const APPEND_BUFFER_BYTES: usize = 64 << 10;
 
-/// [`FileSystem`] over `std::fs`. Stateless; cheap to create.
+/// [`FileSystem`] over `std::fs`. Cheap to create.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct RealFileSystem;
+pub struct RealFileSystem {
+    /// Whether repeated reads go through a mapping of the file instead of `pread`.
+    map_reads: bool,
+}
 
 impl RealFileSystem {
-    /// The operating system's file system.
+    /// The operating system's file system, read with `pread`.
     pub fn new() -> Self {
-        Self
+        Self { map_reads: false }
+    }
+
+    /// The operating system's file system, whose files are read through memory mappings
+    /// (faster reads of tables larger than the block cache; a resident set that grows with
+    /// the data read).
+    pub fn mapped() -> Self {
+        Self { map_reads: true }
     }
 }
 
@@ -56,11 +69,11 @@ impl FileSystem for RealFileSystem {
     fn open(&self, path: &Path) -> io::Result<Arc<dyn RandomAccessFile>> {
         let file = File::open(path)?;
         let len = file.metadata()?.len();
-        Ok(Arc::new(RealRandomAccessFile {
-            file,
-            len,
-            map: OnceLock::new(),
-        }))
+        let map = OnceLock::new();
+        if !self.map_reads {
+            let _ = map.set(None);
+        }
+        Ok(Arc::new(RealRandomAccessFile { file, len, map }))
     }
 
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
@@ -227,8 +240,8 @@ impl Drop for Mapping {
     }
 }
 
-/// A file read through a mapping made at its first repeated-kind read (or with `pread` if it
-/// could not be mapped, and always for scans).
+/// A file read through a mapping made at its first repeated-kind read (or with `pread` if
+/// mapping is off or failed, and always for scans).
 #[derive(Debug)]
 struct RealRandomAccessFile {
     file: File,
