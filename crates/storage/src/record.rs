@@ -33,13 +33,15 @@ pub(crate) enum RecordType {
 /// How the end of a file may look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TailRule {
-    /// Every record must be whole and valid (older WALs).
+    /// Every record must be whole and valid, up to zeros that may fill the rest of the file
+    /// (older WALs, which were synced whole before a newer one was started, and may have been
+    /// preallocated past their last record).
     Strict,
     /// The last record may be cut short, or the file may end in zeros (the manifest: every
     /// edit is synced before it takes effect, so only an unfinished append can be damaged).
     Truncated,
     /// Any bad record ends the file, unless a valid record starts anywhere after it (the
-    /// newest WAL: its unsynced tail may hold anything).
+    /// newest WAL: its unsynced tail may hold anything). Zeros to the end end it too.
     TornOrCorrupt,
 }
 
@@ -187,10 +189,15 @@ fn read_with(
             Check::Truncated(d) => (d, true),
             Check::Bad(d) => (d, false),
         };
+        // Zeros to the end are space written ahead of the appends (a preallocated log) or
+        // never written (the manifest): no record is all zeros, so none can hide in them.
         let zeros = data[pos..].iter().all(|&b| b == 0);
+        if zeros {
+            break;
+        }
         let tail_ok = match rule {
             TailRule::Strict => false,
-            TailRule::Truncated => truncated || zeros,
+            TailRule::Truncated => truncated,
             TailRule::TornOrCorrupt => true,
         };
         if !tail_ok {
@@ -316,14 +323,26 @@ mod tests {
         damaged[6] ^= 1; // inside the first record: a valid record follows
         let err = read_compact_records(&damaged, TailRule::TornOrCorrupt).unwrap_err();
         assert_eq!(err.offset, 0);
+        // A preallocated log: zeros to the end end it under every rule, and its valid length
+        // stops before them.
         let mut zeros = data.clone();
         zeros.extend_from_slice(&[0; 64]);
-        assert_eq!(
-            read_compact_records(&zeros, TailRule::TornOrCorrupt)
-                .unwrap()
-                .payloads
-                .len(),
-            3
-        );
+        for rule in [TailRule::TornOrCorrupt, TailRule::Strict] {
+            let records = read_compact_records(&zeros, rule).unwrap();
+            assert_eq!(records.payloads.len(), 3, "{rule:?}");
+            assert_eq!(records.valid_len, data.len(), "{rule:?}");
+        }
+        // Zeros in the middle are not a tail: a valid record follows them.
+        let mut gap = data[..two].to_vec();
+        gap.extend_from_slice(&[0; 16]);
+        gap.extend_from_slice(&data[two..]);
+        assert!(read_compact_records(&gap, TailRule::TornOrCorrupt).is_err());
+        assert!(read_compact_records(&gap, TailRule::Strict).is_err());
+        // A torn record before the zeros still ends only the newest log.
+        let mut torn = data[..two + 3].to_vec();
+        torn.extend_from_slice(&[0; 64]);
+        let records = read_compact_records(&torn, TailRule::TornOrCorrupt).unwrap();
+        assert_eq!((records.payloads.len(), records.valid_len), (2, two));
+        assert!(read_compact_records(&torn, TailRule::Strict).is_err());
     }
 }

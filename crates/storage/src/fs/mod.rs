@@ -80,6 +80,15 @@ pub trait WritableFile: Send + std::fmt::Debug {
     /// Bytes appended so far, including those not yet flushed.
     fn len(&self) -> u64;
 
+    /// Extends the file with durable zeros to `len` bytes past the start if it is shorter, so
+    /// that later appends up to there overwrite allocated space: a data sync of them then
+    /// writes no metadata (the file's size and allocation do not change). Readers see the
+    /// zeros after the appended bytes. Implementations may ignore it (the default).
+    fn preallocate(&mut self, len: u64) -> io::Result<()> {
+        let _ = len;
+        Ok(())
+    }
+
     /// Whether nothing has been appended.
     fn is_empty(&self) -> bool {
         self.len() == 0

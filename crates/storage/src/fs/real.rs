@@ -57,13 +57,13 @@ impl FileSystem for RealFileSystem {
             .create(true)
             .truncate(true)
             .open(path)?;
-        Ok(Box::new(RealWritableFile::new(file, 0, path)))
+        Ok(Box::new(RealWritableFile::new(file, 0, path, false)))
     }
 
     fn open_append(&self, path: &Path) -> io::Result<Box<dyn WritableFile>> {
         let file = OpenOptions::new().append(true).open(path)?;
         let len = file.metadata()?.len();
-        Ok(Box::new(RealWritableFile::new(file, len, path)))
+        Ok(Box::new(RealWritableFile::new(file, len, path, true)))
     }
 
     fn open(&self, path: &Path) -> io::Result<Arc<dyn RandomAccessFile>> {
@@ -140,14 +140,18 @@ impl FileSystem for RealFileSystem {
 struct RealWritableFile {
     writer: BufWriter<File>,
     len: u64,
+    /// The file's size on disk, zeros past `len` included (`None` for a file opened in
+    /// append mode, which cannot write below its end and is never preallocated).
+    allocated: Option<u64>,
     path: PathBuf,
 }
 
 impl RealWritableFile {
-    fn new(file: File, len: u64, path: &Path) -> Self {
+    fn new(file: File, len: u64, path: &Path, appending: bool) -> Self {
         Self {
             writer: BufWriter::with_capacity(APPEND_BUFFER_BYTES, file),
             len,
+            allocated: (!appending).then_some(len),
             path: path.to_path_buf(),
         }
     }
@@ -180,6 +184,29 @@ impl WritableFile for RealWritableFile {
 
     fn len(&self) -> u64 {
         self.len
+    }
+
+    fn preallocate(&mut self, len: u64) -> io::Result<()> {
+        let Some(allocated) = self.allocated else {
+            return Ok(());
+        };
+        if len <= allocated {
+            return Ok(());
+        }
+        // The appends go through the descriptor's offset, which stays at `self.len`: the zeros
+        // are written with `pwrite` at the end of the file and leave it alone.
+        self.writer.flush()?;
+        static ZEROS: [u8; 64 << 10] = [0; 64 << 10];
+        let file = self.writer.get_ref();
+        let mut at = allocated.max(self.len);
+        while at < len {
+            let n = (len - at).min(ZEROS.len() as u64) as usize;
+            file.write_all_at(&ZEROS[..n], at)?;
+            at += n as u64;
+        }
+        file.sync_data()?;
+        self.allocated = Some(len);
+        Ok(())
     }
 }
 
@@ -337,7 +364,7 @@ mod tests {
     #[test]
     fn mapped_reads_match_the_file_across_pages_and_stop_at_the_length_at_open() {
         let dir = tempfile::tempdir().unwrap();
-        let fs = RealFileSystem::new();
+        let fs = RealFileSystem::mapped();
         let path = dir.path().join("mapped");
         let content: Vec<u8> = (0..3 * 4096 + 123u32)
             .map(|i| (i * 7 % 251) as u8)
@@ -368,6 +395,34 @@ mod tests {
         assert_eq!(e.len(), 0);
         assert!(e.read_exact_at(0, &mut [0u8; 1]).is_err());
         e.read_exact_at(0, &mut []).unwrap();
+    }
+
+    #[test]
+    fn preallocated_zeros_follow_the_appends_which_overwrite_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let fs = RealFileSystem::new();
+        let path = dir.path().join("log");
+        let mut w = fs.create(&path).unwrap();
+        w.append(b"head").unwrap();
+        w.preallocate(200_000).unwrap();
+        assert_eq!(w.len(), 4, "the appended length does not count the zeros");
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 200_000);
+        w.append(b"more").unwrap();
+        w.sync().unwrap();
+        w.preallocate(100).unwrap(); // never shrinks
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes.len(), 200_000);
+        assert_eq!(&bytes[..8], b"headmore");
+        assert!(bytes[8..].iter().all(|&b| b == 0));
+        // Past the preallocated space the file grows as usual.
+        w.append(&[9u8; 200_000]).unwrap();
+        w.sync().unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 200_008);
+        // A file opened for appending cannot write below its end, so it is never preallocated.
+        drop(w);
+        let mut appending = fs.open_append(&path).unwrap();
+        appending.preallocate(400_000).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 200_008);
     }
 
     #[test]
