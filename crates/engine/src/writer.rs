@@ -498,8 +498,16 @@ impl PoolShared {
             }
         };
         if reschedule {
-            self.run_queue.lock().partitions.push_back(queue.clone());
-            self.ready.notify_one();
+            // This thread takes the front of the run queue next: another is woken only if
+            // something is queued ahead of this partition (a wake-up that finds nothing to do
+            // costs a context switch per group).
+            let mut run_queue = self.run_queue.lock();
+            let others_waiting = !run_queue.partitions.is_empty();
+            run_queue.partitions.push_back(queue.clone());
+            drop(run_queue);
+            if others_waiting {
+                self.ready.notify_one();
+            }
         }
     }
 
