@@ -327,13 +327,10 @@ fn apply_update(
     old: Option<&Item>,
     key: Item,
 ) -> ApiResult<Item> {
-    let base = match old {
-        Some(old) => old.clone(),
-        None => key,
-    };
+    // `apply` builds the new item from a copy of its base: no copy is needed here.
     match update {
-        Some(update) => Ok(update.apply(&base)?),
-        None => Ok(base),
+        Some(update) => Ok(update.apply(old.unwrap_or(&key))?),
+        None => Ok(old.cloned().unwrap_or(key)),
     }
 }
 
