@@ -25,10 +25,12 @@ if [ -f tests/conformance/requirements.txt ]; then
         .venv/bin/pip install --quiet --disable-pip-version-check -r tests/conformance/requirements.txt
         cp tests/conformance/requirements.txt .venv/conformance-requirements.txt
     fi
+    # The binary cargo just built (under $CARGO_TARGET_DIR when that is set).
+    bin="${CARGO_TARGET_DIR:-$PWD/target}/debug/ferrodyn"
     # The fixture starts `ferrodyn serve --in-memory` on a free port (and on-disk servers for the
     # durability tests); FERRODYN_ENDPOINT, if set, points the suite at a running server instead.
-    FERRODYN_BIN="$PWD/target/debug/ferrodyn" .venv/bin/python -m pytest -q -p no:cacheprovider tests/conformance
+    FERRODYN_BIN="$bin" .venv/bin/python -m pytest -q -p no:cacheprovider tests/conformance
     echo "==> conformance suite against a 3-node cluster (each call to the next node)"
-    FERRODYN_CLUSTER=3 FERRODYN_BIN="$PWD/target/debug/ferrodyn" .venv/bin/python -m pytest -q -p no:cacheprovider tests/conformance
+    FERRODYN_CLUSTER=3 FERRODYN_BIN="$bin" .venv/bin/python -m pytest -q -p no:cacheprovider tests/conformance
 fi
 echo "==> all tests passed"

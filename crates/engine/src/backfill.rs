@@ -39,6 +39,11 @@ const CHUNK_ITEMS: usize = 256;
 /// writes.
 const CHUNKS_IN_FLIGHT: usize = 2;
 
+/// The backfills running on a node, by table and target; shared by the database and the jobs,
+/// each of which leaves it when it ends.
+pub(crate) type Running =
+    Arc<parking_lot::Mutex<std::collections::HashSet<(crate::keys::TableId, Target)>>>;
+
 /// What a backfill fills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Target {
@@ -57,7 +62,7 @@ struct Backfill {
     table: Arc<Table>,
     target: Target,
     /// The database's set of running backfills, which this one leaves when it ends.
-    running: Arc<parking_lot::Mutex<std::collections::HashSet<(crate::keys::TableId, Target)>>>,
+    running: Running,
 }
 
 impl Database {

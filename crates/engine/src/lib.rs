@@ -97,8 +97,7 @@ pub struct Database {
     sweeper: ttl::Sweeper,
     stream_retention_ms: u64,
     /// Backfills running on this node: (table id, what they fill).
-    backfills:
-        Arc<parking_lot::Mutex<std::collections::HashSet<(keys::TableId, backfill::Target)>>>,
+    backfills: backfill::Running,
 }
 
 /// The database could not be opened.

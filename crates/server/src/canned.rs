@@ -14,16 +14,13 @@ use std::net::SocketAddr;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use hyper::header::HeaderValue;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
-
-const AMZ_CRC32: HeaderName = HeaderName::from_static("x-amz-crc32");
-const AMZN_REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
 
 /// Serves canned answers on `listen` until the process is stopped.
 pub async fn serve(listen: SocketAddr) -> anyhow::Result<()> {
@@ -69,18 +66,13 @@ async fn answer(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Inf
         "BatchWriteItem" => json!({ "UnprocessedItems": {} }),
         _ => json!({}),
     };
-    let body = Bytes::from(reply.to_string());
-    let crc = crc32fast::hash(&body);
-    let mut response = Response::new(Full::new(body));
-    *response.status_mut() = StatusCode::OK;
-    let headers = response.headers_mut();
-    headers.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("application/x-amz-json-1.0"),
+    let mut response = crate::http::respond(
+        StatusCode::OK,
+        crate::http::JSON_1_0,
+        Bytes::from(reply.to_string()),
     );
-    headers.insert(AMZ_CRC32, HeaderValue::from(crc));
-    headers.insert(
-        AMZN_REQUEST_ID,
+    response.headers_mut().insert(
+        crate::http::AMZN_REQUEST_ID,
         HeaderValue::from_static("CANNED0000000000000000000000000000000000000000000000"),
     );
     Ok(response)

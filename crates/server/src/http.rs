@@ -22,9 +22,9 @@ use crate::dispatch::{Dispatcher, Reply};
 pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
 
 const AMZ_CRC32: HeaderName = HeaderName::from_static("x-amz-crc32");
-const AMZN_REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
+pub(crate) const AMZN_REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
 const AMZ_TARGET: &str = "x-amz-target";
-const JSON_1_0: &str = "application/x-amz-json-1.0";
+pub(crate) const JSON_1_0: &str = "application/x-amz-json-1.0";
 
 /// What every connection shares.
 #[derive(Debug)]
@@ -210,7 +210,11 @@ async fn post(shared: &Shared, request: Request<Incoming>) -> Response<Full<Byte
 }
 
 /// A response with the body checksum SDKs verify (`x-amz-crc32`: CRC32 of the body, decimal).
-fn respond(status: StatusCode, content_type: &'static str, body: Bytes) -> Response<Full<Bytes>> {
+pub(crate) fn respond(
+    status: StatusCode,
+    content_type: &'static str,
+    body: Bytes,
+) -> Response<Full<Bytes>> {
     let crc = crc32fast::hash(&body);
     let mut response = Response::new(Full::new(body));
     *response.status_mut() = status;
