@@ -419,6 +419,26 @@ impl Catalog {
         (names, more)
     }
 
+    /// Runs `change` holding the catalog's change lock. A change may wait for replication (on a
+    /// cluster, a round trip through the metadata group driven by the async runtime), and so may
+    /// a change queued behind it on the lock: on a runtime worker both give up the worker while
+    /// they wait, or two CreateTable calls arriving together could block every worker and with
+    /// them the replication the first one waits for.
+    fn exclusively<R>(&self, change: impl FnOnce() -> R) -> R {
+        let locked = || {
+            let _changing = self.changing.lock();
+            change()
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime)
+                if runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread =>
+            {
+                tokio::task::block_in_place(locked)
+            }
+            _ => locked(),
+        }
+    }
+
     /// Number of tables.
     pub fn len(&self) -> usize {
         self.tables.read().len()
@@ -433,8 +453,11 @@ impl Catalog {
     ///
     /// # Errors
     /// [`CatalogError::Exists`] if the name is taken.
-    pub fn create(&self, mut record: TableRecord) -> Result<Arc<Table>, CatalogError> {
-        let _changing = self.changing.lock();
+    pub fn create(&self, record: TableRecord) -> Result<Arc<Table>, CatalogError> {
+        self.exclusively(|| self.create_now(record))
+    }
+
+    fn create_now(&self, mut record: TableRecord) -> Result<Arc<Table>, CatalogError> {
         let replicator = self.replicator.get();
         let ticket = replicator.begin(Scope::Catalog)?;
         if self.tables.read().contains_key(&record.name) {
@@ -479,7 +502,10 @@ impl Catalog {
 
     /// Durably replaces the definition of `table` by `record`.
     pub fn update(&self, table: &Table, record: TableRecord) -> Result<(), CatalogError> {
-        let _changing = self.changing.lock();
+        self.exclusively(|| self.update_now(table, record))
+    }
+
+    fn update_now(&self, table: &Table, record: TableRecord) -> Result<(), CatalogError> {
         let replicator = self.replicator.get();
         let ticket = replicator.begin(Scope::Catalog)?;
         let mut batch = WriteBatch::new();
@@ -492,7 +518,10 @@ impl Catalog {
 
     /// Durably removes the definition of `table` (DeleteTable, once its data is dropped).
     pub fn delete_record(&self, table: &Table) -> Result<(), CatalogError> {
-        let _changing = self.changing.lock();
+        self.exclusively(|| self.delete_record_now(table))
+    }
+
+    fn delete_record_now(&self, table: &Table) -> Result<(), CatalogError> {
         let replicator = self.replicator.get();
         let ticket = replicator.begin(Scope::Catalog)?;
         let mut batch = WriteBatch::new();
