@@ -36,7 +36,7 @@ use proto::peer_client::PeerClient;
 use proto::peer_server::{Peer, PeerServer};
 use proto::{
     ForwardReply, ForwardRequest, JoinReply, JoinRequest, PingReply, PingRequest, ProposeReply,
-    ProposeRequest, RaftReply, RaftRequest,
+    ProposeRequest, QuiesceReply, QuiesceRequest, RaftReply, RaftRequest,
 };
 
 /// Runs DynamoDB requests that other nodes forward to this one.
@@ -76,10 +76,21 @@ fn peer_client(channel: Channel) -> PeerClient<Channel> {
 /// How long connecting to a peer may take before the call fails as unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// The replica groups this node hosts, by group id. Cheap to clone; clones share the set.
+/// The replica groups this node hosts, by group id, and which of them are quiet. Cheap to clone;
+/// clones share the set.
 #[derive(Clone, Default)]
 pub struct LocalGroups {
     groups: Arc<RwLock<HashMap<u64, PartitionRaftNode>>>,
+    quiet: Arc<Mutex<HashMap<u64, Hush>>>,
+}
+
+/// Under which leadership a quiet replica went quiet: a message of another leader or term wakes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hush {
+    /// The group's leader (this node, for a quiet leader).
+    pub leader: u64,
+    /// Its term.
+    pub term: u64,
 }
 
 impl std::fmt::Debug for LocalGroups {
@@ -100,7 +111,83 @@ impl LocalGroups {
 
     /// Stops answering for `group`.
     pub fn remove(&self, group: u64) -> Option<PartitionRaftNode> {
+        self.quiet.lock().remove(&group);
         self.groups.write().remove(&group)
+    }
+
+    /// Quiets this node's replica of `group` under `hush`: its Raft timer stops (a leader sends
+    /// no heartbeats, a follower starts no election) until [`LocalGroups::wake`].
+    pub fn hush(&self, group: u64, hush: Hush) {
+        let Some(raft) = self.find(group) else {
+            return;
+        };
+        self.quiet.lock().insert(group, hush);
+        raft.runtime_config().tick(false);
+    }
+
+    /// Restarts the Raft timer of this node's replica of `group` if it was quiet.
+    pub fn wake(&self, group: u64) {
+        if self.quiet.lock().remove(&group).is_none() {
+            return;
+        }
+        if let Some(raft) = self.find(group) {
+            raft.runtime_config().tick(true);
+        }
+    }
+
+    /// Under which leadership this node's replica of `group` is quiet, if it is.
+    pub fn hushed(&self, group: u64) -> Option<Hush> {
+        self.quiet.lock().get(&group).copied()
+    }
+
+    /// Every quiet replica of this node, with its leadership.
+    pub fn quiet_groups(&self) -> Vec<(u64, Hush)> {
+        self.quiet.lock().iter().map(|(g, h)| (*g, *h)).collect()
+    }
+
+    /// Whether a Raft message for `group` from `vote` (carrying entries or not) must wake its
+    /// quiet replica here: anything but an empty AppendEntries of the leader it went quiet
+    /// under (a quiet leader's leadership check sends those).
+    fn wake_for(&self, group: u64, vote: &openraft::Vote<u64>, entries: bool) {
+        let Some(hush) = self.hushed(group) else {
+            return;
+        };
+        let same_leader = vote.leader_id().voted_for() == Some(hush.leader)
+            && vote.leader_id().get_term() == hush.term;
+        if entries || !same_leader {
+            self.wake(group);
+        }
+    }
+
+    /// The groups of `proposed` that go quiet here under `leader`: this node's replica follows
+    /// `leader` in the proposed term and has exactly the proposed log, all of it applied.
+    pub fn accept_quiet(&self, leader: u64, proposed: &[proto::QuietGroup]) -> Vec<u64> {
+        let mut accepted = Vec::new();
+        for quiet in proposed {
+            let Some(raft) = self.find(quiet.group) else {
+                continue;
+            };
+            let agrees = {
+                let metrics = raft.metrics();
+                let metrics = metrics.borrow();
+                metrics.state == openraft::ServerState::Follower
+                    && metrics.current_leader == Some(leader)
+                    && metrics.current_term == quiet.term
+                    && metrics.last_log_index == Some(quiet.index)
+                    && metrics.last_applied.map(|applied| applied.index) == Some(quiet.index)
+            };
+            if agrees {
+                self.hush(
+                    quiet.group,
+                    Hush {
+                        leader,
+                        term: quiet.term,
+                    },
+                );
+                accepted.push(quiet.group);
+            }
+        }
+        accepted
     }
 
     /// This node's replica of `group`, if it hosts one.
@@ -164,6 +251,8 @@ impl Peer for PeerService {
         let RaftRequest { group, payload } = request.into_inner();
         let raft = self.groups.get(group)?;
         let request: AppendEntriesRequest<PartitionRaft> = decode(&payload)?;
+        self.groups
+            .wake_for(group, &request.vote, !request.entries.is_empty());
         reply(&raft.append_entries(request).await)
     }
 
@@ -174,6 +263,8 @@ impl Peer for PeerService {
         let RaftRequest { group, payload } = request.into_inner();
         let raft = self.groups.get(group)?;
         let request: VoteRequest<u64> = decode(&payload)?;
+        // An election: whoever wins it, this replica must keep time again.
+        self.groups.wake(group);
         reply(&raft.vote(request).await)
     }
 
@@ -184,6 +275,7 @@ impl Peer for PeerService {
         let RaftRequest { group, payload } = request.into_inner();
         let raft = self.groups.get(group)?;
         let request: InstallSnapshotRequest<PartitionRaft> = decode(&payload)?;
+        self.groups.wake(group);
         reply(&raft.install_snapshot(request).await)
     }
 
@@ -194,6 +286,7 @@ impl Peer for PeerService {
         let ProposeRequest { group, proposal } = request.into_inner();
         let raft = self.groups.get(group)?;
         let proposal: crate::replica::Proposal = decode(&proposal)?;
+        self.groups.wake(group);
         let reply = match raft.client_write(proposal).await {
             Ok(response) => ProposeReply {
                 applied: serde_json::to_vec(&response.data)
@@ -226,6 +319,15 @@ impl Peer for PeerService {
             .map(|raft| raft.metrics().borrow().id)
             .unwrap_or_default();
         Ok(tonic::Response::new(PingReply { node_id }))
+    }
+
+    async fn quiesce(
+        &self,
+        request: tonic::Request<QuiesceRequest>,
+    ) -> Result<tonic::Response<QuiesceReply>, tonic::Status> {
+        let QuiesceRequest { leader, groups } = request.into_inner();
+        let accepted = self.groups.accept_quiet(leader, &groups);
+        Ok(tonic::Response::new(QuiesceReply { accepted }))
     }
 
     async fn forward(

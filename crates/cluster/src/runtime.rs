@@ -365,6 +365,7 @@ impl ClusterRuntime {
                                     .and_then(NodeId::new)
                                     .map(|id| id.to_string()),
                                 applied_here: local.as_ref().map(|v| v.applied),
+                                quiet_here: local.as_ref().map(|v| v.quiet),
                             }
                         })
                         .collect(),
@@ -511,6 +512,9 @@ pub struct PartitionView {
     pub leader: Option<String>,
     /// The log index this node's replica has applied (only where it holds one).
     pub applied_here: Option<u64>,
+    /// Whether this node's replica is quiet: idle, no heartbeats, no election timer (only where
+    /// it holds one).
+    pub quiet_here: Option<bool>,
 }
 
 /// Why a node was not admitted.

@@ -40,6 +40,8 @@ use crate::replica::{
 };
 use crate::runtime::METADATA_GROUP;
 
+mod quiet;
+
 /// How long a write may wait for its group to commit and apply it.
 const COMMIT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -50,7 +52,7 @@ const RECONCILE_INTERVAL: Duration = Duration::from_millis(500);
 const SNAPSHOT_EVERY: u64 = 20_000;
 
 /// How often each member is pinged (and how long an answer may take).
-const PING_INTERVAL: Duration = Duration::from_secs(1);
+const PING_INTERVAL: Duration = Duration::from_millis(500);
 
 /// A member silent this long gets no forwarded requests (the other replicas elect a leader in
 /// less time than a request would wait for it).
@@ -96,6 +98,18 @@ pub(crate) fn group_config() -> Arc<Config> {
             .validate()
             .expect("the table groups' settings are valid"),
     )
+}
+
+/// [`group_config`] with the Raft timer stopped, for a replica being opened.
+fn group_config_stopped() -> Arc<Config> {
+    static STOPPED: std::sync::OnceLock<Arc<Config>> = std::sync::OnceLock::new();
+    STOPPED
+        .get_or_init(|| {
+            let mut config = (*group_config()).clone();
+            config.enable_tick = false;
+            Arc::new(config)
+        })
+        .clone()
 }
 
 /// Keeps an engine's in-memory views in step with what a replica applies.
@@ -144,6 +158,8 @@ pub struct ReplicaView {
     pub leader: Option<u64>,
     /// The last log index applied here.
     pub applied: u64,
+    /// Whether the replica here is quiet.
+    pub quiet: bool,
 }
 
 /// The table groups of this node and everything that reaches them.
@@ -169,6 +185,10 @@ pub struct TableGroups {
     failure_timeout: Duration,
     /// Since when each replica the placement no longer includes has had no leader.
     leaderless_since: Mutex<HashMap<u64, std::time::Instant>>,
+    /// The last copy of the metadata [`TableGroups::snapshot`] made.
+    snapshot: Mutex<Option<Arc<ClusterState>>>,
+    /// Each led group's last log index and since when it has not changed (see `quiet.rs`).
+    idle_since: Mutex<HashMap<u64, (u64, std::time::Instant)>>,
     /// Groups being opened, so two reconciliations never open one twice.
     opening: tokio::sync::Mutex<()>,
     handle: tokio::runtime::Handle,
@@ -219,6 +239,8 @@ impl TableGroups {
             fences: Mutex::default(),
             chains: Mutex::default(),
             leaderless_since: Mutex::default(),
+            snapshot: Mutex::default(),
+            idle_since: Mutex::default(),
             last_seen: Mutex::default(),
             failure_timeout: parts.failure_timeout,
             opening: tokio::sync::Mutex::new(()),
@@ -241,14 +263,15 @@ impl TableGroups {
         }
     }
 
-    /// The failure detector: pings every member each second; the metadata leader starts moving
+    /// The failure detector: pings every member twice a second; the metadata leader starts moving
     /// the replicas of an active member that has not answered for the failure timeout (as a
-    /// decommission does). The member becomes active again when it rejoins.
+    /// decommission does). The member becomes active again when it rejoins. Each round also
+    /// wakes the quiet replicas whose leader fell silent and quiets the idle groups led here.
     async fn watch_members(self: Arc<Self>) {
         let started = std::time::Instant::now();
         loop {
             tokio::time::sleep(PING_INTERVAL).await;
-            let state = self.state.read().clone();
+            let state = self.snapshot();
             let pings = state
                 .members()
                 .iter()
@@ -276,6 +299,8 @@ impl TableGroups {
                 probes.spawn(ping);
             }
             probes.join_all().await;
+            self.wake_orphans(started);
+            self.quiesce_idle().await;
             if !self.is_leader(&self.metadata_raft) {
                 continue;
             }
@@ -295,6 +320,22 @@ impl TableGroups {
         }
     }
 
+    /// The cluster's metadata as of now, shared: copied only when it changed since the last
+    /// call (its epoch counts its changes), so the passes that run twice a second over every
+    /// table copy nothing while the cluster is steady.
+    fn snapshot(&self) -> Arc<ClusterState> {
+        let state = self.state.read();
+        let mut cached = self.snapshot.lock();
+        match &*cached {
+            Some(copy) if copy.epoch() == state.epoch() => copy.clone(),
+            _ => {
+                let copy = Arc::new(state.clone());
+                *cached = Some(copy.clone());
+                copy
+            }
+        }
+    }
+
     /// How long ago each member last answered a ping, as this node saw it.
     pub fn last_seen(&self) -> HashMap<NodeId, Duration> {
         self.last_seen
@@ -308,7 +349,7 @@ impl TableGroups {
     /// membership of the groups it leads towards their placement, and stop the groups of tables
     /// that are gone.
     pub async fn reconcile(&self) {
-        let state = self.state.read().clone();
+        let state = self.snapshot();
         let mut wanted = BTreeSet::new();
         for entry in state.tables().values() {
             let (Some(target), Some(founders)) =
@@ -317,11 +358,10 @@ impl TableGroups {
                 continue;
             };
             let in_target = target.contains(&self.node);
-            let retired = self.is_retired(entry.id);
             // A replica the placement left stays until its leader has moved the group away
             // from it (a founder's too, after a restart): until then it may still be a voter.
             let holding = self.groups.find(entry.id).is_some() || founders.contains(&self.node);
-            if !in_target && (retired || !holding) {
+            if !in_target && (!holding || self.is_retired(entry.id)) {
                 continue;
             }
             if !in_target && self.abandoned(entry.id) {
@@ -330,15 +370,22 @@ impl TableGroups {
                 continue;
             }
             wanted.insert(entry.id);
-            let raft = match self.open(entry.id).await {
+            let opened = match self.groups.find(entry.id) {
+                Some(raft) => Ok(raft),
+                None => self.open(entry.id, in_target).await,
+            };
+            let raft = match opened {
                 Ok(raft) => raft,
                 Err(error) => {
                     tracing::error!(table = entry.id, %error, "cannot open a table's replica");
                     continue;
                 }
             };
-            if founders.first() == Some(&self.node)
-                && !retired
+            // A group with a log was started before (here or by the founder it came from).
+            let started = raft.metrics().borrow().last_log_index.is_some();
+            if !started
+                && founders.first() == Some(&self.node)
+                && !self.is_retired(entry.id)
                 && let Err(error) = self.found(&raft, founders, &state).await
             {
                 tracing::warn!(table = entry.id, %error, "cannot start a table's group");
@@ -488,8 +535,11 @@ impl TableGroups {
         }
     }
 
-    /// This node's replica of table group `id`, opened if need be.
-    async fn open(&self, id: u64) -> Result<PartitionRaftNode, String> {
+    /// This node's replica of table group `id`, opened if need be. A replica reopened (after a
+    /// restart) where the placement wants it, that last followed another node, starts quiet: if
+    /// its group went quiet meanwhile, no heartbeat would stop it from starting an election at
+    /// once, and leadership would move with every restart. It wakes like any quiet replica.
+    async fn open(&self, id: u64, in_target: bool) -> Result<PartitionRaftNode, String> {
         let _opening = self.opening.lock().await;
         if let Some(raft) = self.groups.find(id) {
             return Ok(raft);
@@ -519,17 +569,30 @@ impl TableGroups {
             changed: None,
         }));
         let fence = machine.last_write();
+        let log = LogStore::new(self.db.clone(), self.raft_keyspace, id);
+        let followed = log
+            .stored_vote()
+            .ok()
+            .flatten()
+            .filter(|vote| vote.is_committed())
+            .and_then(|vote| Some((vote.leader_id().voted_for()?, vote.leader_id().get_term())))
+            .filter(|(leader, _)| *leader != self.node.get() && in_target);
+        // Its timer starts stopped, and runs from here on unless the replica starts quiet.
         let raft = PartitionRaftNode::new(
             self.node.get(),
-            group_config(),
+            group_config_stopped(),
             PeerNetwork::new(id, self.channels.clone()),
-            LogStore::new(self.db.clone(), self.raft_keyspace, id),
+            log,
             machine,
         )
         .await
         .map_err(|e| e.to_string())?;
         self.fences.lock().insert(id, fence);
         self.groups.insert(id, raft.clone());
+        match followed {
+            Some((leader, term)) => self.groups.hush(id, crate::peer::Hush { leader, term }),
+            None => raft.runtime_config().tick(true),
+        }
         tracing::info!(table = id, "opened a table replica");
         Ok(raft)
     }
@@ -570,6 +633,7 @@ impl TableGroups {
         if voters == wanted || wanted.is_empty() {
             return;
         }
+        self.groups.wake(id);
         for node in target {
             if voters.contains(&node.get()) {
                 continue;
@@ -642,6 +706,7 @@ impl TableGroups {
         Some(ReplicaView {
             leader: metrics.current_leader,
             applied: metrics.last_applied.map_or(0, |id| id.index),
+            quiet: self.groups.hushed(id).is_some(),
         })
     }
 
@@ -1013,6 +1078,8 @@ impl Replicator for ClusterReplicator {
             based_on: Some(ticket.prev),
             seq: ticket.seq,
         };
+        // A quiet group keeps time again while it is written to.
+        self.0.groups.wake(id);
         // Proposed here, in order (the chain's order is the log's); awaited by a task.
         let submitted = self
             .0

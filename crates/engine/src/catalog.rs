@@ -5,7 +5,7 @@
 //! next table id is stored under `next_table_id`. Table ids are never reused, so that the data of
 //! a deleted table can never be mistaken for a new table's (see [`crate::keys`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -234,12 +234,56 @@ pub struct Catalog {
     data: Keyspace,
     meta: Keyspace,
     replicator: Arc<ReplicatorSlot>,
-    tables: RwLock<BTreeMap<String, Arc<Table>>>,
+    tables: RwLock<Tables>,
     next_id: parking_lot::Mutex<TableId>,
     /// Held while a change is decided and committed, so changes of this node are decided one at
     /// a time. The maps above are locked only briefly: in a cluster, applying the committed
     /// change updates them (through [`Catalog::observe`]) before the commit returns.
     changing: parking_lot::Mutex<()>,
+}
+
+/// The catalog's tables, by name and by id.
+#[derive(Debug, Default)]
+struct Tables {
+    by_name: BTreeMap<String, Arc<Table>>,
+    by_id: HashMap<TableId, Arc<Table>>,
+}
+
+impl Tables {
+    /// Adds `table`; returns the table it replaces under its name, if any.
+    fn insert(&mut self, table: Arc<Table>) -> Option<Arc<Table>> {
+        let old = self.by_name.insert(table.name.clone(), table.clone());
+        if let Some(old) = &old {
+            self.forget_id(old);
+        }
+        self.by_id.insert(table.id, table);
+        old
+    }
+
+    /// Removes the table called `name`.
+    fn remove(&mut self, name: &str) -> Option<Arc<Table>> {
+        let table = self.by_name.remove(name)?;
+        self.forget_id(&table);
+        Some(table)
+    }
+
+    fn forget_id(&mut self, table: &Arc<Table>) {
+        if self
+            .by_id
+            .get(&table.id)
+            .is_some_and(|found| Arc::ptr_eq(found, table))
+        {
+            self.by_id.remove(&table.id);
+        }
+    }
+}
+
+impl std::ops::Deref for Tables {
+    type Target = BTreeMap<String, Arc<Table>>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.by_name
+    }
 }
 
 impl Catalog {
@@ -250,7 +294,7 @@ impl Catalog {
         meta: Keyspace,
         replicator: Arc<ReplicatorSlot>,
     ) -> Result<Catalog, CatalogError> {
-        let mut tables = BTreeMap::new();
+        let mut tables = Tables::default();
         let next_id = match db.get(meta, NEXT_TABLE_ID)? {
             Some(bytes) => decode_u32(&bytes).ok_or(CatalogError::Corrupt("next_table_id"))?,
             None => 1,
@@ -264,8 +308,7 @@ impl Catalog {
             let (_, value) = entry?;
             let record: TableRecord = serde_json::from_slice(&value)
                 .map_err(|_| CatalogError::Corrupt("table record"))?;
-            let table = load_table(&db, data, meta, record)?;
-            tables.insert(table.name.clone(), table);
+            tables.insert(load_table(&db, data, meta, record)?);
         }
         Ok(Catalog {
             db,
@@ -334,7 +377,7 @@ impl Catalog {
 
     /// The table whose id is `id`, if it exists.
     pub fn by_id(&self, id: TableId) -> Option<Arc<Table>> {
-        self.tables.read().values().find(|t| t.id == id).cloned()
+        self.tables.read().by_id.get(&id).cloned()
     }
 
     /// Brings the in-memory catalog in step with a write of `key` of the `meta` keyspace applied
@@ -384,7 +427,7 @@ impl Catalog {
                 *next_id = (*next_id).max(record.id + 1);
                 drop(next_id);
                 let table = load_table(&self.db, self.data, self.meta, record)?;
-                if let Some(old) = self.tables.write().insert(name, table) {
+                if let Some(old) = self.tables.write().insert(table) {
                     old.deleted.store(true, Ordering::Release);
                 }
             }
@@ -486,17 +529,16 @@ impl Catalog {
         }
         let mut tables = self.tables.write();
         // In a cluster, applying the commit has registered the table already.
-        let table = tables
-            .entry(record.name.clone())
-            .or_insert_with(|| {
-                Arc::new(Table::new(
-                    record,
-                    self.data,
-                    self.meta,
-                    PartitionStats::default(),
-                ))
-            })
-            .clone();
+        if let Some(table) = tables.get(&record.name) {
+            return Ok(table.clone());
+        }
+        let table = Arc::new(Table::new(
+            record,
+            self.data,
+            self.meta,
+            PartitionStats::default(),
+        ));
+        tables.insert(table.clone());
         Ok(table)
     }
 

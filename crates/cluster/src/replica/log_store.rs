@@ -70,6 +70,11 @@ impl LogStore {
         key
     }
 
+    /// The group's vote as its replica here last saved it (before openraft has loaded it).
+    pub fn stored_vote(&self) -> Result<Option<Vote<u64>>> {
+        self.read_record(VOTE)
+    }
+
     fn read_record<T: DeserializeOwned>(&self, tag: u8) -> Result<Option<T>> {
         let value = self
             .db

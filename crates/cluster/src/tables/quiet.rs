@@ -1,0 +1,200 @@
+//! Quiet groups: an idle replica group costs nothing.
+//!
+//! A Raft leader sends every follower a heartbeat several times a second, and every follower
+//! keeps an election timer; with a thousand groups per node that is most of an idle node's
+//! work. A group that has had no new log entry for [`QUIET_AFTER`], whose followers all have and
+//! have applied its whole log, goes quiet: its leader stops its Raft timer (no heartbeats) and
+//! asks each follower's node, in one message per node for all such groups, to stop theirs (no
+//! elections). A follower agrees only if it follows that leader in that term and has exactly the
+//! leader's log; the group stays awake (and is asked again later) unless every follower agreed.
+//!
+//! A quiet replica wakes (its timer runs again) on:
+//! - a write to the group (the leader wakes before proposing it), or a change of its members;
+//! - any Raft message other than an empty AppendEntries of the leader it went quiet under (log
+//!   entries, a vote request, a snapshot, a message of another leader or term);
+//! - its leader's node not answering the failure detector's pings for [`LEADER_SILENT`]: then
+//!   the follower's election timer, long expired, starts an election at its next tick, and
+//!   the other followers, woken by its vote request, grant it (no leader lease holds them back).
+//!
+//! The node-level pings thus stand in for every quiet group's heartbeats: one probe per pair of
+//! nodes, however many groups they share.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use openraft::ServerState;
+
+use super::TableGroups;
+use crate::node::NodeId;
+use crate::peer::Hush;
+use crate::peer::proto::{QuiesceRequest, QuietGroup};
+
+/// How long a group must have had no new log entry before it goes quiet.
+const QUIET_AFTER: Duration = Duration::from_secs(2);
+
+/// How long a quiet follower's leader may leave pings unanswered before the follower wakes
+/// (three missed pings).
+const LEADER_SILENT: Duration = Duration::from_millis(1500);
+
+impl TableGroups {
+    /// Wakes the quiet replicas here whose leader's node has not answered a ping for
+    /// [`LEADER_SILENT`] (never, since `started`, counts as not answering).
+    pub(super) fn wake_orphans(&self, started: Instant) {
+        let me = self.node.get();
+        let silent: Vec<u64> = {
+            let last_seen = self.last_seen.lock();
+            self.groups
+                .quiet_groups()
+                .into_iter()
+                .filter(|(_, hush)| hush.leader != me)
+                .filter(|(_, hush)| {
+                    let seen = NodeId::new(hush.leader)
+                        .and_then(|node| last_seen.get(&node).copied())
+                        .unwrap_or(started);
+                    seen.elapsed() >= LEADER_SILENT
+                })
+                .map(|(group, _)| group)
+                .collect()
+        };
+        if !silent.is_empty() {
+            tracing::info!(
+                groups = silent.len(),
+                "woke quiet replicas whose leader is silent"
+            );
+        }
+        for group in silent {
+            self.groups.wake(group);
+        }
+    }
+
+    /// Quiets the idle groups this node leads (see the module's documentation).
+    pub(super) async fn quiesce_idle(&self) {
+        let me = self.node.get();
+        let now = Instant::now();
+        let led: Vec<u64> = self.fences.lock().keys().copied().collect();
+        // Per follower node, the groups it is asked to quiet; per group, how many must agree.
+        let mut asks: HashMap<u64, Vec<QuietGroup>> = HashMap::new();
+        let mut needed: HashMap<u64, (usize, u64)> = HashMap::new();
+        {
+            let mut idle = self.idle_since.lock();
+            idle.retain(|group, _| led.contains(group));
+            for group in led {
+                if self.groups.hushed(group).is_some() {
+                    idle.remove(&group);
+                    continue;
+                }
+                let Some(raft) = self.groups.find(group) else {
+                    continue;
+                };
+                let metrics = raft.metrics();
+                let metrics = metrics.borrow();
+                let Some(last) = metrics.last_log_index else {
+                    continue;
+                };
+                let since = idle.entry(group).or_insert((last, now));
+                if since.0 != last {
+                    *since = (last, now);
+                    continue;
+                }
+                if now.duration_since(since.1) < QUIET_AFTER
+                    || metrics.state != ServerState::Leader
+                    || metrics.current_leader != Some(me)
+                    || metrics.last_applied.map(|applied| applied.index) != Some(last)
+                    || self
+                        .chains
+                        .lock()
+                        .get(&group)
+                        .is_some_and(|c| c.in_flight > 0)
+                {
+                    continue;
+                }
+                let membership = metrics.membership_config.membership();
+                if membership.get_joint_config().len() != 1
+                    || membership.learner_ids().next().is_some()
+                {
+                    continue;
+                }
+                let Some(replication) = &metrics.replication else {
+                    continue;
+                };
+                let followers: Vec<u64> = membership.voter_ids().filter(|v| *v != me).collect();
+                let caught_up = followers.iter().all(|follower| {
+                    replication
+                        .get(follower)
+                        .copied()
+                        .flatten()
+                        .map(|matched| matched.index)
+                        == Some(last)
+                        && NodeId::new(*follower).is_some_and(|node| self.answering(node))
+                });
+                if !caught_up {
+                    continue;
+                }
+                let quiet = QuietGroup {
+                    group,
+                    term: metrics.current_term,
+                    index: last,
+                };
+                for follower in &followers {
+                    asks.entry(*follower).or_default().push(quiet.clone());
+                }
+                needed.insert(group, (followers.len(), metrics.current_term));
+            }
+        }
+        if needed.is_empty() {
+            return;
+        }
+        // The leader goes quiet first: a write arriving meanwhile wakes it, and its entries wake
+        // the followers (or make them refuse).
+        for (group, (_, term)) in &needed {
+            self.groups.hush(
+                *group,
+                Hush {
+                    leader: me,
+                    term: *term,
+                },
+            );
+        }
+        let mut agreed: HashMap<u64, usize> = HashMap::new();
+        let mut calls = tokio::task::JoinSet::new();
+        for (follower, groups) in asks {
+            let address = NodeId::new(follower)
+                .and_then(|node| self.state.read().members().get(&node).cloned())
+                .map(|member| member.peer_address);
+            let Some(Ok(mut client)) = address.map(|a| self.channels.client(&a)) else {
+                continue;
+            };
+            calls.spawn(async move {
+                let mut request = tonic::Request::new(QuiesceRequest { leader: me, groups });
+                request.set_timeout(super::PING_INTERVAL);
+                client
+                    .quiesce(request)
+                    .await
+                    .map(|reply| reply.into_inner().accepted)
+                    .unwrap_or_default()
+            });
+        }
+        while let Some(answer) = calls.join_next().await {
+            for group in answer.unwrap_or_default() {
+                *agreed.entry(group).or_default() += 1;
+            }
+        }
+        let mut quiet = 0;
+        for (group, (followers, _)) in needed {
+            if agreed.get(&group).copied().unwrap_or(0) < followers {
+                self.groups.wake(group);
+            } else {
+                quiet += 1;
+            }
+        }
+        tracing::debug!(groups = quiet, "idle groups went quiet");
+    }
+
+    /// Whether member `node` has answered a ping within [`LEADER_SILENT`].
+    fn answering(&self, node: NodeId) -> bool {
+        self.last_seen
+            .lock()
+            .get(&node)
+            .is_some_and(|seen| seen.elapsed() < LEADER_SILENT)
+    }
+}
