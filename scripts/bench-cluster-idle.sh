@@ -9,11 +9,16 @@
 #
 #   scripts/bench-cluster-idle.sh                    # 1,000 tables, 20 s idle
 #   TABLES=100 IDLE=10 scripts/bench-cluster-idle.sh
+#   FERRODYN_BIN=/tmp/ferrodyn-old scripts/bench-cluster-idle.sh   # a given binary, no build
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -p ferrodyn-server --bin ferrodyn
-bin=target/release/ferrodyn
-if [[ -n "${CARGO_TARGET_DIR:-}" ]]; then bin="$CARGO_TARGET_DIR/release/ferrodyn"; fi
+if [[ -n "${FERRODYN_BIN:-}" ]]; then
+  bin=$FERRODYN_BIN # another build, e.g. to compare two commits
+else
+  cargo build --release -p ferrodyn-server --bin ferrodyn
+  bin=target/release/ferrodyn
+  if [[ -n "${CARGO_TARGET_DIR:-}" ]]; then bin="$CARGO_TARGET_DIR/release/ferrodyn"; fi
+fi
 tables=${TABLES:-1000}
 idle=${IDLE:-20}
 settle=${SETTLE:-10}

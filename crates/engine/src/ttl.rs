@@ -291,14 +291,15 @@ impl SweepJob {
             }
             let replicator = self.replicator.get();
             for table in self.catalog.all() {
+                let ttl = table.record.read().ttl.clone();
+                let Some(ttl) = ttl.filter(|t| t.enabled && !t.filling) else {
+                    continue;
+                };
                 // In a cluster, only the leader of a table's group sweeps it.
                 if !replicator.leads(Scope::Table(table.id)) {
                     continue;
                 }
-                let ttl = table.record.read().ttl.clone();
-                if let Some(ttl) = ttl.filter(|t| t.enabled && !t.filling)
-                    && let Err(error) = self.sweep(&table, &ttl.attribute)
-                {
+                if let Err(error) = self.sweep(&table, &ttl.attribute) {
                     tracing::warn!(table = %table.name, message = %error.message, "time-to-live sweep failed");
                 }
             }

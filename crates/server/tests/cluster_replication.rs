@@ -12,7 +12,10 @@
 //! - in a cluster of four, a replica's node that stays down longer than the failure timeout has
 //!   its replica rebuilt on the fourth node, and every acknowledged write is still there;
 //! - many CreateTable calls at once, through every node, all complete and every table's group
-//!   elects a leader.
+//!   elects a leader;
+//! - idle groups go quiet on every replica, a write wakes its group and is read back, and when
+//!   the node leading quiet groups is killed, the quiet followers notice its silence and elect
+//!   new leaders.
 
 mod common;
 
@@ -537,4 +540,116 @@ fn many_tables_created_at_once_through_every_node_all_come_up() {
                 .iter()
                 .all(|t| t["partitions"][0]["leader"].is_string())
     });
+}
+
+/// Each table's partition as node `addr` sees it, by table name.
+fn partitions(addr: SocketAddr) -> Vec<(String, Value)> {
+    status(addr)["tables"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap().to_owned(),
+                t["partitions"][0].clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn idle_groups_go_quiet_wake_for_writes_and_fail_over_when_their_leader_dies() {
+    let _serial = one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cluster = Cluster::start(dir.path());
+    let addrs = cluster.addrs();
+    let names: Vec<String> = (0..6).map(|n| format!("quiet-{n}")).collect();
+    let put_to = |addr: SocketAddr, table: &str, value: &str| {
+        call(
+            addr,
+            "PutItem",
+            &json!({"TableName": table, "Item": {"pk": {"S": "k"}, "v": {"S": value}}}),
+        )
+    };
+    let get_from = |addr: SocketAddr, table: &str| {
+        call(
+            addr,
+            "GetItem",
+            &json!({"TableName": table, "Key": {"pk": {"S": "k"}}, "ConsistentRead": true}),
+        )
+        .map(|answer| answer["Item"]["v"]["S"].as_str().map(str::to_owned))
+    };
+    for name in &names {
+        call(
+            addrs[0],
+            "CreateTable",
+            &json!({
+                "TableName": name,
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                "BillingMode": "PAY_PER_REQUEST"
+            }),
+        )
+        .unwrap();
+        wait_for("the first write", || put_to(addrs[1], name, "one").is_ok());
+    }
+    let all_quiet = |nodes: &[SocketAddr]| {
+        nodes.iter().all(|addr| {
+            let seen = partitions(*addr);
+            seen.len() == names.len() && seen.iter().all(|(_, p)| p["quiet_here"] == true)
+        })
+    };
+    wait_for("every replica of every group quiet", || all_quiet(&addrs));
+
+    // A write wakes its group; the others stay quiet.
+    put_to(addrs[2], &names[0], "two").unwrap();
+    assert_eq!(
+        get_from(addrs[0], &names[0]).unwrap().as_deref(),
+        Some("two")
+    );
+    let quiet_others = partitions(addrs[1])
+        .iter()
+        .filter(|(name, p)| *name != names[0] && p["quiet_here"] == true)
+        .count();
+    assert_eq!(quiet_others, names.len() - 1, "a write woke other groups");
+    wait_for("the written group quiet again", || all_quiet(&addrs));
+
+    // Kill the node that leads the most groups: nothing but its silence tells the quiet
+    // followers, which must elect new leaders.
+    let ids = cluster.ids();
+    let mut led = vec![0; ids.len()];
+    for (_, partition) in partitions(addrs[0]) {
+        if let Some(i) = ids.iter().position(|id| partition["leader"] == id.as_str()) {
+            led[i] += 1;
+        }
+    }
+    let victim = (0..ids.len()).max_by_key(|i| led[*i]).unwrap();
+    assert!(led[victim] > 0);
+    cluster.nodes[victim].stop_with("KILL");
+    let survivors: Vec<SocketAddr> = (0..addrs.len())
+        .filter(|i| *i != victim)
+        .map(|i| addrs[i])
+        .collect();
+    let killed_at = Instant::now();
+    wait_for("a live leader for every group", || {
+        partitions(survivors[0]).iter().all(|(_, p)| {
+            p["leader"]
+                .as_str()
+                .is_some_and(|leader| leader != ids[victim])
+        })
+    });
+    eprintln!(
+        "every group had a live leader {:?} after the kill",
+        killed_at.elapsed()
+    );
+    for name in &names {
+        wait_for("a write after the failover", || {
+            put_to(survivors[1], name, "three").is_ok()
+        });
+        assert_eq!(
+            get_from(survivors[0], name).unwrap().as_deref(),
+            Some("three")
+        );
+    }
 }

@@ -71,18 +71,20 @@ impl TableGroups {
     pub(super) async fn quiesce_idle(&self) {
         let me = self.node.get();
         let now = Instant::now();
-        let led: Vec<u64> = self.fences.lock().keys().copied().collect();
+        let local: std::collections::HashSet<u64> = self.fences.lock().keys().copied().collect();
+        let quiet: std::collections::HashSet<u64> = self
+            .groups
+            .quiet_groups()
+            .into_iter()
+            .map(|(group, _)| group)
+            .collect();
         // Per follower node, the groups it is asked to quiet; per group, how many must agree.
         let mut asks: HashMap<u64, Vec<QuietGroup>> = HashMap::new();
         let mut needed: HashMap<u64, (usize, u64)> = HashMap::new();
         {
             let mut idle = self.idle_since.lock();
-            idle.retain(|group, _| led.contains(group));
-            for group in led {
-                if self.groups.hushed(group).is_some() {
-                    idle.remove(&group);
-                    continue;
-                }
+            idle.retain(|group, _| local.contains(group) && !quiet.contains(group));
+            for &group in local.difference(&quiet) {
                 let Some(raft) = self.groups.find(group) else {
                     continue;
                 };
@@ -136,7 +138,7 @@ impl TableGroups {
                     index: last,
                 };
                 for follower in &followers {
-                    asks.entry(*follower).or_default().push(quiet.clone());
+                    asks.entry(*follower).or_default().push(quiet);
                 }
                 needed.insert(group, (followers.len(), metrics.current_term));
             }
