@@ -121,13 +121,17 @@ impl LocalGroups {
         let Some(raft) = self.find(group) else {
             return;
         };
-        self.quiet.lock().insert(group, hush);
+        // The timer changes under the lock, so that a wake racing with this leaves the replica
+        // either quiet and listed or running and unlisted, never stopped and unlisted.
+        let mut quiet = self.quiet.lock();
+        quiet.insert(group, hush);
         raft.runtime_config().tick(false);
     }
 
     /// Restarts the Raft timer of this node's replica of `group` if it was quiet.
     pub fn wake(&self, group: u64) {
-        if self.quiet.lock().remove(&group).is_none() {
+        let mut quiet = self.quiet.lock();
+        if quiet.remove(&group).is_none() {
             return;
         }
         if let Some(raft) = self.find(group) {

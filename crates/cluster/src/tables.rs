@@ -1084,8 +1084,6 @@ impl Replicator for ClusterReplicator {
             based_on: Some(ticket.prev),
             seq: ticket.seq,
         };
-        // A quiet group keeps time again while it is written to.
-        self.0.groups.wake(id);
         // Proposed here, in order (the chain's order is the log's); awaited by a task.
         let submitted = self
             .0
@@ -1100,6 +1098,9 @@ impl Replicator for ClusterReplicator {
             chain.tip = Some(ticket.seq);
             chain.in_flight += 1;
         }
+        // A quiet group keeps time again while it is written to. Woken after the write counts
+        // as in flight: the quiet pass, which looks at both, cannot miss it (see `quiet.rs`).
+        self.0.groups.wake(id);
         let groups = self.0.clone();
         self.0.handle.spawn(async move {
             let result = match tokio::time::timeout(COMMIT_TIMEOUT, receiver).await {

@@ -80,7 +80,8 @@ impl TableGroups {
             .collect();
         // Per follower node, the groups it is asked to quiet; per group, how many must agree.
         let mut asks: HashMap<u64, Vec<QuietGroup>> = HashMap::new();
-        let mut needed: HashMap<u64, (usize, u64)> = HashMap::new();
+        // Per group: how many followers must agree, the term and the last index.
+        let mut needed: HashMap<u64, (usize, u64, u64)> = HashMap::new();
         {
             let mut idle = self.idle_since.lock();
             idle.retain(|group, _| local.contains(group) && !quiet.contains(group));
@@ -132,15 +133,15 @@ impl TableGroups {
                 if !caught_up {
                     continue;
                 }
-                let quiet = QuietGroup {
+                let ask = QuietGroup {
                     group,
                     term: metrics.current_term,
                     index: last,
                 };
                 for follower in &followers {
-                    asks.entry(*follower).or_default().push(quiet);
+                    asks.entry(*follower).or_default().push(ask);
                 }
-                needed.insert(group, (followers.len(), metrics.current_term));
+                needed.insert(group, (followers.len(), metrics.current_term, last));
             }
         }
         if needed.is_empty() {
@@ -148,7 +149,7 @@ impl TableGroups {
         }
         // The leader goes quiet first: a write arriving meanwhile wakes it, and its entries wake
         // the followers (or make them refuse).
-        for (group, (_, term)) in &needed {
+        for (group, (_, term, _)) in &needed {
             self.groups.hush(
                 *group,
                 Hush {
@@ -182,8 +183,20 @@ impl TableGroups {
             }
         }
         let mut quiet = 0;
-        for (group, (followers, _)) in needed {
-            if agreed.get(&group).copied().unwrap_or(0) < followers {
+        for (group, (followers, _, last)) in needed {
+            // A write proposed while the group went quiet may have reached the followers after
+            // they agreed, and its own wake-up may have come before the leader went quiet: then
+            // the group stays awake. (A write counts as in flight before it wakes the group.)
+            let written = self
+                .groups
+                .find(group)
+                .is_none_or(|raft| raft.metrics().borrow().last_log_index != Some(last))
+                || self
+                    .chains
+                    .lock()
+                    .get(&group)
+                    .is_some_and(|chain| chain.in_flight > 0);
+            if written || agreed.get(&group).copied().unwrap_or(0) < followers {
                 self.groups.wake(group);
             } else {
                 quiet += 1;
