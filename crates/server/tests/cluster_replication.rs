@@ -13,9 +13,9 @@
 //!   its replica rebuilt on the fourth node, and every acknowledged write is still there;
 //! - many CreateTable calls at once, through every node, all complete and every table's group
 //!   elects a leader;
-//! - idle groups go quiet on every replica, a write wakes its group and is read back, and when
-//!   the node leading quiet groups is killed, the quiet followers notice its silence and elect
-//!   new leaders.
+//! - idle groups go quiet on every replica, a write wakes its group and is read back, a
+//!   restarted node does not take over the quiet groups it follows, and when the node leading
+//!   quiet groups is killed, the quiet followers notice its silence and elect new leaders.
 
 mod common;
 
@@ -615,9 +615,38 @@ fn idle_groups_go_quiet_wake_for_writes_and_fail_over_when_their_leader_dies() {
     assert_eq!(quiet_others, names.len() - 1, "a write woke other groups");
     wait_for("the written group quiet again", || all_quiet(&addrs));
 
+    // A node stopped and started again does not take over the quiet groups it follows: its
+    // replicas start quiet under the leader they followed (otherwise, hearing no heartbeat,
+    // they would elect themselves at once).
+    let ids = cluster.ids();
+    let leaders = |addr: SocketAddr| -> Vec<(String, String)> {
+        partitions(addr)
+            .into_iter()
+            .map(|(name, p)| (name, p["leader"].as_str().unwrap_or("").to_owned()))
+            .collect()
+    };
+    let before = leaders(addrs[0]);
+    let led_by = |i: usize| before.iter().filter(|(_, l)| *l == ids[i]).count();
+    let restarted = (0..ids.len()).min_by_key(|i| led_by(*i)).unwrap();
+    cluster.nodes[restarted].stop_with("TERM");
+    cluster.nodes[restarted] = cluster.start_node(restarted);
+    let addrs = cluster.addrs();
+    wait_for("the restarted node's replicas", || {
+        partitions(addrs[restarted]).len() == names.len()
+    });
+    // Longer than the restarted replicas would take to start an election.
+    std::thread::sleep(Duration::from_secs(5));
+    let watcher = addrs[(restarted + 1) % addrs.len()];
+    let after = leaders(watcher);
+    for ((name, leader), (_, now)) in before.iter().zip(&after) {
+        if *leader != ids[restarted] {
+            assert_eq!(leader, now, "{name}: a restart moved its leadership");
+        }
+    }
+
     // Kill the node that leads the most groups: nothing but its silence tells the quiet
     // followers, which must elect new leaders.
-    let ids = cluster.ids();
+    wait_for("every replica quiet again", || all_quiet(&addrs));
     let mut led = vec![0; ids.len()];
     for (_, partition) in partitions(addrs[0]) {
         if let Some(i) = ids.iter().position(|id| partition["leader"] == id.as_str()) {
