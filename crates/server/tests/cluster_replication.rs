@@ -136,17 +136,21 @@ impl Cluster {
 }
 
 fn create_table(addr: SocketAddr) {
+    create_named(addr, TABLE).unwrap();
+}
+
+/// Creates table `name` (string key `pk`, on demand) through the node at `addr`.
+fn create_named(addr: SocketAddr, name: &str) -> Result<Value, String> {
     call(
         addr,
         "CreateTable",
         &json!({
-            "TableName": TABLE,
+            "TableName": name,
             "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
             "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
             "BillingMode": "PAY_PER_REQUEST"
         }),
     )
-    .unwrap();
 }
 
 fn put(addr: SocketAddr, key: &str, value: &str) -> Result<Value, String> {
@@ -303,17 +307,7 @@ fn a_fourth_node_takes_its_share_under_load_and_leaves_again() {
     let mut cluster = Cluster::start(dir.path());
     let table = |t: usize| format!("{TABLE}-{t}");
     for t in 0..TABLES {
-        call(
-            cluster.nodes[t % 3].addr,
-            "CreateTable",
-            &json!({
-                "TableName": table(t),
-                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-                "BillingMode": "PAY_PER_REQUEST"
-            }),
-        )
-        .unwrap();
+        create_named(cluster.nodes[t % 3].addr, &table(t)).unwrap();
     }
 
     let acknowledged = Arc::new(Mutex::new(Vec::<(usize, String)>::new()));
@@ -514,16 +508,7 @@ fn many_tables_created_at_once_through_every_node_all_come_up() {
             std::thread::spawn(move || {
                 for n in 0..4 {
                     let name = format!("t{caller}-{n}");
-                    let created = call(
-                        addr,
-                        "CreateTable",
-                        &json!({
-                            "TableName": name,
-                            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-                            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-                            "BillingMode": "PAY_PER_REQUEST"
-                        }),
-                    );
+                    let created = create_named(addr, &name);
                     assert!(created.is_ok(), "CreateTable {name}: {created:?}");
                 }
             })
@@ -581,17 +566,7 @@ fn idle_groups_go_quiet_wake_for_writes_and_fail_over_when_their_leader_dies() {
         .map(|answer| answer["Item"]["v"]["S"].as_str().map(str::to_owned))
     };
     for name in &names {
-        call(
-            addrs[0],
-            "CreateTable",
-            &json!({
-                "TableName": name,
-                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-                "BillingMode": "PAY_PER_REQUEST"
-            }),
-        )
-        .unwrap();
+        create_named(addrs[0], name).unwrap();
         wait_for("the first write", || put_to(addrs[1], name, "one").is_ok());
     }
     let all_quiet = |nodes: &[SocketAddr]| {
