@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Replicated PutItem throughput against the number of partitions (replica groups) written at
+# once, on a three-node cluster (127.0.0.1-3, data on disk, sync durability). A table is one
+# partition, so N partitions are N tables; the same CLIENTS clients are spread evenly over them,
+# each table driven by its own `ferrodyn bench` (all sent to node 1, which runs a request if it
+# leads the table and forwards it otherwise). Prints the summed throughput and the median and
+# worst per-table p99 for each N.
+#
+#   scripts/bench-cluster-partitions.sh                      # 1, 8 and 64 partitions, 64 clients
+#   PARTITIONS="1 8" CLIENTS=32 SECONDS_EACH=20 scripts/bench-cluster-partitions.sh
+#   FERRODYN_BIN=/tmp/ferrodyn-old scripts/bench-cluster-partitions.sh   # a given binary
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [[ -n "${FERRODYN_BIN:-}" ]]; then
+  bin=$FERRODYN_BIN
+else
+  cargo build --release -p ferrodyn-server --bin ferrodyn
+  bin=target/release/ferrodyn
+  if [[ -n "${CARGO_TARGET_DIR:-}" ]]; then bin="$CARGO_TARGET_DIR/release/ferrodyn"; fi
+fi
+partitions=${PARTITIONS:-"1 8 64"}
+clients=${CLIENTS:-64}
+seconds=${SECONDS_EACH:-10}
+items=${ITEMS:-2000}
+root=$(mktemp -d /tmp/ferrodyn-bench-partitions.XXXXXX)
+pids=()
+stop() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  pids=()
+}
+trap 'stop; rm -rf "$root"' EXIT
+
+wait_health() {
+  for _ in $(seq 1 200); do
+    if curl -fs "$1/health" >/dev/null 2>&1; then return 0; fi
+    sleep 0.05
+  done
+  echo "no answer from $1" >&2
+  return 1
+}
+
+for n in 1 2 3; do
+  args=(serve --listen "127.0.0.$n:18701" --peer-listen "127.0.0.$n:17701" --data-dir "$root/node$n")
+  if [[ $n -gt 1 ]]; then args+=(--join 127.0.0.1:17701); fi
+  "$bin" "${args[@]}" 2>"$root/node$n.log" &
+  pids+=($!)
+  wait_health "http://127.0.0.$n:18701"
+done
+sleep 2
+endpoint=http://127.0.0.1:18701
+
+for count in $partitions; do
+  each=$(( clients / count ))
+  if [[ $each -lt 1 ]]; then each=1; fi
+  # Create and load the tables (a few at a time).
+  seq 1 "$count" | xargs -P 4 -I{} "$bin" bench --endpoint "$endpoint" --table "p$count-t{}" \
+    --workload put --items "$items" --concurrency 4 --duration 1 --no-progress --client-threads 1 \
+    >/dev/null
+  runs=()
+  for t in $(seq 1 "$count"); do
+    "$bin" bench --endpoint "$endpoint" --table "p$count-t$t" --workload put --items "$items" \
+      --skip-load --concurrency "$each" --duration "$seconds" --no-progress --json \
+      --client-threads 1 >"$root/run-$count-$t.json" &
+    runs+=($!)
+  done
+  for run in "${runs[@]}"; do wait "$run"; done
+  python3 - "$count" "$each" "$root"/run-"$count"-*.json <<'EOF'
+import json, statistics, sys
+count, each, files = sys.argv[1], sys.argv[2], sys.argv[3:]
+totals = []
+for name in files:
+    for line in open(name):
+        line = line.strip()
+        if line.startswith("{"):
+            row = json.loads(line)
+            if row.get("op") == "total":
+                totals.append(row)
+ops = sum(r["ops_per_sec"] for r in totals)
+errors = sum(r["errors"] for r in totals)
+p99 = sorted(r["p99_us"] / 1000 for r in totals)
+print(f"partitions={count} clients/partition={each} PutItem/s={ops:,.0f} "
+      f"p99 median={statistics.median(p99):.2f} ms worst={p99[-1]:.2f} ms errors={errors}")
+EOF
+done
