@@ -149,9 +149,9 @@ impl LocalGroups {
         self.quiet.lock().iter().map(|(g, h)| (*g, *h)).collect()
     }
 
-    /// Whether a Raft message for `group` from `vote` (carrying entries or not) must wake its
-    /// quiet replica here: anything but an empty AppendEntries of the leader it went quiet
-    /// under (a quiet leader's leadership check sends those).
+    /// Wakes the quiet replica of `group` here for a Raft message from `vote` (carrying entries
+    /// or not): anything but an empty AppendEntries of the leader it went quiet under (a quiet
+    /// leader's leadership check sends those) wakes it.
     fn wake_for(&self, group: u64, vote: &openraft::Vote<u64>, entries: bool) {
         let Some(hush) = self.hushed(group) else {
             return;
