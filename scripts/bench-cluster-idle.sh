@@ -12,33 +12,12 @@
 #   FERRODYN_BIN=/tmp/ferrodyn-old scripts/bench-cluster-idle.sh   # a given binary, no build
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [[ -n "${FERRODYN_BIN:-}" ]]; then
-  bin=$FERRODYN_BIN # another build, e.g. to compare two commits
-else
-  cargo build --release -p ferrodyn-server --bin ferrodyn
-  bin=target/release/ferrodyn
-  if [[ -n "${CARGO_TARGET_DIR:-}" ]]; then bin="$CARGO_TARGET_DIR/release/ferrodyn"; fi
-fi
+source scripts/bench-lib.sh
+bench_binary
 tables=${TABLES:-1000}
 idle=${IDLE:-20}
 settle=${SETTLE:-10}
-root=$(mktemp -d /tmp/ferrodyn-bench-idle.XXXXXX)
-pids=()
-stop() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  pids=()
-}
-trap 'stop; rm -rf "$root"' EXIT
-
-wait_health() {
-  for _ in $(seq 1 200); do
-    if curl -fs "$1/health" >/dev/null 2>&1; then return 0; fi
-    sleep 0.05
-  done
-  echo "no answer from $1" >&2
-  return 1
-}
+bench_root idle
 
 # utime + stime of a process, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -65,14 +44,7 @@ print(sum(1 for t in status["tables"] for p in t["partitions"]
           if p.get("leader") and p["leader"] != dead))' "$@"
 }
 
-for n in 1 2 3; do
-  args=(serve --listen "127.0.0.$n:18501" --peer-listen "127.0.0.$n:17501" --data-dir "$root/node$n")
-  if [[ $n -gt 1 ]]; then args+=(--join 127.0.0.1:17501); fi
-  "$bin" "${args[@]}" 2>"$root/node$n.log" &
-  pids+=($!)
-  wait_health "http://127.0.0.$n:18501"
-done
-sleep 2
+start_cluster 18501 17501
 
 echo "== creating $tables tables"
 started=$(date +%s.%N)

@@ -11,43 +11,14 @@
 #   FERRODYN_BIN=/tmp/ferrodyn-old scripts/bench-cluster-partitions.sh   # a given binary
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [[ -n "${FERRODYN_BIN:-}" ]]; then
-  bin=$FERRODYN_BIN
-else
-  cargo build --release -p ferrodyn-server --bin ferrodyn
-  bin=target/release/ferrodyn
-  if [[ -n "${CARGO_TARGET_DIR:-}" ]]; then bin="$CARGO_TARGET_DIR/release/ferrodyn"; fi
-fi
+source scripts/bench-lib.sh
+bench_binary
 partitions=${PARTITIONS:-"1 8 64"}
 clients=${CLIENTS:-64}
 seconds=${SECONDS_EACH:-10}
 items=${ITEMS:-2000}
-root=$(mktemp -d /tmp/ferrodyn-bench-partitions.XXXXXX)
-pids=()
-stop() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  pids=()
-}
-trap 'stop; rm -rf "$root"' EXIT
-
-wait_health() {
-  for _ in $(seq 1 200); do
-    if curl -fs "$1/health" >/dev/null 2>&1; then return 0; fi
-    sleep 0.05
-  done
-  echo "no answer from $1" >&2
-  return 1
-}
-
-for n in 1 2 3; do
-  args=(serve --listen "127.0.0.$n:18701" --peer-listen "127.0.0.$n:17701" --data-dir "$root/node$n")
-  if [[ $n -gt 1 ]]; then args+=(--join 127.0.0.1:17701); fi
-  "$bin" "${args[@]}" 2>"$root/node$n.log" &
-  pids+=($!)
-  wait_health "http://127.0.0.$n:18701"
-done
-sleep 2
+bench_root partitions
+start_cluster 18701 17701
 endpoint=http://127.0.0.1:18701
 
 for count in $partitions; do

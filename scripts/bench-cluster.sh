@@ -6,30 +6,14 @@
 #
 #   scripts/bench-cluster.sh                 # PutItem, 32, 64 and 128 clients, 10 s each
 #   CLIENTS="32" SECONDS_EACH=20 scripts/bench-cluster.sh
+#   FERRODYN_BIN=/tmp/ferrodyn-old scripts/bench-cluster.sh   # a given binary, no build
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -p ferrodyn-server --bin ferrodyn
-bin=target/release/ferrodyn
-if [[ -n "${CARGO_TARGET_DIR:-}" ]]; then bin="$CARGO_TARGET_DIR/release/ferrodyn"; fi
+source scripts/bench-lib.sh
+bench_binary
 clients=${CLIENTS:-"32 64 128"}
 seconds=${SECONDS_EACH:-10}
-root=$(mktemp -d /tmp/ferrodyn-bench-cluster.XXXXXX)
-pids=()
-stop() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  pids=()
-}
-trap 'stop; rm -rf "$root"' EXIT
-
-wait_health() {
-  for _ in $(seq 1 200); do
-    if curl -fs "$1/health" >/dev/null 2>&1; then return 0; fi
-    sleep 0.05
-  done
-  echo "no answer from $1" >&2
-  return 1
-}
+bench_root cluster
 
 run_bench() { # endpoint label server-pid...
   local endpoint=$1 label=$2
@@ -46,20 +30,13 @@ echo "== Ferrodyn, one node"
 pids+=($!)
 wait_health http://127.0.0.1:18400
 run_bench http://127.0.0.1:18400 single
-stop
+stop_servers
 
 echo "== Ferrodyn, three nodes (requests to node 1, which leads the table or forwards to it)"
-for n in 1 2 3; do
-  args=(serve --listen "127.0.0.$n:18401" --peer-listen "127.0.0.$n:17401" --data-dir "$root/node$n")
-  if [[ $n -gt 1 ]]; then args+=(--join 127.0.0.1:17401); fi
-  "$bin" "${args[@]}" 2>"$root/node$n.log" &
-  pids+=($!)
-  wait_health "http://127.0.0.$n:18401"
-done
-sleep 2
+start_cluster 18401 17401
 run_bench http://127.0.0.1:18401 cluster
 "$bin" cluster status --endpoint http://127.0.0.1:18401 | tail -2
-stop
+stop_servers
 
 if command -v etcd >/dev/null && command -v etcdctl >/dev/null; then
   echo "== etcd, three nodes: etcdctl check perf --load=l"
@@ -74,7 +51,7 @@ if command -v etcd >/dev/null && command -v etcdctl >/dev/null; then
   sleep 3
   ETCDCTL_API=3 etcdctl --endpoints=127.0.0.1:23791,127.0.0.1:23792,127.0.0.1:23793 \
     check perf --load=l 2>&1 | tr '\r' '\n' | grep -E '^(PASS|FAIL)' || true
-  stop
+  stop_servers
 else
   echo "== etcd not installed: skipped"
 fi

@@ -94,14 +94,17 @@ impl TableGroups {
                 let Some(last) = metrics.last_log_index else {
                     continue;
                 };
+                // Idleness is counted from when this node leads the group.
+                if metrics.state != ServerState::Leader || metrics.current_leader != Some(me) {
+                    idle.remove(&group);
+                    continue;
+                }
                 let since = idle.entry(group).or_insert((last, now));
                 if since.0 != last {
                     *since = (last, now);
                     continue;
                 }
                 if now.duration_since(since.1) < QUIET_AFTER
-                    || metrics.state != ServerState::Leader
-                    || metrics.current_leader != Some(me)
                     || metrics.last_applied.map(|applied| applied.index) != Some(last)
                     || self
                         .chains
