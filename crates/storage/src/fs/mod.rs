@@ -80,6 +80,16 @@ pub trait WritableFile: Send + std::fmt::Debug {
     /// Bytes appended so far, including those not yet flushed.
     fn len(&self) -> u64;
 
+    /// Flushes, and asks the operating system to start writing what was appended to the device
+    /// without waiting for it (having waited for the writes it started at the previous call).
+    /// Not a durability point: only `sync` is. A large file written this way reaches the device
+    /// in steady portions while it is written, instead of all at once at its `sync`, when
+    /// every other file's sync (the log's) would queue behind it. Implementations without such
+    /// a request just flush (the default).
+    fn start_writeback(&mut self) -> io::Result<()> {
+        self.flush()
+    }
+
     /// Extends the file with durable zeros to `len` bytes past the start if it is shorter, so
     /// that later appends up to there overwrite allocated space: a data sync of them then
     /// writes no metadata (the file's size and allocation do not change). Readers see the

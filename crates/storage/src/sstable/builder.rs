@@ -32,6 +32,11 @@ pub(crate) struct TableSummary {
     pub(crate) properties: Properties,
 }
 
+/// A table is sent towards the device every this many bytes while it is written, so that a
+/// flush or compaction never leaves tens of MiB for its final sync (the log's syncs would wait
+/// behind them: `docs/storage.md`, "Flush and compaction").
+const WRITEBACK_BYTES: u64 = 1 << 20;
+
 /// Writes one table file.
 pub(crate) struct TableBuilder {
     file: Box<dyn WritableFile>,
@@ -47,6 +52,8 @@ pub(crate) struct TableBuilder {
     /// (first start, its newest sequence, last end) of the tombstone fragments.
     tombstone_bounds: Option<(Vec<u8>, u64, Vec<u8>)>,
     offset: u64,
+    /// `offset` at the last [`WritableFile::start_writeback`].
+    written_back: u64,
     properties: Properties,
     scratch: Vec<u8>,
 }
@@ -67,6 +74,7 @@ impl TableBuilder {
             last_key: Vec::new(),
             tombstone_bounds: None,
             offset: 0,
+            written_back: 0,
             properties: Properties {
                 smallest_sequence: u64::MAX,
                 ..Properties::default()
@@ -163,6 +171,12 @@ impl TableBuilder {
         self.offset += framed.len() as u64;
         self.scratch = framed;
         written.map_err(|e| self.io("writing a table", e))?;
+        if self.offset - self.written_back >= WRITEBACK_BYTES {
+            self.written_back = self.offset;
+            self.file
+                .start_writeback()
+                .map_err(|e| self.io("writing a table", e))?;
+        }
         Ok(handle)
     }
 
