@@ -4,8 +4,8 @@
 //!
 //! A new index is written by every write from the moment UpdateTable returns (its state is
 //! `Backfilling`). A background thread then walks the table's keys in chunks; for each chunk it
-//! submits a mutation to the table's write path that re-reads those items *as they are now* and
-//! writes their entries. Because the mutation runs in the partition's write order, a chunk never
+//! submits a background mutation to the table's write path (requests overtake it) that re-reads
+//! those items *as they are now* and writes their entries. Because the mutation runs in the partition's write order, a chunk never
 //! resurrects an item deleted meanwhile nor overwrites a newer entry with an older one: it sees
 //! exactly what the writes before it left. A few chunks are in flight at once (the next is read
 //! and run while the last is synced); when the walk ends and every chunk is durable the index
@@ -30,7 +30,8 @@ use crate::ttl;
 use crate::writer::{Group, WriterPool};
 
 /// Items re-read and indexed per mutation. Each mutation holds up the table's other writes
-/// while it runs, so chunks stay small; throughput comes from keeping several in flight.
+/// while it runs, so chunks stay small; throughput comes from keeping several in flight. They
+/// are background mutations: requests overtake them, and wait for at most one.
 const CHUNK_ITEMS: usize = 256;
 
 /// Chunks submitted and not yet durable. More than one lets the walk read the next keys, and
@@ -206,7 +207,7 @@ impl Backfill {
         let (sender, receiver) = mpsc::channel();
         let table = self.table.clone();
         let target = self.target;
-        self.writers.submit(
+        self.writers.submit_background(
             &self.table.queue,
             Box::new(move |group| {
                 let decided = match target {

@@ -372,7 +372,7 @@ impl SweepJob {
         let (sender, receiver) = mpsc::channel();
         let owner = table.clone();
         let attribute = attribute.to_owned();
-        self.writers.submit(
+        self.writers.submit_background(
             &table.queue,
             Box::new(move |group| {
                 let decided = delete_expired_items(group, &owner, &attribute, entries, now);

@@ -16,8 +16,7 @@
 //! This is the single-node *replicator*: the one place that orders and makes mutations durable. In
 //! a cluster the same closures run as the apply step of the partition's Raft log.
 
-use std::collections::HashMap;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
@@ -282,8 +281,34 @@ pub struct WriteQueue {
 #[derive(Default)]
 struct QueueState {
     pending: Vec<Mutation>,
+    /// Background work (index backfill chunks, expired-item deletions), run behind `pending`.
+    background: VecDeque<Mutation>,
+    /// The last group drained took a background mutation.
+    background_last: bool,
     /// The queue is in the pool's run queue or being drained by a writer thread.
     scheduled: bool,
+}
+
+impl QueueState {
+    /// The mutations of the next group: every pending one, and background ones so that
+    /// background work neither delays requests much nor starves. With no request waiting, all
+    /// queued background mutations; otherwise one, in every other group. A request then waits
+    /// for at most one background mutation besides its own group's, instead of for all of them.
+    fn next_group(&mut self) -> Vec<Mutation> {
+        let mut group = std::mem::take(&mut self.pending);
+        let take = if group.is_empty() {
+            self.background.len()
+        } else {
+            usize::from(!self.background_last && !self.background.is_empty())
+        };
+        self.background_last = take > 0;
+        group.extend(self.background.drain(..take));
+        group
+    }
+
+    fn is_empty(&self) -> bool {
+        self.pending.is_empty() && self.background.is_empty()
+    }
 }
 
 impl WriteQueue {
@@ -429,11 +454,28 @@ impl WriterPool {
         }
     }
 
-    /// Queues `mutation` on `queue`; it runs after every mutation submitted to it before.
+    /// Queues `mutation` on `queue`; it runs after every mutation submitted to it before
+    /// (background mutations aside).
     pub fn submit(&self, queue: &Arc<WriteQueue>, mutation: Mutation) {
+        self.enqueue(queue, mutation, false);
+    }
+
+    /// Queues background work on `queue`: it runs after the background mutations submitted
+    /// before it, but requests submitted after it may overtake it (see `QueueState`). Such a
+    /// mutation must therefore decide from what it reads when it runs, never from what its
+    /// submitter read earlier.
+    pub fn submit_background(&self, queue: &Arc<WriteQueue>, mutation: Mutation) {
+        self.enqueue(queue, mutation, true);
+    }
+
+    fn enqueue(&self, queue: &Arc<WriteQueue>, mutation: Mutation, background: bool) {
         let schedule = {
             let mut state = queue.state.lock();
-            state.pending.push(mutation);
+            if background {
+                state.background.push_back(mutation);
+            } else {
+                state.pending.push(mutation);
+            }
             !std::mem::replace(&mut state.scheduled, true)
         };
         if schedule {
@@ -479,9 +521,10 @@ impl PoolShared {
         }
     }
 
-    /// Commits everything queued on `queue` (as one group), then reschedules it if more arrived.
+    /// Commits the next group queued on `queue` ([`QueueState::next_group`]), then reschedules the
+    /// queue if more is waiting.
     fn drain(&self, queue: &Arc<WriteQueue>) {
-        let mutations = std::mem::take(&mut queue.state.lock().pending);
+        let mutations = queue.state.lock().next_group();
         let replicator = self.replicator.get();
         if replicator.pipelines() {
             self.hand_over(queue, &*replicator, mutations);
@@ -490,7 +533,7 @@ impl PoolShared {
         }
         let reschedule = {
             let mut state = queue.state.lock();
-            if state.pending.is_empty() {
+            if state.is_empty() {
                 state.scheduled = false;
                 false
             } else {
@@ -672,5 +715,37 @@ fn clone_result(result: &Result<(), CommitError>) -> Result<(), CommitError> {
         Err(CommitError::Storage(error)) => Err(CommitError::Storage(
             ferrodyn_storage::Error::Poisoned(error.to_string()),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn noop() -> Mutation {
+        Box::new(|_| Box::new(|_| {}))
+    }
+
+    #[test]
+    fn requests_take_a_background_mutation_every_other_group_and_idle_groups_take_all() {
+        let mut state = QueueState::default();
+        state.background.extend((0..4).map(|_| noop()));
+        state.pending.extend((0..2).map(|_| noop()));
+        assert_eq!(
+            state.next_group().len(),
+            3,
+            "two requests and one background"
+        );
+        state.pending.push(noop());
+        assert_eq!(state.next_group().len(), 1, "the request alone");
+        state.pending.push(noop());
+        assert_eq!(state.next_group().len(), 2, "a request and one background");
+        assert_eq!(
+            state.next_group().len(),
+            2,
+            "no request: the rest of the background"
+        );
+        assert!(state.is_empty());
+        assert!(state.next_group().is_empty());
     }
 }
