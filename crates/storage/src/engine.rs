@@ -211,7 +211,8 @@ impl Engine {
                     Ok(())
                 })?;
                 if mem.approximate_bytes() >= options.memtable_bytes_max || newest {
-                    recovered.extend(flush_memtable(&ctx, &mem, &[])?.0);
+                    recovered
+                        .extend(flush_memtable(&ctx, &mem, &[], &DeeperFiles::everything())?.0);
                     mem = Arc::new(Memtable::new(0, options.memtable_bytes_max));
                 }
             }
@@ -572,25 +573,21 @@ pub(crate) fn table_options(options: &Options) -> TableOptions {
 }
 
 /// Writes a memtable's contents to level-0 tables (one, unless the context cuts it).
-/// Versions shadowed within a snapshot stripe are dropped; deletions are all kept (older data
-/// may lie anywhere below). `snapshots`: live snapshot sequences, ascending.
+/// Versions shadowed within a snapshot stripe are dropped; so are deletions that `older`
+/// (whatever may hold older versions of the memtable's keys) says have nothing to hide.
+/// `snapshots`: live snapshot sequences, ascending.
 pub(crate) fn flush_memtable(
     ctx: &OutputContext<'_>,
     mem: &Arc<Memtable>,
     snapshots: &[SequenceNumber],
+    older: &DeeperFiles,
 ) -> Result<(Vec<crate::version::FileMeta>, u64)> {
     if mem.is_empty() {
         return Ok((Vec::new(), 0));
     }
     let tombstones = mem.range_tombstones();
     let mut input = mem.iter();
-    write_tables(
-        ctx,
-        &mut input,
-        &tombstones,
-        snapshots,
-        &DeeperFiles::everything(),
-    )
+    write_tables(ctx, &mut input, &tombstones, snapshots, older)
 }
 
 fn validate(options: &Options) -> Result<()> {

@@ -314,3 +314,61 @@ fn metrics_count_the_work() {
     assert!(m.cache_hits > 0 && m.cache_misses > 0, "{m:?}");
     db.close().unwrap();
 }
+
+#[test]
+fn a_flush_drops_deletions_of_keys_written_since_the_last_flush_and_keeps_the_others() {
+    let mut options = two_level_options();
+    options.memtable_bytes_max = 8 << 20; // everything below fits in one memtable
+    let fs = Arc::clone(&options.fs);
+    let (db, ks) = open(options.clone()).unwrap();
+    let ks = ks[0];
+    let write = |build: &dyn Fn(&mut WriteBatch)| {
+        let mut batch = WriteBatch::new();
+        build(&mut batch);
+        db.write(batch, Durability::Buffered).unwrap();
+    };
+    let flushed_bytes = || db.metrics().flush_bytes_written;
+    // Flushed once: deleting these later must leave their deletions.
+    for i in 0..100 {
+        write(&|b| b.put(ks, &key(i), &[1; 100]));
+    }
+    db.flush().unwrap();
+    let first = flushed_bytes();
+    assert!(first > 100 * 100);
+    // Written and deleted within one memtable, which also deletes the flushed keys.
+    for i in 100..KEYS {
+        write(&|b| b.put(ks, &key(i), &[2; 100]));
+    }
+    for i in 0..KEYS {
+        write(&|b| b.delete(ks, &key(i)));
+    }
+    db.flush().unwrap();
+    let second = flushed_bytes() - first;
+    assert!(
+        second > 0 && second < 100 * 40,
+        "the second flush should hold the 100 deletions of flushed keys and nothing of the \
+         {} keys written and deleted since: {second} bytes",
+        KEYS - 100
+    );
+    // A snapshot between a write and its deletion keeps both.
+    write(&|b| b.put(ks, b"kept", b"v"));
+    let snapshot = db.snapshot();
+    write(&|b| b.delete(ks, b"kept"));
+    db.flush().unwrap();
+    db.wait_for_compactions().unwrap();
+    assert_eq!(
+        snapshot.get(ks, b"kept").unwrap().as_deref(),
+        Some(&b"v"[..])
+    );
+    drop(snapshot);
+    for i in (0..KEYS).step_by(97) {
+        assert_eq!(db.get(ks, &key(i)).unwrap(), None, "key {i}");
+    }
+    assert_eq!(db.get(ks, b"kept").unwrap(), None);
+    db.close().unwrap();
+    let mut reopened = options;
+    reopened.fs = fs;
+    let (db, ks) = open(reopened).unwrap();
+    assert!(scan_all(&db, ks[0]).unwrap().is_empty());
+    db.close().unwrap();
+}

@@ -12,6 +12,7 @@
 //!   when no deeper level meets its range.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::SequenceNumber;
 use crate::db_files::table_file_name;
@@ -20,7 +21,8 @@ use crate::fs::FileSystem;
 use crate::iter::InternalIterator;
 use crate::key::{self, ValueKind};
 use crate::range_tombstone::{Fragment, FragmentedTombstones};
-use crate::sstable::{TableBuilder, TableOptions};
+use crate::sstable::{Table, TableBuilder, TableOptions, bloom};
+use crate::table_cache::TableCache;
 use crate::version::{FileMeta, Version};
 
 /// Key ranges of the files below a compaction's output level, to decide whether a deletion has
@@ -29,17 +31,50 @@ use crate::version::{FileMeta, Version};
 pub(crate) struct DeeperFiles {
     /// Per deeper level: (smallest user key, largest user key) sorted by key.
     levels: Vec<Vec<(Vec<u8>, Vec<u8>)>>,
-    /// Flushes never drop deletions (older data may be anywhere below).
+    /// For a flush, every table (all older data): its key range and its bloom filter.
+    tables: Vec<(Vec<u8>, Vec<u8>, Arc<Table>)>,
+    /// Every key may exist below (recovery's flushes).
     always: bool,
 }
 
 impl DeeperFiles {
-    /// For a flush: every key may exist below.
+    /// Every key may exist below.
     pub(crate) fn everything() -> Self {
         Self {
-            levels: Vec::new(),
             always: true,
+            ..Self::default()
         }
+    }
+
+    /// For the flush of the oldest unflushed memtable: every table of `version` holds older
+    /// data (memtables are flushed oldest first) and nothing else does. A deletion of a key
+    /// that no table's range and filter may hold then hides only versions in the same memtable
+    /// (a key written and deleted before its flush, as index entries that move with every
+    /// update are) and is dropped with them.
+    pub(crate) fn all_tables(version: &Version, tables: &TableCache) -> Result<Self> {
+        let mut all = Vec::new();
+        for file in version.levels.iter().flatten() {
+            all.push((
+                file.smallest_user_key().to_vec(),
+                file.largest_user_key().to_vec(),
+                tables.get(file)?,
+            ));
+        }
+        Ok(Self {
+            tables: all,
+            ..Self::default()
+        })
+    }
+
+    /// Whether a deeper file may hold a version of `user_key`.
+    pub(crate) fn may_hold(&self, user_key: &[u8]) -> bool {
+        if self.tables.is_empty() {
+            return self.overlaps(user_key, user_key);
+        }
+        let hash = bloom::hash(user_key);
+        self.tables.iter().any(|(lo, hi, table)| {
+            lo.as_slice() <= user_key && user_key <= hi.as_slice() && table.may_contain(hash)
+        })
     }
 
     /// The files of `version` below `output_level`.
@@ -62,13 +97,20 @@ impl DeeperFiles {
             .collect();
         Self {
             levels,
-            always: false,
+            ..Self::default()
         }
     }
 
     /// Whether a deeper file may hold a key in `[lo, hi]`.
     pub(crate) fn overlaps(&self, lo: &[u8], hi: &[u8]) -> bool {
         if self.always {
+            return true;
+        }
+        if self
+            .tables
+            .iter()
+            .any(|(smallest, largest, _)| smallest.as_slice() <= hi && lo <= largest.as_slice())
+        {
             return true;
         }
         self.levels.iter().any(|files| {
@@ -269,9 +311,7 @@ pub(crate) fn write_tables(
             if !tombstones.is_empty() && covered(tombstones, snapshots, user_key, sequence) {
                 false
             } else {
-                !(kind == Some(ValueKind::Delete)
-                    && st == 0
-                    && !deeper.overlaps(user_key, user_key))
+                !(kind == Some(ValueKind::Delete) && st == 0 && !deeper.may_hold(user_key))
             }
         };
         if keep {

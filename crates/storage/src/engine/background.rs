@@ -198,19 +198,24 @@ fn run_flush(engine: &Engine, mem: &Arc<crate::memtable::Memtable>) {
     let snapshots = engine.snapshot_list();
     let new_number = || allocate_number(engine);
     let ctx = output_context(engine, u64::MAX, &new_number);
-    let written = flush_memtable(&ctx, mem, &snapshots).and_then(|out| {
-        if !out.0.is_empty() {
-            engine
-                .fs
-                .sync_dir(&engine.dir)
-                .map_err(|source| Error::Io {
-                    context: "syncing the database directory",
-                    path: engine.dir.clone(),
-                    source,
-                })?;
-        }
-        Ok(out)
-    });
+    // Memtables are flushed one at a time, oldest first: every older version of this
+    // memtable's keys is in a table of the current version.
+    let version = Arc::clone(&engine.state.lock().manifest.version);
+    let written = DeeperFiles::all_tables(&version, &engine.tables)
+        .and_then(|older| flush_memtable(&ctx, mem, &snapshots, &older))
+        .and_then(|out| {
+            if !out.0.is_empty() {
+                engine
+                    .fs
+                    .sync_dir(&engine.dir)
+                    .map_err(|source| Error::Io {
+                        context: "syncing the database directory",
+                        path: engine.dir.clone(),
+                        source,
+                    })?;
+            }
+            Ok(out)
+        });
     let mut state = engine.state.lock();
     state.flushing = false;
     let (files, bytes) = match written {

@@ -106,6 +106,14 @@ impl Table {
         })
     }
 
+    /// Whether the table may hold a version of the user key whose filter hash is `hash` (no:
+    /// certainly not; yes: perhaps, or the table has no filter).
+    pub(crate) fn may_contain(&self, hash: u64) -> bool {
+        self.filter
+            .as_ref()
+            .is_none_or(|filter| filter.may_contain(hash))
+    }
+
     /// The table's range tombstones.
     pub(crate) fn tombstones(&self) -> &FragmentedTombstones {
         &self.tombstones
