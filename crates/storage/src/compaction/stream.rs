@@ -31,8 +31,9 @@ use crate::version::{FileMeta, Version};
 pub(crate) struct DeeperFiles {
     /// Per deeper level: (smallest user key, largest user key) sorted by key.
     levels: Vec<Vec<(Vec<u8>, Vec<u8>)>>,
-    /// For a flush, every table (all older data): its key range and its bloom filter.
-    tables: Vec<(Vec<u8>, Vec<u8>, Arc<Table>)>,
+    /// For a flush, every table (all older data) per level, sorted by key below level 0: its
+    /// key range and its bloom filter.
+    tables: Vec<Vec<(Vec<u8>, Vec<u8>, Arc<Table>)>>,
     /// Every key may exist below (recovery's flushes).
     always: bool,
 }
@@ -52,16 +53,20 @@ impl DeeperFiles {
     /// (a key written and deleted before its flush, as index entries that move with every
     /// update are) and is dropped with them.
     pub(crate) fn all_tables(version: &Version, tables: &TableCache) -> Result<Self> {
-        let mut all = Vec::new();
-        for file in version.levels.iter().flatten() {
-            all.push((
-                file.smallest_user_key().to_vec(),
-                file.largest_user_key().to_vec(),
-                tables.get(file)?,
-            ));
+        let mut levels = Vec::with_capacity(version.levels.len());
+        for files in &version.levels {
+            let mut level = Vec::with_capacity(files.len());
+            for file in files {
+                level.push((
+                    file.smallest_user_key().to_vec(),
+                    file.largest_user_key().to_vec(),
+                    tables.get(file)?,
+                ));
+            }
+            levels.push(level);
         }
         Ok(Self {
-            tables: all,
+            tables: levels,
             ..Self::default()
         })
     }
@@ -72,8 +77,16 @@ impl DeeperFiles {
             return self.overlaps(user_key, user_key);
         }
         let hash = bloom::hash(user_key);
-        self.tables.iter().any(|(lo, hi, table)| {
+        let holds = |(lo, hi, table): &(Vec<u8>, Vec<u8>, Arc<Table>)| {
             lo.as_slice() <= user_key && user_key <= hi.as_slice() && table.may_contain(hash)
+        };
+        self.tables.iter().enumerate().any(|(level, files)| {
+            if level == 0 {
+                return files.iter().any(holds); // overlapping files
+            }
+            // Disjoint and sorted: only the first file ending at or after the key may hold it.
+            let i = files.partition_point(|(_, hi, _)| hi.as_slice() < user_key);
+            files.get(i).is_some_and(holds)
         })
     }
 
@@ -109,6 +122,7 @@ impl DeeperFiles {
         if self
             .tables
             .iter()
+            .flatten()
             .any(|(smallest, largest, _)| smallest.as_slice() <= hi && lo <= largest.as_slice())
         {
             return true;
