@@ -25,6 +25,9 @@ use crate::sstable::{Table, TableBuilder, TableOptions, bloom};
 use crate::table_cache::TableCache;
 use crate::version::{FileMeta, Version};
 
+/// A table's smallest and largest user keys, and the table (for its bloom filter).
+type TableRange = (Vec<u8>, Vec<u8>, Arc<Table>);
+
 /// Key ranges of the files below a compaction's output level, to decide whether a deletion has
 /// anything left to hide.
 #[derive(Debug, Default)]
@@ -33,7 +36,7 @@ pub(crate) struct DeeperFiles {
     levels: Vec<Vec<(Vec<u8>, Vec<u8>)>>,
     /// For a flush, every table (all older data) per level, sorted by key below level 0: its
     /// key range and its bloom filter.
-    tables: Vec<Vec<(Vec<u8>, Vec<u8>, Arc<Table>)>>,
+    tables: Vec<Vec<TableRange>>,
     /// Every key may exist below (recovery's flushes).
     always: bool,
 }
@@ -77,7 +80,7 @@ impl DeeperFiles {
             return self.overlaps(user_key, user_key);
         }
         let hash = bloom::hash(user_key);
-        let holds = |(lo, hi, table): &(Vec<u8>, Vec<u8>, Arc<Table>)| {
+        let holds = |(lo, hi, table): &TableRange| {
             lo.as_slice() <= user_key && user_key <= hi.as_slice() && table.may_contain(hash)
         };
         self.tables.iter().enumerate().any(|(level, files)| {
