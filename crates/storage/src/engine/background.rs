@@ -203,19 +203,7 @@ fn run_flush(engine: &Engine, mem: &Arc<crate::memtable::Memtable>) {
     let version = Arc::clone(&engine.state.lock().manifest.version);
     let written = DeeperFiles::all_tables(&version, &engine.tables)
         .and_then(|older| flush_memtable(&ctx, mem, &snapshots, &older))
-        .and_then(|out| {
-            if !out.0.is_empty() {
-                engine
-                    .fs
-                    .sync_dir(&engine.dir)
-                    .map_err(|source| Error::Io {
-                        context: "syncing the database directory",
-                        path: engine.dir.clone(),
-                        source,
-                    })?;
-            }
-            Ok(out)
-        });
+        .and_then(|out| sync_new_tables(engine, out));
     let mut state = engine.state.lock();
     state.flushing = false;
     let (files, bytes) = match written {
@@ -372,15 +360,17 @@ fn write_compaction(engine: &Engine, c: &Compaction) -> Result<(Vec<FileMeta>, u
     let new_number = || allocate_number(engine);
     let ctx = output_context(engine, engine.options.target_file_bytes.max(1), &new_number);
     let out = write_tables(&ctx, &mut input, &tombstones, &snapshots, &deeper)?;
+    sync_new_tables(engine, out)
+}
+
+/// Makes the directory entries of new tables (`out`, as written) durable, before the manifest
+/// names them.
+fn sync_new_tables(engine: &Engine, out: (Vec<FileMeta>, u64)) -> Result<(Vec<FileMeta>, u64)> {
     if !out.0.is_empty() {
         engine
             .fs
             .sync_dir(&engine.dir)
-            .map_err(|source| Error::Io {
-                context: "syncing the database directory",
-                path: engine.dir.clone(),
-                source,
-            })?;
+            .map_err(super::io("syncing the database directory", &engine.dir))?;
     }
     Ok(out)
 }
