@@ -19,7 +19,7 @@
 //! The node-level pings thus stand in for every quiet group's heartbeats: one probe per pair of
 //! nodes, however many groups they share.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use openraft::ServerState;
@@ -71,14 +71,14 @@ impl TableGroups {
     pub(super) async fn quiesce_idle(&self) {
         let me = self.node.get();
         let now = Instant::now();
-        let local: std::collections::HashSet<u64> = self.fences.lock().keys().copied().collect();
-        let quiet: std::collections::HashSet<u64> = self
+        let local: HashSet<u64> = self.fences.lock().keys().copied().collect();
+        let quiet: HashSet<u64> = self
             .groups
             .quiet_groups()
             .into_iter()
             .map(|(group, _)| group)
             .collect();
-        // Per follower node, the groups it is asked to quiet; per group, how many must agree.
+        // Per follower node, the groups it is asked to quiet.
         let mut asks: HashMap<u64, Vec<QuietGroup>> = HashMap::new();
         // Per group: how many followers must agree, the term and the last index.
         let mut needed: HashMap<u64, (usize, u64, u64)> = HashMap::new();
@@ -86,65 +86,13 @@ impl TableGroups {
             let mut idle = self.idle_since.lock();
             idle.retain(|group, _| local.contains(group) && !quiet.contains(group));
             for &group in local.difference(&quiet) {
-                let Some(raft) = self.groups.find(group) else {
+                let Some((ask, followers)) = self.quiet_ask(group, me, now, &mut idle) else {
                     continue;
-                };
-                let metrics = raft.metrics();
-                let metrics = metrics.borrow();
-                let Some(last) = metrics.last_log_index else {
-                    continue;
-                };
-                // Idleness is counted from when this node leads the group.
-                if metrics.state != ServerState::Leader || metrics.current_leader != Some(me) {
-                    idle.remove(&group);
-                    continue;
-                }
-                let since = idle.entry(group).or_insert((last, now));
-                if since.0 != last {
-                    *since = (last, now);
-                    continue;
-                }
-                if now.duration_since(since.1) < QUIET_AFTER
-                    || metrics.last_applied.map(|applied| applied.index) != Some(last)
-                    || self
-                        .chains
-                        .lock()
-                        .get(&group)
-                        .is_some_and(|c| c.in_flight > 0)
-                {
-                    continue;
-                }
-                let membership = metrics.membership_config.membership();
-                if membership.get_joint_config().len() != 1
-                    || membership.learner_ids().next().is_some()
-                {
-                    continue;
-                }
-                let Some(replication) = &metrics.replication else {
-                    continue;
-                };
-                let followers: Vec<u64> = membership.voter_ids().filter(|v| *v != me).collect();
-                let caught_up = followers.iter().all(|follower| {
-                    replication
-                        .get(follower)
-                        .copied()
-                        .flatten()
-                        .map(|matched| matched.index)
-                        == Some(last)
-                        && NodeId::new(*follower).is_some_and(|node| self.answering(node))
-                });
-                if !caught_up {
-                    continue;
-                }
-                let ask = QuietGroup {
-                    group,
-                    term: metrics.current_term,
-                    index: last,
                 };
                 for follower in &followers {
                     asks.entry(*follower).or_default().push(ask);
                 }
-                needed.insert(group, (followers.len(), metrics.current_term, last));
+                needed.insert(group, (followers.len(), ask.term, ask.index));
             }
         }
         if needed.is_empty() {
@@ -194,11 +142,7 @@ impl TableGroups {
                 .groups
                 .find(group)
                 .is_none_or(|raft| raft.metrics().borrow().last_log_index != Some(last))
-                || self
-                    .chains
-                    .lock()
-                    .get(&group)
-                    .is_some_and(|chain| chain.in_flight > 0);
+                || self.writing(group);
             if written || agreed.get(&group).copied().unwrap_or(0) < followers {
                 self.groups.wake(group);
             } else {
@@ -206,6 +150,69 @@ impl TableGroups {
             }
         }
         tracing::debug!(groups = quiet, "idle groups went quiet");
+    }
+
+    /// What to ask `group`'s followers if it may go quiet now, and who they are: this node leads
+    /// it, its last log index has not changed for [`QUIET_AFTER`] (counted in `idle` from when
+    /// this node led it), nothing is being written, its configuration is single without learners,
+    /// and every follower has matched the whole log and answers pings.
+    fn quiet_ask(
+        &self,
+        group: u64,
+        me: u64,
+        now: Instant,
+        idle: &mut HashMap<u64, (u64, Instant)>,
+    ) -> Option<(QuietGroup, Vec<u64>)> {
+        let raft = self.groups.find(group)?;
+        let metrics = raft.metrics();
+        let metrics = metrics.borrow();
+        let last = metrics.last_log_index?;
+        if metrics.state != ServerState::Leader || metrics.current_leader != Some(me) {
+            idle.remove(&group);
+            return None;
+        }
+        let since = idle.entry(group).or_insert((last, now));
+        if since.0 != last {
+            *since = (last, now);
+            return None;
+        }
+        if now.duration_since(since.1) < QUIET_AFTER
+            || metrics.last_applied.map(|applied| applied.index) != Some(last)
+            || self.writing(group)
+        {
+            return None;
+        }
+        let membership = metrics.membership_config.membership();
+        if membership.get_joint_config().len() != 1 || membership.learner_ids().next().is_some() {
+            return None;
+        }
+        let replication = metrics.replication.as_ref()?;
+        let followers: Vec<u64> = membership.voter_ids().filter(|v| *v != me).collect();
+        let caught_up = followers.iter().all(|follower| {
+            replication
+                .get(follower)
+                .copied()
+                .flatten()
+                .map(|m| m.index)
+                == Some(last)
+                && NodeId::new(*follower).is_some_and(|node| self.answering(node))
+        });
+        caught_up.then_some((
+            QuietGroup {
+                group,
+                term: metrics.current_term,
+                index: last,
+            },
+            followers,
+        ))
+    }
+
+    /// Whether a write to `group` is in flight.
+    fn writing(&self, group: u64) -> bool {
+        self.chains
+            .lock()
+            .get(&group)
+            .is_some_and(|chain| chain.in_flight > 0)
     }
 
     /// Whether member `node` has answered a ping within [`LEADER_SILENT`].
