@@ -8,21 +8,16 @@
 #
 #   scripts/bench-single.sh                  # 10 s per workload, each pair twice (alternating)
 #   SECONDS_EACH=20 ROUNDS=3 scripts/bench-single.sh
+#   FERRODYN_BIN=/tmp/ferrodyn-old scripts/bench-single.sh   # a given binary, no build
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -p ferrodyn-server --bin ferrodyn
-bin=target/release/ferrodyn
-if [[ -n "${CARGO_TARGET_DIR:-}" ]]; then bin="$CARGO_TARGET_DIR/release/ferrodyn"; fi
+source scripts/bench-lib.sh
+bench_binary
+bench_root single
 seconds=${SECONDS_EACH:-10}
 rounds=${ROUNDS:-2}
-root=$(mktemp -d /tmp/ferrodyn-bench-single.XXXXXX)
-pid=""
-stop() {
-  if [[ -n "$pid" ]]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  pid=""
-}
-trap 'stop; rm -rf "$root"' EXIT
 
+# The baseline serves no /health: wait for its port instead.
 wait_listening() {
   for _ in $(seq 1 200); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
@@ -40,23 +35,23 @@ run() { # label port
     if [[ $first -eq 0 ]]; then skip=(--skip-load); fi
     first=0
     "$bin" bench --endpoint "http://127.0.0.1:$port" --workload "$workload" --items 100000 \
-      --concurrency 32 --value-size 100 --duration "$seconds" --server-pid "$pid" --json \
+      --concurrency 32 --value-size 100 --duration "$seconds" --server-pid "${pids[0]}" --json \
       --no-progress "${skip[@]}" | grep '"op":"total"' | sed "s/^/$label $workload /" >>"$root/results"
   done
 }
 
 for round in $(seq 1 "$rounds"); do
   "$bin" bench-baseline --listen 127.0.0.1:18500 >/dev/null &
-  pid=$!
+  pids=($!)
   wait_listening 18500
   run baseline 18500
-  stop
+  stop_servers
   rm -rf "$root/data"
   "$bin" serve --listen 127.0.0.1:18501 --data-dir "$root/data" 2>"$root/serve.log" &
-  pid=$!
+  pids=($!)
   wait_listening 18501
   run ferrodyn 18501
-  stop
+  stop_servers
   echo "round $round done" >&2
 done
 
