@@ -199,9 +199,16 @@ fn run_flush(engine: &Engine, mem: &Arc<crate::memtable::Memtable>) {
     let new_number = || allocate_number(engine);
     let ctx = output_context(engine, u64::MAX, &new_number);
     // Memtables are flushed one at a time, oldest first: every older version of this
-    // memtable's keys is in a table of the current version.
+    // memtable's keys is in a table of the current version. Asking more tables than the table
+    // cache keeps open would reopen some at every flush: then every deletion is kept.
     let version = Arc::clone(&engine.state.lock().manifest.version);
-    let written = DeeperFiles::all_tables(&version, &engine.tables)
+    let tables: usize = version.levels.iter().map(Vec::len).sum();
+    let older = if tables <= engine.options.open_tables_max / 2 {
+        DeeperFiles::all_tables(&version, &engine.tables)
+    } else {
+        Ok(DeeperFiles::everything())
+    };
+    let written = older
         .and_then(|older| flush_memtable(&ctx, mem, &snapshots, &older))
         .and_then(|out| sync_new_tables(engine, out));
     let mut state = engine.state.lock();
