@@ -127,6 +127,16 @@ impl Dispatcher {
         let _ = self.cluster.set(tables);
     }
 
+    /// Tables in the catalog.
+    pub fn table_count(&self) -> usize {
+        self.database.table_count()
+    }
+
+    /// The storage engine's counters and sizes.
+    pub fn storage_metrics(&self) -> ferrodyn_storage::Metrics {
+        self.database.storage_metrics()
+    }
+
     /// The body of `GET /health`.
     pub fn health_json(&self) -> Vec<u8> {
         format!(

@@ -35,6 +35,8 @@ pub struct Shared {
     pub cluster: Option<Arc<ferrodyn_cluster::runtime::ClusterRuntime>>,
     /// Source of request ids.
     request_ids: RequestIds,
+    /// What `GET /metrics` reports of the requests.
+    requests: crate::metrics::RequestMetrics,
 }
 
 impl Shared {
@@ -47,6 +49,7 @@ impl Shared {
             dispatcher,
             cluster,
             request_ids: RequestIds::new(),
+            requests: crate::metrics::RequestMetrics::default(),
         }
     }
 }
@@ -93,6 +96,20 @@ async fn route(shared: &Shared, request: Request<Incoming>) -> Response<Full<Byt
         }
         Method::POST if request.uri().path() == crate::status::DECOMMISSION_PATH => {
             decommission(shared, request).await
+        }
+        Method::GET if request.uri().path() == "/metrics" => {
+            let status = shared.cluster.as_ref().map(|cluster| cluster.status());
+            let body = crate::metrics::render(
+                &shared.requests,
+                &shared.dispatcher.storage_metrics(),
+                shared.dispatcher.table_count(),
+                status.as_ref(),
+            );
+            respond(
+                StatusCode::OK,
+                "text/plain; version=0.0.4; charset=utf-8",
+                Bytes::from(body),
+            )
         }
         Method::GET if request.uri().path() == crate::status::STATUS_PATH => {
             respond(StatusCode::OK, "application/json", cluster_status(shared))
@@ -201,10 +218,17 @@ async fn post(shared: &Shared, request: Request<Incoming>) -> Response<Full<Byte
     };
     let target = parts.headers.get(AMZ_TARGET).and_then(|v| v.to_str().ok());
     let query = parts.uri.query();
+    let started = std::time::Instant::now();
     let Reply { status, body } = shared
         .dispatcher
         .dispatch(target, query, &parts.headers, body)
         .await;
+    shared.requests.record(
+        ferrodyn_api::Operation::from_target(target).ok(),
+        started.elapsed(),
+        status,
+        &body,
+    );
     let status = StatusCode::from_u16(status).expect("dispatcher statuses are valid HTTP codes");
     respond(status, response_type, Bytes::from(body))
 }

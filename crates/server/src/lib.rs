@@ -7,12 +7,14 @@
 //! - [`serve`]: opens the database, joins the cluster when given a peer port, accepts
 //!   connections, and shuts down gracefully on SIGINT or SIGTERM (stop accepting, finish
 //!   in-flight requests, flush, exit).
+//! - [`metrics`]: `GET /metrics`, the node's counters in Prometheus's text format.
 //! - [`status`]: `ferrodyn cluster status`, a client of the admin path `GET /cluster/status`.
 
 pub mod canned;
 pub mod config;
 pub mod dispatch;
 pub mod http;
+pub mod metrics;
 pub mod status;
 
 use std::sync::Arc;

@@ -135,6 +135,20 @@ impl Cluster {
     }
 }
 
+/// The node's `GET /metrics` exposition.
+fn metrics(addr: SocketAddr) -> String {
+    let (status, body) = common::http(addr, "GET", "/metrics", &[], b"").unwrap();
+    assert_eq!(status, 200);
+    String::from_utf8(body).unwrap()
+}
+
+/// The value of the sample `name` (labels included, as exposed) in `exposition`.
+fn sample(exposition: &str, name: &str) -> Option<f64> {
+    exposition
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
 fn create_table(addr: SocketAddr) {
     create_named(addr, TABLE).unwrap();
 }
@@ -179,6 +193,22 @@ fn a_killed_leader_loses_no_acknowledged_write_and_catches_up_on_restart() {
     wait_for("a leader for the table", || {
         cluster.table_leader(0).is_some()
     });
+    // Each member's /metrics shows the cluster: three active members, a replica of the table
+    // on each, one of them its leader.
+    wait_for(
+        "every member to report the table's replicas in /metrics",
+        || {
+            let scrapes: Vec<String> = cluster.addrs().into_iter().map(metrics).collect();
+            scrapes.iter().all(|m| {
+                sample(m, "ferrodyn_cluster_members{status=\"active\"}") == Some(3.0)
+                    && sample(m, "ferrodyn_cluster_replicas") == Some(1.0)
+            }) && scrapes
+                .iter()
+                .filter_map(|m| sample(m, "ferrodyn_cluster_replicas_leading"))
+                .sum::<f64>()
+                == 1.0
+        },
+    );
 
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
     let stop = Arc::new(AtomicBool::new(false));
