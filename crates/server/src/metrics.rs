@@ -232,7 +232,7 @@ pub fn render(
 }
 
 fn write_storage(out: &mut String, m: &ferrodyn_storage::Metrics) {
-    let counters: [(&str, &str, u64); 6] = [
+    let counters: [(&str, &str, u64); 7] = [
         (
             "ferrodyn_storage_user_bytes_written_total",
             "Bytes of keys and values written to the storage engine.",
@@ -242,6 +242,11 @@ fn write_storage(out: &mut String, m: &ferrodyn_storage::Metrics) {
             "ferrodyn_storage_wal_bytes_written_total",
             "Bytes appended to the write-ahead log.",
             m.wal_bytes_written,
+        ),
+        (
+            "ferrodyn_storage_wal_syncs_total",
+            "Syncs of the write-ahead log (each makes a group of writes durable).",
+            m.wal_syncs,
         ),
         (
             "ferrodyn_storage_flush_bytes_written_total",

@@ -76,6 +76,9 @@ fn metrics_count_requests_by_operation_and_error_and_show_the_storage_engine() {
         wal > value(&before, "ferrodyn_storage_wal_bytes_written_total").unwrap(),
         "{after}"
     );
+    // Each acknowledged put (sync durability, one client) waited for a sync of the log.
+    let syncs = |e: &str| value(e, "ferrodyn_storage_wal_syncs_total").unwrap();
+    assert!(syncs(&after) >= syncs(&before) + 5.0, "{after}");
     assert!(value(&after, "process_resident_memory_bytes").unwrap() > 0.0);
     assert!(value(&after, "process_cpu_seconds_total").is_some());
     // Every sample belongs to a family declared with # TYPE.

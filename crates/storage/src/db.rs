@@ -46,6 +46,9 @@ pub struct Metrics {
     pub user_bytes_written: u64,
     /// Bytes appended to the WAL.
     pub wal_bytes_written: u64,
+    /// Syncs of the WAL by writers and by the background syncer (those of a log being
+    /// switched for a new one and at close aside).
+    pub wal_syncs: u64,
     /// Bytes of SSTables written by flushes.
     pub flush_bytes_written: u64,
     /// Bytes of SSTables written by compactions.

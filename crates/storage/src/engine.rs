@@ -75,6 +75,7 @@ pub(crate) struct State {
 pub(crate) struct Counters {
     pub(crate) user_bytes: AtomicU64,
     pub(crate) wal_bytes: AtomicU64,
+    pub(crate) wal_syncs: AtomicU64,
     pub(crate) flush_bytes: AtomicU64,
     pub(crate) compaction_bytes: AtomicU64,
     pub(crate) stall_micros: AtomicU64,
@@ -502,6 +503,7 @@ impl Engine {
         Metrics {
             user_bytes_written: c.user_bytes.load(Ordering::Relaxed),
             wal_bytes_written: c.wal_bytes.load(Ordering::Relaxed),
+            wal_syncs: c.wal_syncs.load(Ordering::Relaxed),
             flush_bytes_written: c.flush_bytes.load(Ordering::Relaxed),
             compaction_bytes_written: c.compaction_bytes.load(Ordering::Relaxed),
             level_files: version.levels.iter().map(Vec::len).collect(),

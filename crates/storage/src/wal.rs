@@ -86,12 +86,13 @@ impl WalSyncHandle {
         Ok(())
     }
 
-    /// Makes the first `len` bytes of the log (all handed to the operating system) durable.
-    /// Never retried after a failure: the caller poisons the engine.
-    pub(crate) fn sync(&self, len: u64) -> Result<()> {
+    /// Makes the first `len` bytes of the log (all handed to the operating system) durable;
+    /// answers whether that took a sync (another may have covered them already). Never retried
+    /// after a failure: the caller poisons the engine.
+    pub(crate) fn sync(&self, len: u64) -> Result<bool> {
         let mut file = self.file.lock();
         if self.synced_len.load(Ordering::Acquire) >= len {
-            return Ok(());
+            return Ok(false);
         }
         self.sync_dir()?;
         file.sync().map_err(|source| Error::Io {
@@ -100,7 +101,7 @@ impl WalSyncHandle {
             source,
         })?;
         self.synced_len.fetch_max(len, Ordering::AcqRel);
-        Ok(())
+        Ok(true)
     }
 }
 
@@ -194,11 +195,11 @@ impl Wal {
         self.file.len() > self.durable_len()
     }
 
-    /// Makes everything appended so far durable (and the log's directory entry). Never retried
-    /// after a failure: the caller poisons the engine.
-    pub(crate) fn sync(&mut self) -> Result<()> {
+    /// Makes everything appended so far durable (and the log's directory entry); answers
+    /// whether that took a sync. Never retried after a failure: the caller poisons the engine.
+    pub(crate) fn sync(&mut self) -> Result<bool> {
         if !self.has_unsynced() {
-            return Ok(());
+            return Ok(false);
         }
         self.background_sync.sync_dir()?;
         self.file.sync().map_err(|source| Error::Io {
@@ -207,7 +208,7 @@ impl Wal {
             source,
         })?;
         self.synced_len = self.file.len();
-        Ok(())
+        Ok(true)
     }
 }
 

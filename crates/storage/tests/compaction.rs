@@ -316,6 +316,31 @@ fn metrics_count_the_work() {
 }
 
 #[test]
+fn metrics_count_the_syncs_of_the_log() {
+    let mut options = two_level_options();
+    // No background sync between the steps below.
+    options.buffered_sync_interval = std::time::Duration::from_secs(3600);
+    let (db, ks) = open(options).unwrap();
+    let put = |i: usize, durability| {
+        let mut batch = WriteBatch::new();
+        batch.put(ks[0], &key(i), b"v");
+        db.write(batch, durability).unwrap();
+    };
+    let syncs = || db.metrics().wal_syncs;
+    let before = syncs();
+    put(1, Durability::Sync);
+    put(2, Durability::Sync);
+    assert_eq!(syncs(), before + 2);
+    put(3, Durability::Buffered);
+    assert_eq!(syncs(), before + 2, "a buffered write does not sync");
+    db.sync_wal().unwrap();
+    assert_eq!(syncs(), before + 3);
+    db.sync_wal().unwrap();
+    assert_eq!(syncs(), before + 3, "nothing new to sync");
+    db.close().unwrap();
+}
+
+#[test]
 fn a_flush_drops_deletions_of_keys_written_since_the_last_flush_and_keeps_the_others() {
     let mut options = two_level_options();
     options.memtable_bytes_max = 8 << 20; // everything below fits in one memtable

@@ -74,12 +74,19 @@ impl Engine {
         self.check_writable()?;
         // Only the handle is taken under the log's lock; the sync itself runs beside writers.
         let handle = self.wal.lock().background_sync();
-        let result = handle.map_or(Ok(()), |(h, len)| h.sync(len));
-        if let Err(e) = &result {
-            let mut state = self.state.lock();
-            self.poison(&mut state, e);
+        match handle.map_or(Ok(false), |(h, len)| h.sync(len)) {
+            Ok(synced) => {
+                if synced {
+                    self.counters.wal_syncs.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                let mut state = self.state.lock();
+                self.poison(&mut state, &e);
+                Err(e)
+            }
         }
-        result
     }
 }
 

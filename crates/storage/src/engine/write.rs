@@ -104,8 +104,8 @@ impl Engine {
                 wal.add_batch(&batch);
             }
             let appended = wal.write_records().and_then(|n| {
-                if sync {
-                    wal.sync()?;
+                if sync && wal.sync()? {
+                    self.counters.wal_syncs.fetch_add(1, Ordering::Relaxed);
                 }
                 Ok(n)
             });
