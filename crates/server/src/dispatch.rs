@@ -147,27 +147,32 @@ impl Dispatcher {
     }
 
     /// Runs one request: target, signature form, body, then the operation.
+    /// Also answers the operation the target named, if it named one.
     pub async fn dispatch(
         &self,
         target: Option<&str>,
         query: Option<&str>,
         headers: &HeaderMap,
         body: Bytes,
-    ) -> Reply {
-        match self.run(target, query, headers, &body).await {
+    ) -> (Option<Operation>, Reply) {
+        let operation = match Operation::from_target(target) {
+            Ok(operation) => operation,
+            Err(error) => return (None, Reply::error(&error)),
+        };
+        let reply = match self.run(operation, query, headers, &body).await {
             Ok(reply) => reply,
             Err(error) => Reply::error(&error),
-        }
+        };
+        (Some(operation), reply)
     }
 
     async fn run(
         &self,
-        target: Option<&str>,
+        operation: Operation,
         query: Option<&str>,
         headers: &HeaderMap,
         body: &[u8],
     ) -> Result<Reply, ApiError> {
-        let operation = Operation::from_target(target)?;
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         Authorization::from_request(&SignedRequest {
             authorization: header("authorization"),

@@ -219,16 +219,13 @@ async fn post(shared: &Shared, request: Request<Incoming>) -> Response<Full<Byte
     let target = parts.headers.get(AMZ_TARGET).and_then(|v| v.to_str().ok());
     let query = parts.uri.query();
     let started = std::time::Instant::now();
-    let Reply { status, body } = shared
+    let (operation, Reply { status, body }) = shared
         .dispatcher
         .dispatch(target, query, &parts.headers, body)
         .await;
-    shared.requests.record(
-        ferrodyn_api::Operation::from_target(target).ok(),
-        started.elapsed(),
-        status,
-        &body,
-    );
+    shared
+        .requests
+        .record(operation, started.elapsed(), status, &body);
     let status = StatusCode::from_u16(status).expect("dispatcher statuses are valid HTTP codes");
     respond(status, response_type, Bytes::from(body))
 }

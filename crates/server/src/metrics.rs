@@ -73,9 +73,10 @@ impl RequestMetrics {
             self.unknown.fetch_add(1, Ordering::Relaxed);
             return;
         };
-        let Some(index) = Operation::ALL.iter().position(|o| *o == operation) else {
-            return;
-        };
+        // `ALL` lists the variants in declaration order, so a variant's discriminant is its
+        // index there.
+        let index = operation as usize;
+        debug_assert_eq!(Operation::ALL[index], operation);
         let counts = &self.operations[index];
         counts.requests.fetch_add(1, Ordering::Relaxed);
         counts
@@ -438,6 +439,13 @@ fn write_process(out: &mut String, started: std::time::SystemTime) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_operations_discriminant_is_its_index_in_all() {
+        for (index, operation) in Operation::ALL.iter().enumerate() {
+            assert_eq!(*operation as usize, index, "{operation:?}");
+        }
+    }
 
     #[test]
     fn the_error_type_is_read_from_the_body() {
