@@ -61,6 +61,10 @@ pub enum ExpressionError {
     /// A key of `ExpressionAttributeNames` is not `#` followed by `[A-Za-z0-9_]+`.
     #[error("ExpressionAttributeNames contains invalid key: Syntax error; key: \"{0}\"")]
     InvalidNameKey(String),
+    /// A value of `ExpressionAttributeNames` is the empty string: attribute names have at
+    /// least one character.
+    #[error("ExpressionAttributeNames contains invalid value: Empty attribute name for key {0}")]
+    EmptyNameValue(String),
     /// A key of `ExpressionAttributeValues` is not `:` followed by `[A-Za-z0-9_]+`.
     #[error("ExpressionAttributeValues contains invalid key: Syntax error; key: \"{0}\"")]
     InvalidValueKey(String),

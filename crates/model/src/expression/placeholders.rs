@@ -45,14 +45,15 @@ impl<'a> Placeholders<'a> {
     }
 
     /// Checks the maps as DynamoDB does before looking at their values or parsing any
-    /// expression: a map that is present must not be empty, and every key must be `#` (names)
-    /// or `:` (values) followed by one or more of `[A-Za-z0-9_]`; names are checked before
-    /// values. Generic over the values' type so the `api` crate can check the keys before it
+    /// expression: a map that is present must not be empty, every key must be `#` (names)
+    /// or `:` (values) followed by one or more of `[A-Za-z0-9_]`, and no name may be empty
+    /// (attribute names have at least one character); names are checked before values. Generic over the values' type so the `api` crate can check the keys before it
     /// reports an invalid value ([`ExpressionError::InvalidValue`]), as DynamoDB does.
     ///
     /// # Errors
     /// [`ExpressionError::EmptyNames`], [`ExpressionError::InvalidNameKey`],
-    /// [`ExpressionError::EmptyValues`] or [`ExpressionError::InvalidValueKey`].
+    /// [`ExpressionError::EmptyNameValue`], [`ExpressionError::EmptyValues`] or
+    /// [`ExpressionError::InvalidValueKey`].
     pub fn check_maps<V>(
         names: Option<&AttributeNames>,
         values: Option<&BTreeMap<String, V>>,
@@ -63,6 +64,9 @@ impl<'a> Placeholders<'a> {
             }
             if let Some(bad) = names.keys().find(|key| !is_valid_key(key, '#')) {
                 return Err(ExpressionError::InvalidNameKey(bad.clone()));
+            }
+            if let Some((key, _)) = names.iter().find(|(_, name)| name.is_empty()) {
+                return Err(ExpressionError::EmptyNameValue(key.clone()));
             }
         }
         if let Some(values) = values {
@@ -179,6 +183,18 @@ mod tests {
         );
         let good = names(&["#a", "#_", "#0a_Z"]);
         assert!(Placeholders::new(Some(&good), None).is_ok());
+    }
+
+    #[test]
+    fn names_must_not_be_empty_strings() {
+        let map: AttributeNames = [("#a", "a"), ("#e", "")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(
+            Placeholders::new(Some(&map), None).unwrap_err().to_string(),
+            "ExpressionAttributeNames contains invalid value: Empty attribute name for key #e"
+        );
     }
 
     #[test]
