@@ -44,3 +44,54 @@ def test_empty_attribute_name_in_placeholder(ddb, hash_table):
             ExpressionAttributeValues={":v": S("v")},
         )
     assert ddb.get_item(TableName=hash_table, Key=key, ConsistentRead=True)["Item"] == {**key, "a": S("x")}
+
+
+# ---- Query key conditions ----------------------------------------------------------------------
+
+
+def test_query_with_empty_partition_key_value(ddb, composite_table):
+    # No key can be empty, and DynamoDB says so for a Query as it does for GetItem.
+    with validation_error(
+        "One or more parameter values are not valid. The AttributeValue for a key attribute "
+        "cannot contain an empty string value. Key: pk"
+    ):
+        ddb.query(
+            TableName=composite_table,
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": S("")},
+        )
+
+
+def test_query_with_empty_binary_partition_key_value(ddb, binary_table):
+    with validation_error(match=r"cannot contain an empty binary value\. Key: pk$"):
+        ddb.query(
+            TableName=binary_table,
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"B": b""}},
+        )
+
+
+def test_query_index_with_empty_partition_key_value(ddb, new_table):
+    table = new_table(
+        AttributeDefinitions=definitions(("pk", "S"), ("owner", "S")),
+        KeySchema=keys(("pk", "HASH")),
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by_owner",
+                "KeySchema": keys(("owner", "HASH")),
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+    with validation_error(
+        "One or more parameter values are not valid. A value specified for a secondary index key is "
+        "not supported. The AttributeValue for a key attribute cannot contain an empty string value. "
+        "IndexName: by_owner, IndexKey: owner"
+    ):
+        ddb.query(
+            TableName=table,
+            IndexName="by_owner",
+            KeyConditionExpression="#o = :o",
+            ExpressionAttributeNames={"#o": "owner"},
+            ExpressionAttributeValues={":o": S("")},
+        )

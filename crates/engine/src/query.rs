@@ -15,7 +15,7 @@ use ferrodyn_api::wire::*;
 use ferrodyn_api::{ApiError, ApiResult, Parsed};
 use ferrodyn_model::expression::key_attributes::{FilterParameter, check_query_filter};
 use ferrodyn_model::expression::{Condition, Projection, SortKeyCondition};
-use ferrodyn_model::key::{KeySchema, KeyValue, encode_unterminated};
+use ferrodyn_model::key::{KeyError, KeySchema, KeyValue, encode_unterminated};
 use ferrodyn_model::size::read_units;
 use ferrodyn_model::{AttributeValue, Item};
 use ferrodyn_storage::Direction;
@@ -61,6 +61,26 @@ impl Source<'_> {
             }
             Some(index) => index::start_key(self.table.id, index, &self.table.schema, start),
         }
+    }
+
+    /// Refuses an empty string or binary as the partition key value of a key condition, as
+    /// DynamoDB does (no stored key can be empty, and DynamoDB says so rather than answering
+    /// with nothing), in the words it uses for a table's key or an index's.
+    fn check_partition_value(&self, value: &AttributeValue) -> ApiResult<()> {
+        let empty = match value {
+            AttributeValue::S(text) => text.is_empty(),
+            AttributeValue::B(bytes) => bytes.is_empty(),
+            _ => false,
+        };
+        if !empty {
+            return Ok(());
+        }
+        let name = self.schema().partition.name.clone();
+        Err(match &self.index {
+            None if matches!(value, AttributeValue::B(_)) => KeyError::EmptyBinary { name }.into(),
+            None => KeyError::EmptyString { name }.into(),
+            Some(index) => ApiError::index_key_empty(&index.name, &name, value),
+        })
     }
 
     /// The `LastEvaluatedKey` of a page ending at `item`.
@@ -136,6 +156,7 @@ impl Database {
             };
             check_query_filter(filter, source.schema(), parameter)?;
         }
+        source.check_partition_value(&condition.partition_key)?;
         let partition = KeyValue::from_attribute(&condition.partition_key)
             .ok_or_else(|| ApiError::internal("a resolved partition key is a scalar"))?;
         let prefix = keys::partition_prefix(table.id, source.index_id(), partition);
