@@ -95,3 +95,34 @@ def test_query_index_with_empty_partition_key_value(ddb, new_table):
             ExpressionAttributeNames={"#o": "owner"},
             ExpressionAttributeValues={":o": S("")},
         )
+
+
+# ---- CreateTable: attributes projected into indexes --------------------------------------------
+
+
+def include_index(name, attributes):
+    return {
+        "IndexName": name,
+        "KeySchema": keys(("g", "HASH")),
+        "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": attributes},
+    }
+
+
+def test_indexes_project_at_most_100_attributes_together(ddb, new_table, table_names):
+    # At most 20 per index, and 100 summed over the table's indexes, an attribute projected into
+    # two indexes counting twice.
+    attrs = [f"a{i}" for i in range(20)]
+    new_table(
+        AttributeDefinitions=definitions(("pk", "S"), ("g", "S")),
+        KeySchema=keys(("pk", "HASH")),
+        GlobalSecondaryIndexes=[include_index(f"idx{i}", attrs) for i in range(5)],
+    )
+    with validation_error():
+        ddb.create_table(
+            TableName=table_names(),
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=definitions(("pk", "S"), ("g", "S")),
+            KeySchema=keys(("pk", "HASH")),
+            GlobalSecondaryIndexes=[include_index(f"idx{i}", attrs) for i in range(5)]
+            + [include_index("idx5", ["extra"])],
+        )

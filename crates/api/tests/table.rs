@@ -513,6 +513,33 @@ fn global_secondary_index_rules() {
 }
 
 #[test]
+fn indexes_project_at_most_100_attributes_together() {
+    // Five indexes of 20 attributes each reach the limit; one more attribute anywhere passes
+    // it, and the same name in two indexes counts twice.
+    let index = |i: usize, count: usize| {
+        let names: Vec<String> = (0..count).map(|a| format!(r#""a{a}""#)).collect();
+        format!(
+            r#"{{"IndexName": "idx{i}", "KeySchema": [{{"AttributeName": "sk", "KeyType": "HASH"}}],
+                "Projection": {{"ProjectionType": "INCLUDE", "NonKeyAttributes": [{}]}}}}"#,
+            names.join(", ")
+        )
+    };
+    let gsis = |indexes: Vec<String>| {
+        create_body(&format!(
+            r#"{PAY}, "GlobalSecondaryIndexes": [{}]"#,
+            indexes.join(", ")
+        ))
+    };
+    assert!(decode("CreateTable", &gsis((0..5).map(|i| index(i, 20)).collect())).is_ok());
+    let over: Vec<String> = (0..5).map(|i| index(i, 20)).chain([index(5, 1)]).collect();
+    assert_eq!(
+        validation("CreateTable", &gsis(over)),
+        "One or more parameter values were invalid: Number of projected attributes in all \
+         indexes exceeds limit of 100"
+    );
+}
+
+#[test]
 fn unused_attribute_definitions_with_indexes() {
     let body = r#"{"TableName": "abc", "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": [{"AttributeName": "user", "AttributeType": "S"},
