@@ -7,6 +7,8 @@ quotas" in the developer guide; the UpdateItem, Query, CreateTable and Projectio
 references.
 """
 
+import pytest
+
 from support import unique_key, validation_error
 
 
@@ -44,6 +46,40 @@ def test_empty_attribute_name_in_placeholder(ddb, hash_table):
             ExpressionAttributeValues={":v": S("v")},
         )
     assert ddb.get_item(TableName=hash_table, Key=key, ConsistentRead=True)["Item"] == {**key, "a": S("x")}
+
+
+# ---- UpdateItem on a missing item -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"UpdateExpression": "REMOVE a"},
+        {"UpdateExpression": "REMOVE a, b", "ReturnValues": "ALL_OLD"},
+        {"UpdateExpression": "DELETE s :s", "ExpressionAttributeValues": {":s": {"SS": ["x"]}}},
+        {"AttributeUpdates": {"a": {"Action": "DELETE"}}},
+        {"AttributeUpdates": {"s": {"Action": "DELETE", "Value": {"SS": ["x"]}}}},
+    ],
+    ids=["remove", "remove-two", "delete-from-set", "legacy-delete", "legacy-delete-from-set"],
+)
+def test_update_that_only_removes_does_not_create_the_item(ddb, hash_table, params):
+    # UpdateItem creates a missing item for any update that writes something (or for none at
+    # all), but taking attributes away from nothing leaves nothing.
+    key = {"pk": S(unique_key())}
+    response = ddb.update_item(TableName=hash_table, Key=key, **params)
+    assert "Attributes" not in response
+    assert "Item" not in ddb.get_item(TableName=hash_table, Key=key, ConsistentRead=True)
+
+
+def test_update_that_removes_and_sets_creates_the_item(ddb, hash_table):
+    key = {"pk": S(unique_key())}
+    ddb.update_item(
+        TableName=hash_table,
+        Key=key,
+        UpdateExpression="SET b = :v REMOVE a",
+        ExpressionAttributeValues={":v": S("v")},
+    )
+    assert ddb.get_item(TableName=hash_table, Key=key, ConsistentRead=True)["Item"] == {**key, "b": S("v")}
 
 
 # ---- Query key conditions ----------------------------------------------------------------------

@@ -132,7 +132,8 @@ impl Database {
         })
     }
 
-    /// UpdateItem: creates the item (with its key) if it does not exist.
+    /// UpdateItem: creates the item (with its key) if it does not exist, unless the update
+    /// only removes attributes.
     pub async fn update_item(
         &self,
         request: Parsed<UpdateItemInput>,
@@ -162,6 +163,11 @@ impl Database {
                         "Item size to update has exceeded the maximum allowed size",
                     ));
                 }
+                // Taking attributes away from an item that does not exist leaves it not
+                // existing: DynamoDB creates no item for an update of only REMOVE and DELETE.
+                let creates_nothing =
+                    old.is_none() && update.as_ref().is_some_and(|u| u.only_removes());
+                let new = (!creates_nothing).then_some(new);
                 let staged = stage_change(
                     group,
                     table,
@@ -170,18 +176,14 @@ impl Database {
                         storage_key,
                         old: Version::of(old.as_ref(), old_size),
                         old_size,
-                        new: Some(Version {
-                            item: &new,
+                        new: new.as_ref().map(|item| Version {
+                            item,
                             size: new_size,
                         }),
                         cause: Cause::Request,
                     },
                 )?;
-                Ok(WriteOutcome {
-                    old,
-                    new: Some(new),
-                    staged,
-                })
+                Ok(WriteOutcome { old, new, staged })
             })
             .await?;
         let attributes = match input.return_values {

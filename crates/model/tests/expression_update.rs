@@ -346,3 +346,13 @@ fn results_deeper_than_32_levels_are_refused() {
         Err("Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit".into())
     );
 }
+
+#[test]
+fn updates_that_only_take_away_are_told_apart() {
+    let value = [(":s", ss(&["x"]))];
+    assert!(parse("REMOVE a, b.c", &[]).only_removes());
+    assert!(parse("DELETE s :s", &value).only_removes());
+    assert!(parse("REMOVE a DELETE s :s", &value).only_removes());
+    assert!(!parse("REMOVE a SET b = :s", &value).only_removes());
+    assert!(!parse("ADD s :s", &value).only_removes());
+}

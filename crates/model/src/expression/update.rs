@@ -75,6 +75,18 @@ impl UpdateExpression {
         names
     }
 
+    /// Whether every action only takes something away (`REMOVE`, `DELETE`, or a legacy
+    /// `DELETE`), and there is at least one: DynamoDB does not create a missing item for such
+    /// an update, as there is nothing to take away from it. (An update with no actions at all
+    /// does create the item.)
+    pub fn only_removes(&self) -> bool {
+        !self.actions.is_empty()
+            && self
+                .actions
+                .iter()
+                .all(|a| matches!(a, UpdateAction::Remove(_) | UpdateAction::Delete(..)))
+    }
+
     /// Applies the update to `item` (an empty item if none exists yet) and returns the new
     /// item; `item` itself is not changed.
     ///
