@@ -24,7 +24,7 @@ def definitions(*pairs):
     return [{"AttributeName": name, "AttributeType": kind} for name, kind in pairs]
 
 
-# ---- ExpressionAttributeNames ------------------------------------------------------------------
+# ---- attribute names ----------------------------------------------------------------------------
 
 
 def test_empty_attribute_name_in_placeholder(ddb, hash_table):
@@ -48,6 +48,22 @@ def test_empty_attribute_name_in_placeholder(ddb, hash_table):
     assert ddb.get_item(TableName=hash_table, Key=key, ConsistentRead=True)["Item"] == {**key, "a": S("x")}
 
 
+def test_empty_attribute_names_are_refused(ddb, hash_table):
+    # "Attribute names must be at least one character long."
+    key = {"pk": S(unique_key())}
+    with validation_error(match="Empty attribute name"):
+        ddb.put_item(TableName=hash_table, Item={**key, "": S("x")})
+    with validation_error(match="Empty attribute name"):
+        ddb.batch_write_item(RequestItems={hash_table: [{"PutRequest": {"Item": {**key, "": S("x")}}}]})
+    with validation_error(match="Empty attribute name"):
+        ddb.update_item(
+            TableName=hash_table, Key=key, AttributeUpdates={"": {"Value": S("x"), "Action": "PUT"}}
+        )
+    assert "Item" not in ddb.get_item(TableName=hash_table, Key=key, ConsistentRead=True)
+    with validation_error(match="Empty attribute name"):
+        ddb.get_item(TableName=hash_table, Key=key, AttributesToGet=[""])
+
+
 # ---- UpdateItem on a missing item -------------------------------------------------------------
 
 
@@ -60,7 +76,14 @@ def test_empty_attribute_name_in_placeholder(ddb, hash_table):
         {"AttributeUpdates": {"a": {"Action": "DELETE"}}},
         {"AttributeUpdates": {"s": {"Action": "DELETE", "Value": {"SS": ["x"]}}}},
     ],
-    ids=["remove", "remove-two", "delete-from-set", "legacy-delete", "legacy-delete-from-set"],
+    ids=[
+        "remove",
+        "remove-two",
+        "remove-nested",
+        "delete-from-set",
+        "legacy-delete",
+        "legacy-delete-from-set",
+    ],
 )
 def test_update_that_only_removes_does_not_create_the_item(ddb, hash_table, params):
     # UpdateItem creates a missing item for any update that writes something (or for none at

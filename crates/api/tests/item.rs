@@ -252,6 +252,40 @@ fn put_item_rules_in_order() {
 }
 
 #[test]
+fn attribute_names_are_not_empty() {
+    let empty = "One or more parameter values were invalid: Empty attribute name";
+    assert_eq!(
+        validation(
+            "PutItem",
+            r#"{"TableName": "abc", "Item": {"pk": {"S": "a"}, "": {"S": "x"}}}"#
+        ),
+        empty
+    );
+    assert_eq!(
+        validation(
+            "GetItem",
+            r#"{"TableName": "abc", "Key": {"pk": {"S": "a"}}, "AttributesToGet": ["a", ""]}"#
+        ),
+        empty
+    );
+    assert_eq!(
+        validation(
+            "UpdateItem",
+            r#"{"TableName": "abc", "Key": {"pk": {"S": "a"}},
+                "AttributeUpdates": {"": {"Action": "DELETE"}}}"#
+        ),
+        empty
+    );
+    assert_eq!(
+        validation(
+            "BatchWriteItem",
+            r#"{"RequestItems": {"abc": [{"PutRequest": {"Item": {"pk": {"S": "a"}, "": {"N": "1"}}}}]}}"#
+        ),
+        empty
+    );
+}
+
+#[test]
 fn get_item_decodes_and_checks() {
     let Ok(Request::GetItem(request)) = decode(
         "GetItem",

@@ -107,6 +107,7 @@ pub(crate) fn batch_write_item(
         values_of_table(values, table)?;
         for request in requests {
             if let Some(put) = &request.put_request {
+                super::attribute_names(put.item.keys())?;
                 check_item_size(&put.item)?;
             }
         }

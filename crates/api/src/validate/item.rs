@@ -31,6 +31,7 @@ pub(crate) fn put_item(
         input.expression_attribute_values.is_some(),
     )?;
     values_under(values, "Item")?;
+    super::attribute_names(input.item.keys())?;
     all_old_or_none(input.return_values)?;
     check_item_size(&input.item)?;
     let expected = match &input.expected {

@@ -102,6 +102,7 @@ pub(crate) fn key_conditions(
 pub(crate) fn attribute_updates(
     updates: &BTreeMap<String, AttributeValueUpdate>,
 ) -> Result<UpdateExpression, ApiError> {
+    super::attribute_names(updates.keys())?;
     let entries: Vec<(String, AttributeUpdate)> = updates
         .iter()
         .map(|(name, update)| {
@@ -126,6 +127,7 @@ pub(crate) fn attribute_updates(
 
 /// `AttributesToGet`, as a projection.
 pub(crate) fn attributes_to_get(names: &[String]) -> Result<Projection, ApiError> {
+    super::attribute_names(names.iter())?;
     Ok(legacy::attributes_to_get(names)?)
 }
 

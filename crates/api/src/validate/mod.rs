@@ -35,6 +35,18 @@ pub(crate) fn invalid(detail: impl std::fmt::Display) -> ApiError {
     ApiError::validation(format!("{INVALID}{detail}"))
 }
 
+/// Attribute names have at least one character ("Supported data types and naming rules"):
+/// DynamoDB refuses an empty one wherever a request names attributes directly (an item's
+/// attributes, `AttributesToGet`, `AttributeUpdates`).
+pub(crate) fn attribute_names<'a>(
+    mut names: impl Iterator<Item = &'a String>,
+) -> Result<(), ApiError> {
+    if names.any(|name| name.is_empty()) {
+        return Err(invalid("Empty attribute name"));
+    }
+    Ok(())
+}
+
 /// The ValidationException for a bad attribute value at `path`, worded as DynamoDB words it
 /// for the member the value sits in.
 pub(crate) fn value_error(path: &[Segment], error: &ValueError) -> ApiError {
