@@ -72,6 +72,8 @@ def test_empty_attribute_names_are_refused(ddb, hash_table):
     [
         {"UpdateExpression": "REMOVE a"},
         {"UpdateExpression": "REMOVE a, b", "ReturnValues": "ALL_OLD"},
+        # The paths are not looked at: there is no item to look into.
+        {"UpdateExpression": "REMOVE a.b, c[0]"},
         {"UpdateExpression": "DELETE s :s", "ExpressionAttributeValues": {":s": {"SS": ["x"]}}},
         {"AttributeUpdates": {"a": {"Action": "DELETE"}}},
         {"AttributeUpdates": {"s": {"Action": "DELETE", "Value": {"SS": ["x"]}}}},

@@ -156,18 +156,22 @@ impl Database {
                 let indexes = table.indexes();
                 let (old, old_size) = read_old(group, &storage_key, true)?;
                 check_condition(condition.as_ref(), old.as_ref(), return_on_failure)?;
-                let new = apply_update(update.as_ref(), old.as_ref(), key_item)?;
-                let new_size = item_size(&new);
+                // Taking attributes away from an item that does not exist leaves it not
+                // existing: DynamoDB creates no item for an update of only REMOVE and DELETE,
+                // and does not look at their paths (`REMOVE a.b` is no error there).
+                let creates_nothing =
+                    old.is_none() && update.as_ref().is_some_and(|u| u.only_removes());
+                let new = if creates_nothing {
+                    None
+                } else {
+                    Some(apply_update(update.as_ref(), old.as_ref(), key_item)?)
+                };
+                let new_size = new.as_ref().map_or(0, item_size);
                 if new_size > ITEM_BYTES_MAX {
                     return Err(ApiError::validation(
                         "Item size to update has exceeded the maximum allowed size",
                     ));
                 }
-                // Taking attributes away from an item that does not exist leaves it not
-                // existing: DynamoDB creates no item for an update of only REMOVE and DELETE.
-                let creates_nothing =
-                    old.is_none() && update.as_ref().is_some_and(|u| u.only_removes());
-                let new = (!creates_nothing).then_some(new);
                 let staged = stage_change(
                     group,
                     table,
