@@ -9,7 +9,7 @@ references.
 
 import pytest
 
-from support import unique_key, validation_error
+from support import client_error, unique_key, validation_error
 
 
 def S(v):
@@ -62,6 +62,37 @@ def test_empty_attribute_names_are_refused(ddb, hash_table):
     assert "Item" not in ddb.get_item(TableName=hash_table, Key=key, ConsistentRead=True)
     with validation_error(match="Empty attribute name"):
         ddb.get_item(TableName=hash_table, Key=key, AttributesToGet=[""])
+
+
+# ---- ConditionExpression ----------------------------------------------------------------------
+
+
+def test_two_missing_attributes_are_unequal(ddb, hash_table):
+    # A missing attribute is unequal to anything, another missing attribute included; every
+    # other comparison of missing attributes is false.
+    key = {"pk": S(unique_key())}
+    ddb.put_item(TableName=hash_table, Item={**key, "a": S("x")})
+    ddb.update_item(
+        TableName=hash_table,
+        Key=key,
+        UpdateExpression="SET b = :v",
+        ConditionExpression="q <> z",
+        ExpressionAttributeValues={":v": S("v")},
+    )
+    for operator in ["=", "<", "<=", ">", ">="]:
+        with client_error("ConditionalCheckFailedException"):
+            ddb.update_item(
+                TableName=hash_table,
+                Key=key,
+                UpdateExpression="SET c = :v",
+                ConditionExpression=f"q {operator} z",
+                ExpressionAttributeValues={":v": S("v")},
+            )
+    assert ddb.get_item(TableName=hash_table, Key=key, ConsistentRead=True)["Item"] == {
+        **key,
+        "a": S("x"),
+        "b": S("v"),
+    }
 
 
 # ---- UpdateItem on a missing item -------------------------------------------------------------

@@ -160,7 +160,10 @@ fn missing_operands() {
         ("gone = :s", false),
         ("gone <> :s", true),
         (":s <> gone", true),
-        ("gone <> absent", false),
+        // A missing attribute is unequal to everything, another missing one included.
+        ("gone <> absent", true),
+        ("gone = absent", false),
+        ("gone < absent", false),
         ("gone < :s", false),
         ("gone BETWEEN :a AND :z", false),
         ("gone IN (:s, :a)", false),

@@ -1,7 +1,8 @@
 //! Evaluating a [`Condition`] against an item.
 //!
 //! DynamoDB's rules: an operand whose path the item lacks is missing, and every comparison with
-//! a missing operand is false except `<>` (true when exactly one side is missing); values of
+//! a missing operand is false except `<>`, which is true (a missing attribute is unequal to
+//! everything, even to another missing attribute); values of
 //! different types are never equal and never ordered (`{"N":"1"} < {"S":"2"}` is false, `<>` is
 //! true); only strings (by UTF-8 bytes), numbers (numerically) and binaries (by bytes) have an
 //! order. Evaluation allocates nothing: a filter runs once per scanned item.
@@ -46,7 +47,6 @@ impl Condition {
             Condition::Compare(op, left, right) => {
                 match (resolve(left, item), resolve(right, item)) {
                     (Some(a), Some(b)) => compare(*op, a, b),
-                    (None, None) => false,
                     _ => *op == Comparator::Ne,
                 }
             }
