@@ -16,6 +16,10 @@ def S(v):
     return {"S": v}
 
 
+def N(v):
+    return {"N": str(v)}
+
+
 def keys(*pairs):
     return [{"AttributeName": name, "KeyType": kind} for name, kind in pairs]
 
@@ -93,6 +97,37 @@ def test_two_missing_attributes_are_unequal(ddb, hash_table):
         "a": S("x"),
         "b": S("v"),
     }
+
+
+@pytest.mark.parametrize("expression", ["a < :v", ":v <= a", "a > :v", "a >= :v", "a BETWEEN :v AND :w"])
+@pytest.mark.parametrize("value", [{"L": [N(1)]}, {"M": {}}, {"NS": ["1"]}, {"BOOL": True}, {"NULL": True}])
+def test_ordering_comparison_with_a_value_that_has_no_order(ddb, hash_table, expression, value):
+    # Only strings, numbers and binaries are ordered. Another type in the request is an error,
+    # not a condition that is false.
+    key = {"pk": S(unique_key())}
+    ddb.put_item(TableName=hash_table, Item={**key, "a": N(1)})
+    with validation_error():
+        ddb.update_item(
+            TableName=hash_table,
+            Key=key,
+            UpdateExpression="SET b = :b",
+            ConditionExpression=expression,
+            ExpressionAttributeValues={":b": N(2), ":v": value, ":w": value},
+        )
+
+
+def test_ordering_comparison_with_an_attribute_that_has_no_order(ddb, hash_table):
+    # The same type read from the item only makes the comparison false.
+    key = {"pk": S(unique_key())}
+    ddb.put_item(TableName=hash_table, Item={**key, "l": {"L": [N(1)]}})
+    with client_error("ConditionalCheckFailedException"):
+        ddb.update_item(
+            TableName=hash_table,
+            Key=key,
+            UpdateExpression="SET b = :b",
+            ConditionExpression="l < :b",
+            ExpressionAttributeValues={":b": N(2)},
+        )
 
 
 # ---- UpdateItem on a missing item -------------------------------------------------------------

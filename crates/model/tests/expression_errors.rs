@@ -559,6 +559,25 @@ fn operand_counts_and_types() {
             }
         }
     }
+    // Only strings, numbers and binaries have an order: another type of value in the request
+    // is an error for an ordering comparison, in every kind of expression.
+    for value in &all_types[2..] {
+        let t = value.type_name();
+        let values = [(":a", value.clone())];
+        for (expression, operator) in [
+            ("a < :a", "<"),
+            (":a <= a", "<="),
+            ("a > :a", ">"),
+            ("a >= :a", ">="),
+            ("a BETWEEN :a AND b", "BETWEEN"),
+        ] {
+            assert_eq!(
+                error_of(Kind::Filter, expression, &[], &values),
+                wrong(operator, t),
+                "{expression:?}"
+            );
+        }
+    }
     let number = [(":a", n("1"))];
     for (expression, expected) in [
         (

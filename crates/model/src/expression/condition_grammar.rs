@@ -197,9 +197,7 @@ fn clause(parser: &mut Parser<'_, '_, '_>, left: RawOperand) -> ParseResult<Cond
         let args = [checked(parser, left), checked(parser, right)];
         report_misused(parser, &args);
         report_not_distinct(parser, op.symbol(), &args);
-        if parser.kind() == ExpressionKind::KeyCondition
-            && !matches!(op, Comparator::Eq | Comparator::Ne)
-        {
+        if !matches!(op, Comparator::Eq | Comparator::Ne) {
             report_unordered(parser, op.symbol(), &args);
         }
         let [left, right] = args;
@@ -214,9 +212,7 @@ fn clause(parser: &mut Parser<'_, '_, '_>, left: RawOperand) -> ParseResult<Cond
             checked(parser, high),
         ];
         report_misused(parser, &args);
-        if parser.kind() == ExpressionKind::KeyCondition {
-            report_unordered(parser, "BETWEEN", &args);
-        }
+        report_unordered(parser, "BETWEEN", &args);
         report_bad_bounds(parser, &args[1], &args[2]);
         let [value, low, high] = args;
         Condition::Between(value.operand, low.operand, high.operand)
@@ -486,8 +482,10 @@ fn report_not_distinct(parser: &mut Parser<'_, '_, '_>, operator: &str, args: &[
     }
 }
 
-/// Key conditions only: an ordering comparison (or `BETWEEN`) with an operand of a type no key
-/// can have an order in.
+/// An ordering comparison (or `BETWEEN`) with a value of a type that has no order (a list, a
+/// map, a set, a boolean or null). Such a value in the request is an error in any expression,
+/// not a comparison that is false; a value of such a type read from the item only makes the
+/// comparison false.
 fn report_unordered(parser: &mut Parser<'_, '_, '_>, operator: &str, args: &[Arg]) {
     if let Some(bad) = args
         .iter()

@@ -170,10 +170,6 @@ impl<'s, 'p, 'a> Parser<'s, 'p, 'a> {
         })
     }
 
-    pub fn kind(&self) -> ExpressionKind {
-        self.kind
-    }
-
     /// Ends the parse: a syntax error if input remains, else the highest-ranked deferred
     /// problem, else `value`.
     pub fn finish<T>(mut self, value: T, ranking: &[Category]) -> ParseResult<T> {
