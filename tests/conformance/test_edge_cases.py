@@ -224,6 +224,48 @@ def test_query_index_with_empty_partition_key_value(ddb, new_table):
         )
 
 
+# ---- index key sizes ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def indexed_table(new_table):
+    """A table with a global index keyed by `g` (partition) and `h` (sort)."""
+    return new_table(
+        AttributeDefinitions=definitions(("pk", "S"), ("g", "S"), ("h", "S")),
+        KeySchema=keys(("pk", "HASH")),
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by_g",
+                "KeySchema": keys(("g", "HASH"), ("h", "RANGE")),
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+
+
+def test_index_keys_have_the_table_key_size_limits(ddb, indexed_table):
+    # An index key value is limited like a table key value: 2048 bytes for a partition key and
+    # 1024 bytes for a sort key. The write is refused, not left out of the index.
+    key = {"pk": S(unique_key())}
+    ddb.put_item(TableName=indexed_table, Item={**key, "g": S("g" * 2048), "h": S("h" * 1024)})
+    with validation_error(
+        "One or more parameter values were invalid: Size limit exceeded for Index Key g Actual Size: 2049 bytes "
+        "Max Size: 2048 bytes IndexName: by_g"
+    ):
+        ddb.put_item(TableName=indexed_table, Item={**key, "g": S("g" * 2049), "h": S("h")})
+    with validation_error(
+        match=r"Size limit exceeded for Index Key h Actual Size: 1025 bytes Max Size: 1024 bytes"
+    ):
+        ddb.update_item(
+            TableName=indexed_table,
+            Key=key,
+            UpdateExpression="SET h = :h",
+            ExpressionAttributeValues={":h": S("h" * 1025)},
+        )
+    item = ddb.get_item(TableName=indexed_table, Key=key, ConsistentRead=True)["Item"]
+    assert item == {**key, "g": S("g" * 2048), "h": S("h" * 1024)}
+
+
 # ---- CreateTable: attributes projected into indexes --------------------------------------------
 
 

@@ -22,7 +22,9 @@ use std::collections::BTreeSet;
 
 use ferrodyn_api::{ApiError, ApiResult};
 use ferrodyn_model::Item;
-use ferrodyn_model::key::{KeySchema, KeyValue, PrimaryKey, ScalarType};
+use ferrodyn_model::key::{
+    KeySchema, KeyValue, PARTITION_KEY_BYTES_MAX, PrimaryKey, SORT_KEY_BYTES_MAX, ScalarType,
+};
 use ferrodyn_model::size::item_size;
 
 use crate::catalog::{IndexRecord, TableRecord};
@@ -150,7 +152,8 @@ impl Index {
     }
 
     /// Checks the index key attributes of an item about to be written: present ones must have
-    /// the key's type and be non-empty.
+    /// the key's type, be non-empty and fit the key size limits (2048 bytes for a partition
+    /// key, 1024 for a sort key), as the table's own keys must.
     pub fn check_item(&self, item: &Item) -> ApiResult<()> {
         for attribute in self.schema.attributes() {
             let Some(value) = item.get(&attribute.name) else {
@@ -176,6 +179,19 @@ impl Index {
                     &self.name,
                     &attribute.name,
                     value,
+                ));
+            }
+            let limit = if attribute.name == self.schema.partition.name {
+                PARTITION_KEY_BYTES_MAX
+            } else {
+                SORT_KEY_BYTES_MAX
+            };
+            if key.size_bytes() > limit {
+                return Err(ApiError::index_key_too_large(
+                    &self.name,
+                    &attribute.name,
+                    key.size_bytes(),
+                    limit,
                 ));
             }
         }

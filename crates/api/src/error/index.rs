@@ -85,6 +85,20 @@ impl ApiError {
         ))
     }
 
+    /// ValidationException for a write whose item has an index key attribute larger than an
+    /// index key may be (2048 bytes for a partition key, 1024 for a sort key).
+    pub fn index_key_too_large(
+        index_name: &str,
+        attribute: &str,
+        size: usize,
+        limit: usize,
+    ) -> Self {
+        Self::validation(format!(
+            "{INVALID}Size limit exceeded for Index Key {attribute} Actual Size: {size} bytes Max \
+             Size: {limit} bytes IndexName: {index_name}"
+        ))
+    }
+
     /// ItemCollectionSizeLimitExceededException: on a table with local secondary indexes, the
     /// items sharing the written item's partition key would exceed 10 GB. Nothing is written.
     pub fn item_collection_size_limit_exceeded() -> Self {
@@ -221,6 +235,11 @@ mod tests {
             ApiError::index_key_empty("i", "k", &AttributeValue::B(Vec::new()))
                 .message
                 .contains("empty binary value. IndexName: i, IndexKey: k")
+        );
+        assert_eq!(
+            ApiError::index_key_too_large("work-sets-index", "componentId", 2175, 2048).message,
+            "One or more parameter values were invalid: Size limit exceeded for Index Key \
+             componentId Actual Size: 2175 bytes Max Size: 2048 bytes IndexName: work-sets-index"
         );
         let collection = ApiError::item_collection_size_limit_exceeded();
         assert_eq!(collection.kind, ErrorKind::ItemCollectionSizeLimitExceeded);
