@@ -130,6 +130,57 @@ def test_ordering_comparison_with_an_attribute_that_has_no_order(ddb, hash_table
         )
 
 
+# ---- legacy conditions -------------------------------------------------------------------------
+
+
+def test_legacy_eq_and_ne_take_every_type(ddb, composite_table):
+    # "EQ is supported for all data types, including lists and maps" (and NE likewise).
+    pk = S(unique_key())
+    ddb.put_item(
+        TableName=composite_table, Item={"pk": pk, "sk": S("a"), "l": {"L": [N(1)]}, "t": {"BOOL": True}}
+    )
+    ddb.put_item(
+        TableName=composite_table, Item={"pk": pk, "sk": S("b"), "l": {"L": [N(2)]}, "t": {"BOOL": False}}
+    )
+    key_conditions = {"pk": {"AttributeValueList": [pk], "ComparisonOperator": "EQ"}}
+    for name, value, operator, expected in [
+        ("l", {"L": [N(1)]}, "EQ", "a"),
+        ("l", {"L": [N(1)]}, "NE", "b"),
+        ("t", {"BOOL": False}, "EQ", "b"),
+    ]:
+        items = ddb.query(
+            TableName=composite_table,
+            KeyConditions=key_conditions,
+            QueryFilter={name: {"AttributeValueList": [value], "ComparisonOperator": operator}},
+        )["Items"]
+        assert [item["sk"] for item in items] == [S(expected)]
+
+
+@pytest.mark.parametrize(
+    "operator,values",
+    [
+        ("LE", [{"L": [N(1)]}]),
+        ("BETWEEN", [{"L": [N(1)]}, {"L": [N(2)]}]),
+        ("CONTAINS", [{"L": [N(1)]}]),
+        ("IN", [{"L": [N(1)]}]),
+        ("BEGINS_WITH", [N(3)]),
+    ],
+)
+def test_expected_refuses_values_its_operator_cannot_use(ddb, hash_table, operator, values):
+    # As in QueryFilter and ScanFilter: a value the operator cannot use is an error, not a
+    # condition that is false.
+    key = {"pk": S(unique_key())}
+    ddb.put_item(TableName=hash_table, Item={**key, "a": N(1)})
+    with validation_error():
+        ddb.update_item(
+            TableName=hash_table,
+            Key=key,
+            AttributeUpdates={"z": {"Value": N(17), "Action": "PUT"}},
+            Expected={"a": {"ComparisonOperator": operator, "AttributeValueList": values}},
+        )
+    assert "z" not in ddb.get_item(TableName=hash_table, Key=key, ConsistentRead=True)["Item"]
+
+
 # ---- UpdateItem on a missing item -------------------------------------------------------------
 
 

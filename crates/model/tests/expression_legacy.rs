@@ -122,6 +122,34 @@ fn expected_validation_messages() {
             .to_string(),
         "The BETWEEN condition was provided a range where the lower bound is greater than the upper bound"
     );
+    // Values of a type the operator cannot use are refused, as in the filters.
+    for (operator, list, type_name) in [
+        (
+            ComparisonOperator::Le,
+            vec![AttributeValue::L(vec![n("1")])],
+            "L",
+        ),
+        (
+            ComparisonOperator::Contains,
+            vec![AttributeValue::L(vec![n("1")])],
+            "L",
+        ),
+        (
+            ComparisonOperator::In,
+            vec![AttributeValue::Bool(true)],
+            "BOOL",
+        ),
+        (ComparisonOperator::BeginsWith, vec![n("3")], "N"),
+    ] {
+        let name = operator.name();
+        let map = expected(&[("a", with_operator(operator, Some(list)))]);
+        assert_eq!(
+            expected_condition(&map, None).unwrap_err().to_string(),
+            format!(
+                "{prefix}ComparisonOperator {name} is not valid for {type_name} AttributeValue type"
+            )
+        );
+    }
 }
 
 #[test]
@@ -241,10 +269,30 @@ fn filter_validation_and_semantics() {
     assert_eq!(
         error(vec![(
             "a",
-            entry(ComparisonOperator::Eq, vec![AttributeValue::L(vec![])])
+            entry(
+                ComparisonOperator::Contains,
+                vec![AttributeValue::L(vec![])]
+            )
         )]),
-        "One or more parameter values were invalid: ComparisonOperator EQ is not valid for L AttributeValue type"
+        "One or more parameter values were invalid: ComparisonOperator CONTAINS is not valid for L AttributeValue type"
     );
+    // EQ and NE compare values of every type.
+    for value in [
+        AttributeValue::L(vec![n("1")]),
+        AttributeValue::M(BTreeMap::new()),
+        AttributeValue::Bool(true),
+        AttributeValue::Null,
+    ] {
+        for operator in [ComparisonOperator::Eq, ComparisonOperator::Ne] {
+            assert!(
+                filter_condition(
+                    &filter(vec![("a", entry(operator, vec![value.clone()]))]),
+                    None
+                )
+                .is_ok()
+            );
+        }
+    }
     assert_eq!(
         error(vec![(
             "a",

@@ -110,13 +110,14 @@ impl ComparisonOperator {
         }
     }
 
-    /// The value types the operator accepts in an `AttributeValueList`.
+    /// The value types the operator accepts in an `AttributeValueList`: `EQ` and `NE` take
+    /// every type, lists and maps included (the Condition reference: "EQ is supported for all
+    /// data types, including lists and maps"); `BEGINS_WITH` a string or binary; the others
+    /// a string, number or binary.
     fn accepts(self, value_type: ValueType) -> bool {
         use ValueType::*;
         match self {
-            ComparisonOperator::Eq | ComparisonOperator::Ne => {
-                matches!(value_type, S | N | B | Ss | Ns | Bs)
-            }
+            ComparisonOperator::Eq | ComparisonOperator::Ne => true,
             ComparisonOperator::BeginsWith => matches!(value_type, S | B),
             ComparisonOperator::NotNull | ComparisonOperator::Null => true,
             _ => matches!(value_type, S | N | B),
@@ -238,6 +239,7 @@ fn expected_entry(name: &str, entry: &ExpectedAttribute) -> Result<Condition, Le
         return Err(LegacyError::ArgumentCount(operator.name()));
     }
     check_same_type(&values)?;
+    check_value_types(operator, &values)?;
     check_between_order(operator, &values)?;
     Ok(condition(name, operator, values))
 }
@@ -306,13 +308,23 @@ fn check_attribute_condition(entry: &AttributeCondition) -> Result<(), LegacyErr
         return Err(LegacyError::ArgumentCount(operator.name()));
     }
     check_same_type(values)?;
-    if let Some(bad) = values.iter().find(|v| !operator.accepts(v.value_type())) {
-        return Err(LegacyError::OperatorType {
+    check_value_types(operator, values)?;
+    check_between_order(operator, values)
+}
+
+/// The values' types must suit the operator, in `Expected` as in the filters: a value the
+/// operator cannot use is an error, not a condition that is false.
+fn check_value_types(
+    operator: ComparisonOperator,
+    values: &[AttributeValue],
+) -> Result<(), LegacyError> {
+    match values.iter().find(|v| !operator.accepts(v.value_type())) {
+        Some(bad) => Err(LegacyError::OperatorType {
             operator: operator.name(),
             value_type: bad.type_name(),
-        });
+        }),
+        None => Ok(()),
     }
-    check_between_order(operator, values)
 }
 
 fn check_same_type(values: &[AttributeValue]) -> Result<(), LegacyError> {
