@@ -130,6 +130,38 @@ def test_ordering_comparison_with_an_attribute_that_has_no_order(ddb, hash_table
         )
 
 
+@pytest.mark.parametrize("function", ["if_not_exists(a, :v)", "list_append(a, :v)"])
+def test_update_function_in_a_condition(ddb, hash_table, function):
+    # The functions of update expressions are known names, but not allowed in a condition.
+    name = function.split("(")[0]
+    with validation_error(
+        f"Invalid ConditionExpression: The function is not allowed in a condition expression; function: {name}"
+    ):
+        ddb.put_item(
+            TableName=hash_table,
+            Item={"pk": S(unique_key())},
+            ConditionExpression=f"{function} = :v",
+            ExpressionAttributeValues={":v": {"L": []}},
+        )
+
+
+@pytest.mark.parametrize("function", ["size(b)", "contains(b, :v)", "attribute_exists(b)"])
+def test_condition_function_in_an_update(ddb, hash_table, function):
+    # ...and the functions of conditions are not allowed in an update.
+    name = function.split("(")[0]
+    values = {":v": S("v")} if ":v" in function else None
+    params = {"ExpressionAttributeValues": values} if values else {}
+    with validation_error(
+        match=rf"^Invalid UpdateExpression: The function is not allowed .*function: {name}$"
+    ):
+        ddb.update_item(
+            TableName=hash_table,
+            Key={"pk": S(unique_key())},
+            UpdateExpression=f"SET a = {function}",
+            **params,
+        )
+
+
 # ---- legacy conditions -------------------------------------------------------------------------
 
 

@@ -386,7 +386,18 @@ fn function_names_and_uses() {
     let rows = [
         ("a=a and whatever((:things)) > a", unknown("whatever")),
         ("attRIbute_exIsts((views), #a)", unknown("attRIbute_exIsts")),
-        ("if_not_exists(a, b) = a", unknown("if_not_exists")),
+        (
+            "if_not_exists(a, b) = a",
+            "Invalid FilterExpression: The function is not allowed in a condition expression; \
+             function: if_not_exists"
+                .to_string(),
+        ),
+        (
+            "list_append(a, b) = a",
+            "Invalid FilterExpression: The function is not allowed in a condition expression; \
+             function: list_append"
+                .to_string(),
+        ),
         (
             "a=a and attribute_exists((views), (#a)) > b",
             misused("attribute_exists"),

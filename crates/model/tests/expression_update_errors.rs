@@ -84,7 +84,11 @@ fn update_errors() {
         ),
         (
             "set a = size(b)",
-            u("Invalid function name; function: size"),
+            u("The function is not allowed in an update expression; function: size"),
+        ),
+        (
+            "set a = contains(b, :a)",
+            u("The function is not allowed in an update expression; function: contains"),
         ),
         (
             "set a = #c set c = :d",

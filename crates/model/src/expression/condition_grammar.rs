@@ -385,6 +385,16 @@ fn check_function(parser: &mut Parser<'_, '_, '_>, name: &str, args: &[Arg]) -> 
     let arity = match name {
         "attribute_exists" | "attribute_not_exists" | "size" => 1,
         "attribute_type" | "begins_with" | "contains" => 2,
+        // The functions of update expressions are known, but not allowed here.
+        "if_not_exists" | "list_append" => {
+            parser.report(
+                Category::UnknownFunction,
+                Problem::UpdateFunctionInCondition {
+                    name: name.to_string(),
+                },
+            );
+            return None;
+        }
         _ => {
             parser.report(
                 Category::UnknownFunction,

@@ -235,6 +235,19 @@ pub enum Problem {
         /// The name as written.
         name: String,
     },
+    /// An update function (`if_not_exists`, `list_append`) in a condition, filter or key
+    /// condition.
+    #[error("The function is not allowed in a condition expression; function: {name}")]
+    UpdateFunctionInCondition {
+        /// The function's name.
+        name: String,
+    },
+    /// A condition function (`attribute_exists`, `size`, ...) in an update expression.
+    #[error("The function is not allowed in an update expression; function: {name}")]
+    ConditionFunctionInUpdate {
+        /// The function's name.
+        name: String,
+    },
     /// A function used where its result cannot be: a boolean function as an operand, or
     /// `size` as a condition.
     #[error("The function is not allowed to be used this way in an expression; function: {name}")]

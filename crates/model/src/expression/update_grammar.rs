@@ -206,10 +206,17 @@ fn function(parser: &mut Parser<'_, '_, '_>, call: Call) -> SetOperand {
     // Every mismatch below has been reported; the placeholder is never applied.
     let invalid = SetOperand::Value(AttributeValue::Null);
     if !matches!(call.name.as_str(), "if_not_exists" | "list_append") {
-        parser.report(
-            Category::UnknownFunction,
-            Problem::UnknownFunction { name: call.name },
-        );
+        // The functions of conditions are known, but not allowed here.
+        let problem = match call.name.as_str() {
+            "attribute_exists"
+            | "attribute_not_exists"
+            | "attribute_type"
+            | "begins_with"
+            | "contains"
+            | "size" => Problem::ConditionFunctionInUpdate { name: call.name },
+            _ => Problem::UnknownFunction { name: call.name },
+        };
+        parser.report(Category::UnknownFunction, problem);
         return invalid;
     }
     let count = args.len();
