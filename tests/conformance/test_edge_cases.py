@@ -213,6 +213,24 @@ def test_expected_refuses_values_its_operator_cannot_use(ddb, hash_table, operat
     assert "z" not in ddb.get_item(TableName=hash_table, Key=key, ConsistentRead=True)["Item"]
 
 
+# ---- UpdateExpression --------------------------------------------------------------------------
+
+
+def test_several_appends_past_the_end_of_a_list_go_in_index_order(ddb, hash_table):
+    # "If you add multiple elements in a single SET operation, the elements are sorted in order
+    # by element number."
+    key = {"pk": S(unique_key())}
+    ddb.put_item(TableName=hash_table, Item={**key, "a": {"L": [S("one")]}})
+    ddb.update_item(
+        TableName=hash_table,
+        Key=key,
+        UpdateExpression="SET a[84] = :v1, a[37] = :v2, a[17] = :v3, a[50] = :v4",
+        ExpressionAttributeValues={":v1": S("a1"), ":v2": S("a2"), ":v3": S("a3"), ":v4": S("a4")},
+    )
+    item = ddb.get_item(TableName=hash_table, Key=key, ConsistentRead=True)["Item"]
+    assert item["a"] == {"L": [S("one"), S("a3"), S("a2"), S("a4"), S("a1")]}
+
+
 # ---- UpdateItem on a missing item -------------------------------------------------------------
 
 

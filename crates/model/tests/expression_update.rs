@@ -356,3 +356,23 @@ fn updates_that_only_take_away_are_told_apart() {
     assert!(!parse("REMOVE a SET b = :s", &value).only_removes());
     assert!(!parse("ADD s :s", &value).only_removes());
 }
+
+#[test]
+fn appends_past_the_end_of_a_list_go_in_index_order() {
+    let before = item(&[("a", l(&[s("one")]))]);
+    let values = [
+        (":1", s("a1")),
+        (":2", s("a2")),
+        (":3", s("a3")),
+        (":4", s("a4")),
+    ];
+    let update = parse(
+        "SET a[84] = :1, a[37] = :2, a[17] = :3, a[50] = :4",
+        &values,
+    );
+    let after = update.apply(&before).unwrap();
+    assert_eq!(
+        after["a"],
+        l(&[s("one"), s("a3"), s("a2"), s("a4"), s("a1")])
+    );
+}

@@ -5,7 +5,8 @@
 //!   swaps; the paths an update writes never overlap (checked when parsed), so the actions are
 //!   independent;
 //! - `SET` on a nested path needs every parent to exist with the right type (a map for `.k`, a
-//!   list for `[n]`); an index past the end of a list appends;
+//!   list for `[n]`); an index past the end of a list appends, several such in the order of
+//!   their indexes;
 //! - `REMOVE` of a list element shifts the later elements down; several removals from one list
 //!   all use the indexes of the list as it was;
 //! - `ADD` adds to a number (a missing attribute counts as 0) or adds members to a set (a
@@ -103,14 +104,26 @@ impl UpdateExpression {
             }
         }
         let mut new = item.clone();
-        let mut values = values.into_iter();
+        // Several SETs past the end of one list append in the order of their indexes, not of
+        // the expression ("Update expressions": "the elements are sorted in order by element
+        // number"). The paths never overlap, so only that order matters.
+        let mut sets: Vec<(&DocumentPath, AttributeValue)> = self
+            .actions
+            .iter()
+            .filter_map(|action| match action {
+                UpdateAction::Set(path, _) => Some(path),
+                _ => None,
+            })
+            .zip(values)
+            .collect();
+        sets.sort_by(|(a, _), (b, _)| a.elements().cmp(b.elements()));
+        for (path, value) in sets {
+            place(&mut new, path, value)?;
+        }
         let mut removals: Vec<&DocumentPath> = Vec::new();
         for action in &self.actions {
             match action {
-                UpdateAction::Set(path, _) => {
-                    let value = values.next().expect("one value per SET action");
-                    place(&mut new, path, value)?;
-                }
+                UpdateAction::Set(..) => {}
                 UpdateAction::Remove(path) => removals.push(path),
                 UpdateAction::Add(path, value) => self.add(&mut new, path, value)?,
                 UpdateAction::Delete(path, value) => {
