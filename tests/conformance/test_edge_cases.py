@@ -213,6 +213,19 @@ def test_expected_refuses_values_its_operator_cannot_use(ddb, hash_table, operat
     assert "z" not in ddb.get_item(TableName=hash_table, Key=key, ConsistentRead=True)["Item"]
 
 
+# ---- ProjectionExpression ----------------------------------------------------------------------
+
+
+def test_document_paths_nest_at_most_32_levels(ddb, hash_table):
+    key = {"pk": S(unique_key())}
+    ddb.put_item(TableName=hash_table, Item=key)
+    assert ddb.get_item(TableName=hash_table, Key=key, ProjectionExpression="a" + ".b" * 31)["Item"] == {}
+    with validation_error(
+        "Invalid ProjectionExpression: The document path has too many nesting levels; nesting levels: 33"
+    ):
+        ddb.get_item(TableName=hash_table, Key=key, ProjectionExpression="a" + ".b" * 32)
+
+
 # ---- UpdateExpression --------------------------------------------------------------------------
 
 

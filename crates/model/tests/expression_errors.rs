@@ -739,3 +739,43 @@ fn errors_are_ranked_like_dynamodb() {
         );
     }
 }
+
+#[test]
+fn paths_nest_at_most_32_levels() {
+    let deepest = format!("a{}", ".b".repeat(31));
+    assert!(
+        params(
+            Kind::Projection,
+            &deepest,
+            &AttributeNames::new(),
+            &AttributeValues::new()
+        )
+        .parse()
+        .is_ok()
+    );
+    let too_deep = |kind: &str| {
+        format!("Invalid {kind}: The document path has too many nesting levels; nesting levels: 33")
+    };
+    assert_eq!(
+        error_of(Kind::Projection, &format!("a{}", ".b".repeat(32)), &[], &[]),
+        too_deep("ProjectionExpression")
+    );
+    assert_eq!(
+        error_of(
+            Kind::Projection,
+            &format!("a{}", "[0]".repeat(32)),
+            &[],
+            &[]
+        ),
+        too_deep("ProjectionExpression")
+    );
+    assert_eq!(
+        error_of(
+            Kind::Filter,
+            &format!("attribute_exists(a{})", ".b".repeat(32)),
+            &[],
+            &[]
+        ),
+        too_deep("FilterExpression")
+    );
+}

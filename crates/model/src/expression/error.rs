@@ -390,6 +390,12 @@ pub enum Problem {
         /// The later path.
         two: String,
     },
+    /// A document path of more than 32 elements: no attribute nests deeper than that.
+    #[error("The document path has too many nesting levels; nesting levels: {levels}")]
+    PathTooDeep {
+        /// The path's number of elements.
+        levels: usize,
+    },
     /// A list index that does not fit in a signed 32-bit integer.
     #[error("List index is not within the allowable range")]
     IndexOutOfRange,

@@ -41,6 +41,9 @@ pub const IN_OPERANDS_MAX: usize = 100;
 /// descent's stack use small.
 const NESTING_MAX: usize = 256;
 
+/// The most elements a document path may have: one per level a value can nest to.
+const MAX_PATH_ELEMENTS: usize = crate::value::MAX_NESTING_LEVEL as usize;
+
 /// A kind of deferred problem; see the module documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Category {
@@ -310,6 +313,15 @@ impl<'s, 'p, 'a> Parser<'s, 'p, 'a> {
             } else {
                 break;
             }
+        }
+        // Values nest at most 32 levels deep, so no longer path can name anything.
+        if elements.len() > MAX_PATH_ELEMENTS {
+            return Err(ExpressionError::invalid(
+                self.kind,
+                Problem::PathTooDeep {
+                    levels: elements.len(),
+                },
+            ));
         }
         Ok(DocumentPath::from_elements(elements).expect("a path starts with a name"))
     }
