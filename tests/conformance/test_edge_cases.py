@@ -9,7 +9,7 @@ references.
 
 import pytest
 
-from support import client_error, unique_key, validation_error
+from support import client_error, create_table, unique_key, validation_error
 
 
 def S(v):
@@ -378,6 +378,46 @@ def test_index_keys_have_the_table_key_size_limits(ddb, indexed_table):
         )
     item = ddb.get_item(TableName=indexed_table, Key=key, ConsistentRead=True)["Item"]
     assert item == {**key, "g": S("g" * 2048), "h": S("h" * 1024)}
+
+
+# ---- DeleteTable -------------------------------------------------------------------------------
+
+
+def test_delete_table_describes_the_table_without_its_definition(ddb, table_names):
+    # DeleteTable's TableDescription has the name, status, size and throughput, but not the key
+    # schema, attribute definitions, creation time or indexes that DescribeTable gives.
+    name = table_names()
+    create_table(
+        ddb,
+        name,
+        hash_key=("pk", "S"),
+        range_key=("sk", "S"),
+        AttributeDefinitions=definitions(("pk", "S"), ("sk", "S"), ("x", "S")),
+        GlobalSecondaryIndexes=[
+            {"IndexName": "by_x", "KeySchema": keys(("x", "HASH")), "Projection": {"ProjectionType": "ALL"}}
+        ],
+        LocalSecondaryIndexes=[
+            {
+                "IndexName": "by_pk_x",
+                "KeySchema": keys(("pk", "HASH"), ("x", "RANGE")),
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+    described = ddb.describe_table(TableName=name)["Table"]
+    deleted = ddb.delete_table(TableName=name)["TableDescription"]
+    assert deleted["TableName"] == name and deleted["TableStatus"] == "DELETING"
+    assert deleted["ItemCount"] == 0 and deleted["TableSizeBytes"] == 0
+    assert "ProvisionedThroughput" in deleted
+    for field in [
+        "KeySchema",
+        "AttributeDefinitions",
+        "CreationDateTime",
+        "GlobalSecondaryIndexes",
+        "LocalSecondaryIndexes",
+    ]:
+        assert field in described
+        assert field not in deleted
 
 
 # ---- CreateTable: attributes projected into indexes --------------------------------------------

@@ -194,7 +194,17 @@ impl Database {
         let Some(table) = self.catalog.remove(&input.table_name) else {
             return Err(ApiError::table_not_found(&input.table_name));
         };
-        let description = describe(&table, TableStatus::Deleting, &self.location);
+        // DeleteTable describes the table being deleted without its definition: DynamoDB
+        // leaves out the key schema, the attribute definitions, the creation time and the
+        // indexes that DescribeTable would give.
+        let description = TableDescription {
+            attribute_definitions: None,
+            key_schema: None,
+            creation_date_time: None,
+            local_secondary_indexes: None,
+            global_secondary_indexes: None,
+            ..describe(&table, TableStatus::Deleting, &self.location)
+        };
         let (sender, receiver) = oneshot::channel();
         let meta = self.meta;
         let dropped = table.clone();
