@@ -9,7 +9,7 @@ references.
 
 import pytest
 
-from support import client_error, create_table, unique_key, validation_error
+from support import client_error, create_table, full_scan, unique_key, validation_error
 
 
 def S(v):
@@ -336,6 +336,26 @@ def test_query_index_with_empty_partition_key_value(ddb, new_table):
             ExpressionAttributeNames={"#o": "owner"},
             ExpressionAttributeValues={":o": S("")},
         )
+
+
+# ---- parallel Scan -----------------------------------------------------------------------------
+
+
+def test_parallel_scan_refuses_a_starting_key_of_another_segment(ddb, new_table):
+    table = new_table()
+    for i in range(20):
+        ddb.put_item(TableName=table, Item={"pk": S(f"item-{i}")})
+    segments = [full_scan(ddb, table, Segment=s, TotalSegments=2) for s in range(2)]
+    assert all(segments), "both segments hold items"
+    # A key of the segment itself continues it...
+    own = segments[0][0]
+    ddb.scan(TableName=table, Segment=0, TotalSegments=2, ExclusiveStartKey=own)
+    # ...a key of another segment is refused.
+    with validation_error(
+        "The provided starting key is invalid: Invalid ExclusiveStartKey. Please use ExclusiveStartKey with "
+        "correct Segment. TotalSegments: 2 Segment: 0"
+    ):
+        ddb.scan(TableName=table, Segment=0, TotalSegments=2, ExclusiveStartKey=segments[1][0])
 
 
 # ---- index key sizes ---------------------------------------------------------------------------

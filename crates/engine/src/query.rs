@@ -228,7 +228,19 @@ impl Database {
             ),
         };
         if let Some(start) = &input.exclusive_start_key {
-            lower = Bound::Excluded(source.start_key(start)?);
+            let start_key = source.start_key(start)?;
+            // A segment's pages continue from its own keys only: a starting key outside the
+            // segment is refused, not answered with a page of some other segment's items.
+            if let (Some(segment), Some(total)) = (input.segment, input.total_segments)
+                && !in_range(&start_key, &lower, &upper)
+            {
+                return Err(ApiError::validation(format!(
+                    "The provided starting key is invalid: Invalid ExclusiveStartKey. Please use \
+                     ExclusiveStartKey with correct Segment. TotalSegments: {total} Segment: \
+                     {segment}"
+                )));
+            }
+            lower = Bound::Excluded(start_key);
         }
         let spec = PageSpec {
             source: &source,
@@ -470,6 +482,21 @@ fn as_slice_bound(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
         Bound::Excluded(key) => Bound::Excluded(key.as_slice()),
         Bound::Unbounded => Bound::Unbounded,
     }
+}
+
+/// Whether `key` lies between the bounds.
+fn in_range(key: &[u8], lower: &Bound<Vec<u8>>, upper: &Bound<Vec<u8>>) -> bool {
+    let above = match lower {
+        Bound::Included(l) => key >= l.as_slice(),
+        Bound::Excluded(l) => key > l.as_slice(),
+        Bound::Unbounded => true,
+    };
+    let below = match upper {
+        Bound::Included(u) => key <= u.as_slice(),
+        Bound::Excluded(u) => key < u.as_slice(),
+        Bound::Unbounded => true,
+    };
+    above && below
 }
 
 /// Whether no key can lie between the bounds (the storage engine rejects reversed ranges).
