@@ -244,6 +244,33 @@ def test_several_appends_past_the_end_of_a_list_go_in_index_order(ddb, hash_tabl
     assert item["a"] == {"L": [S("one"), S("a3"), S("a2"), S("a4"), S("a1")]}
 
 
+def test_expected_not_contains_is_false_for_a_missing_attribute(ddb, hash_table):
+    # Neither CONTAINS nor NOT_CONTAINS holds for an attribute the item does not have (NE does).
+    key = {"pk": S(unique_key())}
+    ddb.put_item(TableName=hash_table, Item={**key, "a": S("hello")})
+    ddb.update_item(
+        TableName=hash_table,
+        Key=key,
+        AttributeUpdates={"z": {"Value": N(1), "Action": "PUT"}},
+        Expected={"a": {"ComparisonOperator": "NOT_CONTAINS", "AttributeValueList": [S("dog")]}},
+    )
+    for operator in ["CONTAINS", "NOT_CONTAINS"]:
+        with client_error("ConditionalCheckFailedException"):
+            ddb.update_item(
+                TableName=hash_table,
+                Key=key,
+                AttributeUpdates={"z": {"Value": N(2), "Action": "PUT"}},
+                Expected={"gone": {"ComparisonOperator": operator, "AttributeValueList": [S("dog")]}},
+            )
+    ddb.update_item(
+        TableName=hash_table,
+        Key=key,
+        AttributeUpdates={"z": {"Value": N(3), "Action": "PUT"}},
+        Expected={"gone": {"ComparisonOperator": "NE", "AttributeValueList": [S("dog")]}},
+    )
+    assert ddb.get_item(TableName=hash_table, Key=key, ConsistentRead=True)["Item"]["z"] == N(3)
+
+
 # ---- UpdateItem on a missing item -------------------------------------------------------------
 
 

@@ -209,6 +209,11 @@ fn expected_semantics() {
         &[("tags", op(ComparisonOperator::NotContains, vec![s("t3")]))],
         None
     ));
+    // A missing attribute makes NOT_CONTAINS false (and NE true).
+    assert!(!eval(
+        &[("gone", op(ComparisonOperator::NotContains, vec![s("t3")]))],
+        None
+    ));
     assert!(eval(
         &[("a", op(ComparisonOperator::BeginsWith, vec![s("x")]))],
         None

@@ -365,9 +365,15 @@ fn condition(name: &str, operator: ComparisonOperator, values: Vec<AttributeValu
         ComparisonOperator::NotNull => Condition::AttributeExists(path.clone()),
         ComparisonOperator::Null => Condition::AttributeNotExists(path.clone()),
         ComparisonOperator::Contains => Condition::Contains(attribute(), value()),
-        ComparisonOperator::NotContains => {
-            Condition::Not(Box::new(Condition::Contains(attribute(), value())))
-        }
+        // A missing attribute neither contains nor "not contains" anything: NOT_CONTAINS
+        // is false for it, unlike NE.
+        ComparisonOperator::NotContains => Condition::And(
+            Box::new(Condition::AttributeExists(path.clone())),
+            Box::new(Condition::Not(Box::new(Condition::Contains(
+                attribute(),
+                value(),
+            )))),
+        ),
         ComparisonOperator::BeginsWith => Condition::BeginsWith(attribute(), value()),
         ComparisonOperator::In => Condition::In(attribute(), values.collect()),
         ComparisonOperator::Between => {
