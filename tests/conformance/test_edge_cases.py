@@ -1,10 +1,13 @@
-"""Edge cases across operations where DynamoDB's behaviour is easy to get wrong: what an empty
-name or key value does, updates of items that do not exist, and limits spanning a table's
-indexes.
+"""Edge cases across operations where DynamoDB's behaviour is easy to get wrong: empty names
+and key values, comparisons of missing attributes and of values without an order, functions in
+the wrong kind of expression, legacy condition operators, deep paths, list appends, updates of
+items that do not exist, parallel scan starting keys, index key sizes, the DeleteTable
+description and limits spanning a table's indexes.
 
-Sources: "Supported data types and naming rules", "Expression attribute names" and "Service
-quotas" in the developer guide; the UpdateItem, Query, CreateTable and Projection API
-references.
+Sources: "Supported data types and naming rules", "Expression attribute names", "Condition and
+filter expressions", "Update expressions", "Parallel scan" and "Service quotas" in the
+developer guide; the Condition, UpdateItem, Query, Scan, CreateTable, DeleteTable and
+Projection API references.
 """
 
 import pytest
@@ -213,6 +216,33 @@ def test_expected_refuses_values_its_operator_cannot_use(ddb, hash_table, operat
     assert "z" not in ddb.get_item(TableName=hash_table, Key=key, ConsistentRead=True)["Item"]
 
 
+def test_expected_not_contains_is_false_for_a_missing_attribute(ddb, hash_table):
+    # Neither CONTAINS nor NOT_CONTAINS holds for an attribute the item does not have (NE does).
+    key = {"pk": S(unique_key())}
+    ddb.put_item(TableName=hash_table, Item={**key, "a": S("hello")})
+    ddb.update_item(
+        TableName=hash_table,
+        Key=key,
+        AttributeUpdates={"z": {"Value": N(1), "Action": "PUT"}},
+        Expected={"a": {"ComparisonOperator": "NOT_CONTAINS", "AttributeValueList": [S("dog")]}},
+    )
+    for operator in ["CONTAINS", "NOT_CONTAINS"]:
+        with client_error("ConditionalCheckFailedException"):
+            ddb.update_item(
+                TableName=hash_table,
+                Key=key,
+                AttributeUpdates={"z": {"Value": N(2), "Action": "PUT"}},
+                Expected={"gone": {"ComparisonOperator": operator, "AttributeValueList": [S("dog")]}},
+            )
+    ddb.update_item(
+        TableName=hash_table,
+        Key=key,
+        AttributeUpdates={"z": {"Value": N(3), "Action": "PUT"}},
+        Expected={"gone": {"ComparisonOperator": "NE", "AttributeValueList": [S("dog")]}},
+    )
+    assert ddb.get_item(TableName=hash_table, Key=key, ConsistentRead=True)["Item"]["z"] == N(3)
+
+
 # ---- ProjectionExpression ----------------------------------------------------------------------
 
 
@@ -242,33 +272,6 @@ def test_several_appends_past_the_end_of_a_list_go_in_index_order(ddb, hash_tabl
     )
     item = ddb.get_item(TableName=hash_table, Key=key, ConsistentRead=True)["Item"]
     assert item["a"] == {"L": [S("one"), S("a3"), S("a2"), S("a4"), S("a1")]}
-
-
-def test_expected_not_contains_is_false_for_a_missing_attribute(ddb, hash_table):
-    # Neither CONTAINS nor NOT_CONTAINS holds for an attribute the item does not have (NE does).
-    key = {"pk": S(unique_key())}
-    ddb.put_item(TableName=hash_table, Item={**key, "a": S("hello")})
-    ddb.update_item(
-        TableName=hash_table,
-        Key=key,
-        AttributeUpdates={"z": {"Value": N(1), "Action": "PUT"}},
-        Expected={"a": {"ComparisonOperator": "NOT_CONTAINS", "AttributeValueList": [S("dog")]}},
-    )
-    for operator in ["CONTAINS", "NOT_CONTAINS"]:
-        with client_error("ConditionalCheckFailedException"):
-            ddb.update_item(
-                TableName=hash_table,
-                Key=key,
-                AttributeUpdates={"z": {"Value": N(2), "Action": "PUT"}},
-                Expected={"gone": {"ComparisonOperator": operator, "AttributeValueList": [S("dog")]}},
-            )
-    ddb.update_item(
-        TableName=hash_table,
-        Key=key,
-        AttributeUpdates={"z": {"Value": N(3), "Action": "PUT"}},
-        Expected={"gone": {"ComparisonOperator": "NE", "AttributeValueList": [S("dog")]}},
-    )
-    assert ddb.get_item(TableName=hash_table, Key=key, ConsistentRead=True)["Item"]["z"] == N(3)
 
 
 # ---- UpdateItem on a missing item -------------------------------------------------------------
