@@ -296,6 +296,7 @@ impl Database {
         }
         if let Some(mode) = input.billing_mode {
             let ppr = mode == BillingMode::PayPerRequest;
+            let switched_to_ppr = ppr && !billing.pay_per_request;
             if ppr != billing.pay_per_request {
                 billing.last_billing_switch = Some(now);
                 if ppr {
@@ -306,6 +307,13 @@ impl Database {
             }
             billing.pay_per_request = ppr;
             billing.billing_mode_explicit = true;
+            // An on-demand table's global indexes have no capacity of their own either:
+            // DescribeTable reports 0 units for them, as for the table.
+            if switched_to_ppr {
+                for index in &mut record.global_indexes {
+                    index.throughput = None;
+                }
+            }
         }
         if let Some(spec) = &input.stream_specification {
             let enabled = record.streams.last().is_some_and(StreamRecord::enabled);
@@ -357,7 +365,7 @@ impl Database {
         }
         let mut changes = IndexChanges::default();
         for update in input.global_secondary_index_updates.iter().flatten() {
-            apply_index_update(&mut record, update, &mut changes)?;
+            apply_index_update(&mut record, update, target_ppr, &mut changes)?;
         }
         self.catalog
             .update(&table, record)
@@ -467,9 +475,13 @@ struct IndexChanges {
     deleted: Vec<u32>,
 }
 
+/// Applies one of UpdateTable's `GlobalSecondaryIndexUpdates` to `record`. `on_demand` is the
+/// table's billing mode once this request applies: a global index has its own provisioned
+/// throughput exactly when the table is billed `PROVISIONED`.
 fn apply_index_update(
     record: &mut TableRecord,
     update: &GlobalSecondaryIndexUpdate,
+    on_demand: bool,
     changes: &mut IndexChanges,
 ) -> ApiResult<()> {
     if let Some(create) = &update.create {
@@ -487,6 +499,13 @@ fn apply_index_update(
         // One index at a time: another still being created blocks a new one.
         if record.global_indexes.iter().any(|i| i.backfilling) {
             return Err(ApiError::online_index_limit());
+        }
+        match (&create.provisioned_throughput, on_demand) {
+            (Some(_), true) => {
+                return Err(ApiError::index_throughput_on_demand(&create.index_name));
+            }
+            (None, false) => return Err(ApiError::index_throughput_missing(&create.index_name)),
+            _ => {}
         }
         let key_of = |kind: KeyType| {
             create
@@ -546,6 +565,9 @@ fn apply_index_update(
             .iter_mut()
             .find(|i| i.name == change.index_name)
             .ok_or_else(|| ApiError::global_index_not_found(&table_name, &change.index_name))?;
+        if change.provisioned_throughput.is_some() && on_demand {
+            return Err(ApiError::index_throughput_on_demand(&change.index_name));
+        }
         if let Some(t) = &change.provisioned_throughput {
             index.throughput = Some((t.read_capacity_units, t.write_capacity_units));
         }

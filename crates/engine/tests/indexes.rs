@@ -2,7 +2,8 @@
 //! updates and deletes from concurrent tasks, every index's entries (read by Scan on the index)
 //! are exactly the projection of the table's items that have the index key, and replaying the
 //! stream (NEW_AND_OLD_IMAGES, read from TRIM_HORIZON) rebuilds exactly the table; and a global
-//! index added to a table with items is backfilled while writes go on, missing none.
+//! index added to a table with items is backfilled while writes go on, missing none; and a
+//! global index has provisioned throughput of its own exactly when its table is PROVISIONED.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -374,5 +375,65 @@ async fn a_global_index_added_to_a_table_with_items_is_backfilled_while_writes_g
         error.message.contains("does not have the specified index"),
         "{}",
         error.message
+    );
+}
+
+#[tokio::test]
+async fn global_index_throughput_follows_the_billing_mode_of_the_table() {
+    let db = Database::open(DatabaseConfig::new(ferrodyn_storage::Options::new(
+        "/db",
+        Arc::new(MemFileSystem::new()),
+    )))
+    .unwrap();
+    let create = r#"{"TableName":"tab","AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"},{"AttributeName":"a","AttributeType":"S"}],
+      "KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],"ProvisionedThroughput":{"ReadCapacityUnits":2,"WriteCapacityUnits":3},
+      "GlobalSecondaryIndexes":[{"IndexName":"by_a","KeySchema":[{"AttributeName":"a","KeyType":"HASH"}],"Projection":{"ProjectionType":"ALL"},
+        "ProvisionedThroughput":{"ReadCapacityUnits":2,"WriteCapacityUnits":3}}]}"#;
+    call(&db, "CreateTable", create).await.unwrap();
+    let new_index = |throughput: &str| {
+        format!(
+            r#"{{"TableName":"tab","AttributeDefinitions":[{{"AttributeName":"b","AttributeType":"S"}}],
+              "GlobalSecondaryIndexUpdates":[{{"Create":{{"IndexName":"by_b","KeySchema":[{{"AttributeName":"b","KeyType":"HASH"}}],
+              "Projection":{{"ProjectionType":"ALL"}}{throughput}}}}}]}}"#
+        )
+    };
+    let throughput = r#","ProvisionedThroughput":{"ReadCapacityUnits":1,"WriteCapacityUnits":1}"#;
+    let error = call(&db, "UpdateTable", &new_index("")).await.unwrap_err();
+    assert_eq!(
+        error.message,
+        "One or more parameter values were invalid: ProvisionedThroughput must be specified for index: by_b"
+    );
+    call(
+        &db,
+        "UpdateTable",
+        r#"{"TableName":"tab","BillingMode":"PAY_PER_REQUEST"}"#,
+    )
+    .await
+    .unwrap();
+    let error = call(&db, "UpdateTable", &new_index(throughput))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.message,
+        "One or more parameter values were invalid: Neither ReadCapacityUnits nor \
+         WriteCapacityUnits can be specified for index: by_b when BillingMode is PAY_PER_REQUEST"
+    );
+    let update = r#"{"TableName":"tab","GlobalSecondaryIndexUpdates":[{"Update":{"IndexName":"by_a",
+      "ProvisionedThroughput":{"ReadCapacityUnits":5,"WriteCapacityUnits":5}}}]}"#;
+    assert!(call(&db, "UpdateTable", update).await.is_err());
+    let Response::DescribeTable(output) = call(&db, "DescribeTable", r#"{"TableName":"tab"}"#)
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    let indexes = output.table.unwrap().global_secondary_indexes.unwrap();
+    let throughput = indexes[0].provisioned_throughput.clone().unwrap();
+    assert_eq!(
+        (
+            throughput.read_capacity_units,
+            throughput.write_capacity_units
+        ),
+        (Some(0), Some(0))
     );
 }
