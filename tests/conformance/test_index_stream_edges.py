@@ -1,9 +1,11 @@
 """Edges of global secondary indexes and billing modes: an index's own provisioned throughput
 exists exactly when its table is billed PROVISIONED (on creation with UpdateTable, on updates,
-and when the table switches to on-demand).
+and when the table switches to on-demand), and the 100 NonKeyAttributes a table's indexes may
+project between them.
 
-Sources: the UpdateTable and GlobalSecondaryIndexDescription API references; "Managing global
-secondary indexes" in the developer guide.
+Sources: the UpdateTable, CreateTable, Projection and GlobalSecondaryIndexDescription API
+references; "Managing global secondary indexes" and "Constraints" (secondary indexes) in the
+developer guide.
 """
 
 from support import index_description, validation_error, wait_for_index_status, wait_until
@@ -23,6 +25,10 @@ def gsi(name, hash_key, projection=None, **extra):
         "Projection": projection or {"ProjectionType": "KEYS_ONLY"},
         **extra,
     }
+
+
+def include(*attributes):
+    return {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(attributes)}
 
 
 # ---- provisioned throughput of global indexes ------------------------------------------------
@@ -106,3 +112,30 @@ def test_switching_to_on_demand_drops_the_throughput_of_global_indexes(ddb, new_
     assert desc["ProvisionedThroughput"]["ReadCapacityUnits"] == 0
     [described] = desc["GlobalSecondaryIndexes"]
     assert described["ProvisionedThroughput"] == ON_DEMAND_THROUGHPUT
+
+
+# ---- projections --------------------------------------------------------------------------------
+
+
+def test_indexes_project_at_most_100_non_key_attributes_in_total(ddb, new_table, table_names):
+    def indexes(count):
+        # Twenty attributes each (the most one index takes); the same names in every index
+        # count again for each.
+        names = [f"attr{j:02d}" for j in range(20)]
+        return [gsi(f"by_owner{i}", "owner", include(*names)) for i in range(count)]
+
+    with validation_error():
+        ddb.create_table(
+            TableName=table_names(),
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=definitions(pk="S", owner="S"),
+            GlobalSecondaryIndexes=indexes(6),
+            BillingMode="PAY_PER_REQUEST",
+        )
+    # Exactly 100 is allowed, and ALL projections do not count.
+    table = new_table(
+        ("pk", "S"),
+        AttributeDefinitions=definitions(pk="S", owner="S"),
+        GlobalSecondaryIndexes=indexes(5) + [gsi("by_owner_all", "owner", {"ProjectionType": "ALL"})],
+    )
+    assert len(ddb.describe_table(TableName=table)["Table"]["GlobalSecondaryIndexes"]) == 6

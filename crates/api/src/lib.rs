@@ -54,5 +54,6 @@ pub use request::{Parsed, Request, Response, decode_request, encode_response, wr
 pub use validate::batch::{BATCH_GET_KEYS_MAX, BATCH_WRITE_REQUESTS_MAX};
 pub use validate::table::{
     CAPACITY_UNITS_MAX, GLOBAL_SECONDARY_INDEXES_MAX, LOCAL_SECONDARY_INDEXES_MAX,
+    NON_KEY_ATTRIBUTES_TOTAL_MAX,
 };
 pub use validate::tag::TAGS_MAX;

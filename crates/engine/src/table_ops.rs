@@ -507,6 +507,17 @@ fn apply_index_update(
             (None, false) => return Err(ApiError::index_throughput_missing(&create.index_name)),
             _ => {}
         }
+        let projected: usize = record
+            .global_indexes
+            .iter()
+            .chain(&record.local_indexes)
+            .filter_map(|i| i.non_key_attributes.as_ref())
+            .chain(create.projection.non_key_attributes.as_ref())
+            .map(Vec::len)
+            .sum();
+        if projected > ferrodyn_api::NON_KEY_ATTRIBUTES_TOTAL_MAX {
+            return Err(ApiError::too_many_projected_attributes());
+        }
         let key_of = |kind: KeyType| {
             create
                 .key_schema

@@ -9,6 +9,8 @@ use crate::validate::INVALID;
 
 /// Global secondary indexes a table may have.
 const GLOBAL_SECONDARY_INDEXES_MAX: usize = crate::validate::table::GLOBAL_SECONDARY_INDEXES_MAX;
+/// `NonKeyAttributes` of all of a table's indexes together.
+const NON_KEY_ATTRIBUTES_TOTAL_MAX: usize = crate::validate::table::NON_KEY_ATTRIBUTES_TOTAL_MAX;
 
 impl ApiError {
     /// ValidationException for a Query or Scan naming an index the table does not have.
@@ -165,6 +167,16 @@ impl ApiError {
             "Subscriber limit exceeded: Only 1 online index can be created or deleted \
              simultaneously per table",
         )
+    }
+
+    /// ValidationException for indexes whose `INCLUDE` projections name more than
+    /// [`NON_KEY_ATTRIBUTES_TOTAL_MAX`] non-key attributes between them (an attribute projected
+    /// into two indexes counts twice; `ALL` projections do not count).
+    pub fn too_many_projected_attributes() -> Self {
+        Self::validation(format!(
+            "{INVALID}Number of projected attributes in all indexes exceeds limit of \
+             {NON_KEY_ATTRIBUTES_TOTAL_MAX}"
+        ))
     }
 
     /// LimitExceededException for UpdateTable creating a global secondary index on a table

@@ -16,14 +16,14 @@ use crate::wire::{
 pub const LOCAL_SECONDARY_INDEXES_MAX: usize = 5;
 /// Global secondary indexes per table.
 pub const GLOBAL_SECONDARY_INDEXES_MAX: usize = 20;
-/// `NonKeyAttributes` all of a table's indexes may list together (an attribute projected into
-/// two indexes counts twice); `ALL` projections do not count.
-pub const PROJECTED_ATTRIBUTES_MAX: usize = 100;
+/// `NonKeyAttributes` summed over all of a table's `INCLUDE` indexes (the Projection reference:
+/// an attribute projected into two indexes counts twice).
+pub const NON_KEY_ATTRIBUTES_TOTAL_MAX: usize = 100;
 /// Capacity units one table may provision.
 pub const CAPACITY_UNITS_MAX: i64 = 1_000_000_000_000;
 
 /// CreateTable, in DynamoDB's order: billing and capacity, attribute definitions and the key
-/// schema, local then global indexes, the attributes they project, unused definitions, stream, encryption, table class,
+/// schema, local then global indexes, unused definitions, stream, encryption, table class,
 /// tags, on-demand ceilings.
 pub(crate) fn create_table(
     input: &CreateTableInput,
@@ -157,11 +157,8 @@ pub(crate) fn create_table(
         .filter_map(|projection| projection.non_key_attributes.as_ref())
         .map(Vec::len)
         .sum();
-    if projected > PROJECTED_ATTRIBUTES_MAX {
-        return Err(invalid(format!(
-            "Number of projected attributes in all indexes exceeds limit of \
-             {PROJECTED_ATTRIBUTES_MAX}"
-        )));
+    if projected > NON_KEY_ATTRIBUTES_TOTAL_MAX {
+        return Err(ApiError::too_many_projected_attributes());
     }
     if definitions.iter().any(|name| !keys_used.contains(name)) {
         let defined: BTreeSet<&str> = definitions.iter().copied().collect();
