@@ -87,9 +87,15 @@ impl DeeperFiles {
             if level == 0 {
                 return files.iter().any(holds); // overlapping files
             }
-            // Disjoint and sorted: only the first file ending at or after the key may hold it.
+            // Sorted and disjoint but for shared bounds: a file whose last key is a range
+            // tombstone's (exclusive) end may end at the key the next file starts with. So the
+            // files from the first ending at or after the key, while they start at or before
+            // it, may hold it (one, or two at such a bound).
             let i = files.partition_point(|(_, hi, _)| hi.as_slice() < user_key);
-            files.get(i).is_some_and(holds)
+            files[i..]
+                .iter()
+                .take_while(|(lo, _, _)| lo.as_slice() <= user_key)
+                .any(holds)
         })
     }
 
@@ -467,6 +473,75 @@ mod tests {
             ],
             "b@2 is hidden from every reader by the tombstone @4 in its own stripe"
         );
+    }
+
+    /// Writes `mem` as one table into `fs` and answers its key range and the table.
+    fn one_table(fs: &MemFileSystem, number: u64, mem: &Arc<Memtable>) -> TableRange {
+        let next = AtomicU64::new(number);
+        let new_number = || next.fetch_add(1, Ordering::Relaxed);
+        let ctx = OutputContext {
+            fs,
+            dir: Path::new("/db").to_path_buf(),
+            table_options: TableOptions {
+                block_bytes: 64,
+                restart_interval: 2,
+                bloom_bits_per_key: 10,
+                compression: Compression::None,
+            },
+            target_file_bytes: 1 << 20,
+            new_file_number: &new_number,
+        };
+        let tombstones = mem.range_tombstones();
+        let (files, _) = write_tables(
+            &ctx,
+            &mut mem.iter(),
+            &tombstones,
+            &[],
+            &DeeperFiles::everything(),
+        )
+        .unwrap();
+        let [meta] = files.as_slice() else {
+            panic!("one table: {files:?}")
+        };
+        let file = fs
+            .open(&Path::new("/db").join(table_file_name(meta.number)))
+            .unwrap();
+        let cache = Arc::new(BlockCache::new(1 << 20));
+        let table = Arc::new(Table::open(meta.number, file, cache).unwrap());
+        (
+            meta.smallest_user_key().to_vec(),
+            meta.largest_user_key().to_vec(),
+            table,
+        )
+    }
+
+    #[test]
+    fn a_key_where_a_range_tombstone_ends_is_looked_for_in_the_next_file_too() {
+        // Level 1: [a, then the deletion of [b, k)] and [k, z]. The first file's range ends
+        // where its tombstone ends, at the key the second starts with.
+        let fs = MemFileSystem::new();
+        fs.create_dir_all(Path::new("/db")).unwrap();
+        let first = Arc::new(Memtable::new(1, 1 << 20));
+        apply(&first, 1, |b| b.put(KS, b"a", b"1"));
+        apply(&first, 2, |b| b.delete_range(KS, b"b", b"k"));
+        let second = Arc::new(Memtable::new(2, 1 << 20));
+        apply(&second, 3, |b| {
+            b.put(KS, b"k", b"2");
+            b.put(KS, b"z", b"3");
+        });
+        let level_1 = vec![one_table(&fs, 10, &first), one_table(&fs, 20, &second)];
+        let user_key = |k: &[u8]| key::make_user_key(KS.id, k);
+        assert_eq!(level_1[0].1, user_key(b"k"), "the first file ends at k");
+        assert_eq!(level_1[1].0, user_key(b"k"), "the second starts at k");
+        let deeper = DeeperFiles {
+            tables: vec![Vec::new(), level_1],
+            ..DeeperFiles::default()
+        };
+        assert!(deeper.may_hold(&user_key(b"k")), "k is in the second file");
+        assert!(deeper.may_hold(&user_key(b"a")));
+        assert!(deeper.may_hold(&user_key(b"z")));
+        assert!(!deeper.may_hold(&user_key(b"c")), "c is in neither filter");
+        assert!(!deeper.may_hold(&user_key(b"zz")), "past every file");
     }
 
     #[test]
