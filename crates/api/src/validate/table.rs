@@ -23,8 +23,8 @@ pub const NON_KEY_ATTRIBUTES_TOTAL_MAX: usize = 100;
 pub const CAPACITY_UNITS_MAX: i64 = 1_000_000_000_000;
 
 /// CreateTable, in DynamoDB's order: billing and capacity, attribute definitions and the key
-/// schema, local then global indexes, unused definitions, stream, encryption, table class,
-/// tags, on-demand ceilings.
+/// schema, local then global indexes, the attributes they project together, unused
+/// definitions, stream, encryption, table class, tags, on-demand ceilings.
 pub(crate) fn create_table(
     input: &CreateTableInput,
     _values: &ValueErrors,

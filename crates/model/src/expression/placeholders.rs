@@ -47,8 +47,9 @@ impl<'a> Placeholders<'a> {
     /// Checks the maps as DynamoDB does before looking at their values or parsing any
     /// expression: a map that is present must not be empty, every key must be `#` (names)
     /// or `:` (values) followed by one or more of `[A-Za-z0-9_]`, and no name may be empty
-    /// (attribute names have at least one character); names are checked before values. Generic over the values' type so the `api` crate can check the keys before it
-    /// reports an invalid value ([`ExpressionError::InvalidValue`]), as DynamoDB does.
+    /// (attribute names have at least one character); names are checked before values.
+    /// Generic over the values' type so the `api` crate can check the keys before it reports
+    /// an invalid value ([`ExpressionError::InvalidValue`]), as DynamoDB does.
     ///
     /// # Errors
     /// [`ExpressionError::EmptyNames`], [`ExpressionError::InvalidNameKey`],
