@@ -42,13 +42,15 @@ wait_health() {
 }
 
 # Three members on 127.0.0.1-3 (DynamoDB port $1, peer port $2), data and logs under $root; the
-# first bootstraps the cluster and the others join it. Their PIDs are ${pids[0..2]}.
+# first bootstraps the cluster and the others join it. Their PIDs are ${pids[0..2]}. The three
+# share this machine's cores, so each runs $WORKER_THREADS (default 1) worker threads rather
+# than one per core (builds without `--worker-threads` ignore the variable).
 start_cluster() {
   local api=$1 peer=$2
   for n in 1 2 3; do
     local args=(serve --listen "127.0.0.$n:$api" --peer-listen "127.0.0.$n:$peer" --data-dir "$root/node$n")
     if [[ $n -gt 1 ]]; then args+=(--join "127.0.0.1:$peer"); fi
-    "$bin" "${args[@]}" 2>"$root/node$n.log" &
+    FERRODYN_WORKER_THREADS=${WORKER_THREADS:-1} "$bin" "${args[@]}" 2>"$root/node$n.log" &
     pids+=($!)
     wait_health "http://127.0.0.$n:$api"
   done

@@ -50,6 +50,10 @@ pub struct Config {
     pub memtable_mib: usize,
     /// Block cache size in MiB. Default 32.
     pub block_cache_mib: usize,
+    /// Threads that serve requests and run the replicas (the async runtime's workers). Default
+    /// (`None`): one per core. Several nodes sharing one machine do better with a share of its
+    /// cores each than with as many threads each as it has cores.
+    pub worker_threads: Option<usize>,
     /// Read tables through memory mappings instead of `pread`. Default false: mapped pages stay
     /// in the resident set, which then grows with the data instead of with these settings.
     pub mmap_reads: bool,
@@ -86,6 +90,7 @@ impl Default for Config {
             sync_interval_ms: 100,
             memtable_mib: 16,
             block_cache_mib: 32,
+            worker_threads: None,
             mmap_reads: false,
             log_format: LogFormat::Human,
             log_filter: "info,openraft=warn".to_owned(),
@@ -120,6 +125,13 @@ mod tests {
         assert_eq!(config.listen.port(), 9000);
         assert_eq!(config.durability, Durability::Buffered);
         assert_eq!(config.data_dir, PathBuf::from("ferrodyn-data"));
+    }
+
+    #[test]
+    fn worker_threads_default_to_one_per_core() {
+        assert_eq!(Config::default().worker_threads, None);
+        let config: Config = toml::from_str("worker_threads = 1\n").unwrap();
+        assert_eq!(config.worker_threads, Some(1));
     }
 
     #[test]

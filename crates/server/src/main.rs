@@ -80,6 +80,9 @@ struct ServeArgs {
     /// Block cache size in MiB [default: 32].
     #[arg(long, env = "FERRODYN_BLOCK_CACHE_MIB")]
     block_cache_mib: Option<usize>,
+    /// Threads serving requests and running the replicas [default: one per core].
+    #[arg(long, env = "FERRODYN_WORKER_THREADS", value_parser = clap::value_parser!(u16).range(1..))]
+    worker_threads: Option<u16>,
     /// Read tables through memory mappings (faster reads of data larger than the block cache;
     /// the resident set then grows with the data read).
     #[arg(long, env = "FERRODYN_MMAP_READS")]
@@ -227,6 +230,9 @@ impl ServeArgs {
         if let Some(mib) = self.block_cache_mib {
             config.block_cache_mib = mib;
         }
+        if let Some(threads) = self.worker_threads {
+            config.worker_threads = Some(usize::from(threads));
+        }
         if self.mmap_reads {
             config.mmap_reads = true;
         }
@@ -281,7 +287,11 @@ fn main() -> ExitCode {
         }
     };
     init_logging(&config);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = config.worker_threads {
+        builder.worker_threads(threads.max(1));
+    }
+    let runtime = builder
         .enable_all()
         .thread_name("ferrodyn-worker")
         .build()
