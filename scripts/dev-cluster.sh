@@ -21,7 +21,9 @@ stop() {
 }
 trap stop EXIT INT TERM
 for n in 1 2 3; do
-  args=(serve --listen "127.0.0.$n:8000" --peer-listen "127.0.0.$n:7000" --data-dir "$root/node$n")
+  # Three nodes share this machine's cores: one worker thread each.
+  args=(serve --listen "127.0.0.$n:8000" --peer-listen "127.0.0.$n:7000" --data-dir "$root/node$n"
+    --worker-threads 1)
   if [[ $n -gt 1 ]]; then args+=(--join 127.0.0.1:7000); fi
   "$bin" "${args[@]}" 2>"$root/node$n.log" &
   pids+=($!)
