@@ -294,29 +294,25 @@ fn write_storage(out: &mut String, m: &ferrodyn_storage::Metrics) {
         "Full memtables waiting for their flush.",
         m.immutable_memtables,
     );
-    header(
+    per_level(
         out,
         "ferrodyn_storage_level_files",
-        "gauge",
         "Table files per level of the LSM tree.",
+        &m.level_files,
     );
-    for (level, files) in m.level_files.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "ferrodyn_storage_level_files{{level=\"{level}\"}} {files}"
-        );
-    }
-    header(
+    per_level(
         out,
         "ferrodyn_storage_level_bytes",
-        "gauge",
         "Bytes of table files per level of the LSM tree.",
+        &m.level_bytes,
     );
-    for (level, bytes) in m.level_bytes.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "ferrodyn_storage_level_bytes{{level=\"{level}\"}} {bytes}"
-        );
+}
+
+/// A gauge with one sample per LSM level, labelled by the level's number.
+fn per_level(out: &mut String, name: &str, help: &str, values: &[impl std::fmt::Display]) {
+    header(out, name, "gauge", help);
+    for (level, value) in values.iter().enumerate() {
+        let _ = writeln!(out, "{name}{{level=\"{level}\"}} {value}");
     }
 }
 

@@ -370,20 +370,20 @@ mod tests {
         mem.insert_batch(&batch.view());
     }
 
-    /// Writes `mem` through the compaction stream and returns (user key, sequence, kind) of
-    /// every surviving entry and the surviving tombstone sequences.
-    fn survivors(
+    /// Writes `mem` through the compaction stream into `/db` of `fs` (small blocks, files
+    /// numbered from `first_number`); answers the new files.
+    fn write_mem(
+        fs: &MemFileSystem,
+        first_number: u64,
         mem: &Arc<Memtable>,
         snapshots: &[u64],
         deeper: &DeeperFiles,
         target_file_bytes: u64,
-    ) -> (Vec<(String, u64, ValueKind)>, Vec<u64>, usize) {
-        let fs = MemFileSystem::new();
-        fs.create_dir_all(Path::new("/db")).unwrap();
-        let next = AtomicU64::new(1);
+    ) -> Vec<FileMeta> {
+        let next = AtomicU64::new(first_number);
         let new_number = || next.fetch_add(1, Ordering::Relaxed);
         let ctx = OutputContext {
-            fs: &fs,
+            fs,
             dir: Path::new("/db").to_path_buf(),
             table_options: TableOptions {
                 block_bytes: 64,
@@ -395,8 +395,22 @@ mod tests {
             new_file_number: &new_number,
         };
         let tombstones = mem.range_tombstones();
-        let (files, _) =
-            write_tables(&ctx, &mut mem.iter(), &tombstones, snapshots, deeper).unwrap();
+        write_tables(&ctx, &mut mem.iter(), &tombstones, snapshots, deeper)
+            .unwrap()
+            .0
+    }
+
+    /// Writes `mem` through the compaction stream and returns (user key, sequence, kind) of
+    /// every surviving entry and the surviving tombstone sequences.
+    fn survivors(
+        mem: &Arc<Memtable>,
+        snapshots: &[u64],
+        deeper: &DeeperFiles,
+        target_file_bytes: u64,
+    ) -> (Vec<(String, u64, ValueKind)>, Vec<u64>, usize) {
+        let fs = MemFileSystem::new();
+        fs.create_dir_all(Path::new("/db")).unwrap();
+        let files = write_mem(&fs, 1, mem, snapshots, deeper, target_file_bytes);
         let cache = Arc::new(BlockCache::new(1 << 20));
         let mut entries = Vec::new();
         let mut kept_tombstones = Vec::new();
@@ -477,29 +491,7 @@ mod tests {
 
     /// Writes `mem` as one table into `fs` and answers its key range and the table.
     fn one_table(fs: &MemFileSystem, number: u64, mem: &Arc<Memtable>) -> TableRange {
-        let next = AtomicU64::new(number);
-        let new_number = || next.fetch_add(1, Ordering::Relaxed);
-        let ctx = OutputContext {
-            fs,
-            dir: Path::new("/db").to_path_buf(),
-            table_options: TableOptions {
-                block_bytes: 64,
-                restart_interval: 2,
-                bloom_bits_per_key: 10,
-                compression: Compression::None,
-            },
-            target_file_bytes: 1 << 20,
-            new_file_number: &new_number,
-        };
-        let tombstones = mem.range_tombstones();
-        let (files, _) = write_tables(
-            &ctx,
-            &mut mem.iter(),
-            &tombstones,
-            &[],
-            &DeeperFiles::everything(),
-        )
-        .unwrap();
+        let files = write_mem(fs, number, mem, &[], &DeeperFiles::everything(), 1 << 20);
         let [meta] = files.as_slice() else {
             panic!("one table: {files:?}")
         };
