@@ -68,6 +68,21 @@ def make_streams_client(endpoint: str):
     )
 
 
+def S(v) -> dict:
+    """A string attribute value."""
+    return {"S": v}
+
+
+def N(v) -> dict:
+    """A number attribute value (written as DynamoDB's decimal string)."""
+    return {"N": str(v)}
+
+
+def keys(*pairs) -> list[dict]:
+    """A key schema from (attribute name, key type) pairs."""
+    return [{"AttributeName": name, "KeyType": kind} for name, kind in pairs]
+
+
 def wait_until(probe, what: str, timeout_s: float = 10.0, interval_s: float = 0.05):
     """Calls `probe()` until it returns something truthy, and returns that; fails the test with
     `what` after `timeout_s` seconds."""

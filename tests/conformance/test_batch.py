@@ -4,15 +4,7 @@ puts/deletes, no duplicate keys, UnprocessedItems). Source: the API reference of
 
 import pytest
 
-from support import client_error, unique_key, unique_name, validation_error
-
-
-def S(v):
-    return {"S": v}
-
-
-def N(v):
-    return {"N": str(v)}
+from support import N, S, client_error, unique_key, unique_name, validation_error
 
 
 def batch_get_all(ddb, request_items):

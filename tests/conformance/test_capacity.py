@@ -10,11 +10,7 @@ the small per-type overheads never matter.
 
 import pytest
 
-from support import unique_name
-
-
-def S(v):
-    return {"S": v}
+from support import S, unique_name
 
 
 @pytest.fixture(scope="module")

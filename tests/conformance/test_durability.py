@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from ferrodyn_process import FerrodynProcess
-from support import create_table, full_scan, make_client
+from support import N, S, create_table, full_scan, make_client
 
 pytestmark = [
     pytest.mark.durability,
@@ -21,14 +21,6 @@ pytestmark = [
         reason="starts its own on-disk ferrodyn processes",
     ),
 ]
-
-
-def S(v):
-    return {"S": v}
-
-
-def N(v):
-    return {"N": str(v)}
 
 
 @pytest.fixture

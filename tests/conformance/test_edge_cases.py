@@ -12,19 +12,7 @@ Projection API references.
 
 import pytest
 
-from support import client_error, create_table, full_scan, unique_key, validation_error
-
-
-def S(v):
-    return {"S": v}
-
-
-def N(v):
-    return {"N": str(v)}
-
-
-def keys(*pairs):
-    return [{"AttributeName": name, "KeyType": kind} for name, kind in pairs]
+from support import N, S, client_error, create_table, full_scan, keys, unique_key, validation_error
 
 
 def definitions(*pairs):

@@ -6,11 +6,7 @@ limits in the developer guide.
 
 import pytest
 
-from support import unique_key, validation_error
-
-
-def S(v):
-    return {"S": v}
+from support import S, unique_key, validation_error
 
 
 @pytest.fixture

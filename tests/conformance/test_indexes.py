@@ -14,29 +14,20 @@ import pytest
 from botocore.exceptions import ClientError
 
 from support import (
+    N,
+    S,
     client_error,
     create_table,
     full_query,
     full_scan,
     index_description,
+    keys,
     unique_key,
     unique_name,
     validation_error,
     wait_for_index_status,
     wait_until,
 )
-
-
-def S(v):
-    return {"S": v}
-
-
-def N(v):
-    return {"N": str(v)}
-
-
-def keys(*pairs):
-    return [{"AttributeName": name, "KeyType": kind} for name, kind in pairs]
 
 
 def definitions(**types):

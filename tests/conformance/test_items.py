@@ -5,17 +5,9 @@ ReturnValuesOnConditionCheckFailure. Expectations from the API reference of each
 
 import pytest
 
-from support import client_error, unique_key, validation_error
+from support import N, S, client_error, unique_key, validation_error
 
 CONDITION_FAILED = "The conditional request failed"
-
-
-def S(v):
-    return {"S": v}
-
-
-def N(v):
-    return {"N": str(v)}
 
 
 def get(ddb, table, key, **params):

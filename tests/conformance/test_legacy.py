@@ -6,15 +6,7 @@ guide and each operation's API reference.
 
 import pytest
 
-from support import client_error, full_scan, unique_key, validation_error
-
-
-def S(v):
-    return {"S": v}
-
-
-def N(v):
-    return {"N": str(v)}
+from support import N, S, client_error, full_scan, unique_key, validation_error
 
 
 @pytest.fixture

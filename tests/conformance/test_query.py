@@ -6,15 +6,7 @@ projections, Limit, Select (COUNT and the rest), ExclusiveStartKey/LastEvaluated
 
 import pytest
 
-from support import full_query, unique_key, validation_error
-
-
-def S(v):
-    return {"S": v}
-
-
-def N(v):
-    return {"N": str(v)}
+from support import N, S, full_query, unique_key, validation_error
 
 
 @pytest.fixture

@@ -5,16 +5,7 @@ Scan API reference and "Parallel scan" in the developer guide.
 
 import pytest
 
-from support import full_scan, validation_error
-
-
-def S(v):
-    return {"S": v}
-
-
-def N(v):
-    return {"N": str(v)}
-
+from support import N, S, full_scan, validation_error
 
 ITEMS = 50
 

@@ -24,6 +24,8 @@ import pytest
 
 from ferrodyn_process import FerrodynProcess
 from support import (
+    N,
+    S,
     client_error,
     create_table,
     delete_table_quietly,
@@ -37,14 +39,6 @@ from support import (
 
 VIEW_TYPES = ["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"]
 LABEL = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}$")
-
-
-def S(v):
-    return {"S": v}
-
-
-def N(v):
-    return {"N": str(v)}
 
 
 def stream_spec(view_type):

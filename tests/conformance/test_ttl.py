@@ -20,6 +20,8 @@ import pytest
 
 from ferrodyn_process import FerrodynProcess
 from support import (
+    N,
+    S,
     client_error,
     create_table,
     delete_table_quietly,
@@ -32,14 +34,6 @@ from support import (
 FIVE_YEARS_S = 5 * 365 * 24 * 3600
 # Sweeps every 200 ms delete an expired item within a second or two; this is the safety net.
 SWEEP_TIMEOUT_S = 15.0
-
-
-def S(v):
-    return {"S": v}
-
-
-def N(v):
-    return {"N": str(v)}
 
 
 def describe(ddb, table):

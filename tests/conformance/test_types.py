@@ -5,15 +5,7 @@ data types" and "Service, account, and table quotas" in the DynamoDB developer g
 
 import pytest
 
-from support import unique_key, validation_error
-
-
-def S(v):
-    return {"S": v}
-
-
-def N(v):
-    return {"N": str(v)}
+from support import N, S, unique_key, validation_error
 
 
 def roundtrip(ddb, table, **attrs):

@@ -6,15 +6,7 @@ guide. All clauses read the item as it was before the update.
 
 import pytest
 
-from support import unique_key, validation_error
-
-
-def S(v):
-    return {"S": v}
-
-
-def N(v):
-    return {"N": str(v)}
+from support import N, S, unique_key, validation_error
 
 
 @pytest.fixture
