@@ -18,6 +18,8 @@
 //! 8. a scope for another service, terminator, or day than `X-Amz-Date`'s:
 //!    InvalidSignatureException (all mismatches in one message).
 
+use std::borrow::Cow;
+
 use crate::error::{ApiError, ErrorKind};
 
 /// The only signing algorithm DynamoDB accepts.
@@ -38,32 +40,33 @@ pub struct SignedRequest<'a> {
 
 /// The credential scope: `AKID/20130609/us-east-1/dynamodb/aws4_request`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Credential {
+pub struct Credential<'a> {
     /// The access key id.
-    pub access_key_id: String,
+    pub access_key_id: Cow<'a, str>,
     /// The day of the signature, `YYYYMMDD`.
-    pub date: String,
+    pub date: Cow<'a, str>,
     /// The region the request was signed for.
-    pub region: String,
+    pub region: Cow<'a, str>,
     /// The signing name of the service (`dynamodb`).
-    pub service: String,
+    pub service: Cow<'a, str>,
     /// Always `aws4_request`.
-    pub terminator: String,
+    pub terminator: Cow<'a, str>,
 }
 
-/// A parsed, well-formed SigV4 signature.
+/// A parsed, well-formed SigV4 signature. It borrows from the request where it can: every
+/// request is checked, so a check that allocates nothing for an `Authorization` header matters.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Authorization {
+pub struct Authorization<'a> {
     /// The signing algorithm (always [`ALGORITHM`] once parsed).
-    pub algorithm: String,
+    pub algorithm: Cow<'a, str>,
     /// Who signed, and for which day, region and service.
-    pub credential: Credential,
-    /// The signed header names, lower case, in the order given.
-    pub signed_headers: Vec<String>,
+    pub credential: Credential<'a>,
+    /// The signed header names as given: `;`-separated (see [`Authorization::signed_headers`]).
+    signed_headers: Cow<'a, str>,
     /// The hex signature.
-    pub signature: String,
+    pub signature: Cow<'a, str>,
     /// The request time the signature is for (`X-Amz-Date`), when given in ISO-8601 basic form.
-    pub amz_date: Option<String>,
+    pub amz_date: Option<Cow<'a, str>>,
 }
 
 fn missing_token() -> ApiError {
@@ -81,10 +84,18 @@ fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new(ErrorKind::InvalidSignature, message)
 }
 
-impl Authorization {
+/// The part `range` of `text`, borrowed if `text` is.
+fn slice<'a>(text: &Cow<'a, str>, range: std::ops::Range<usize>) -> Cow<'a, str> {
+    match text {
+        Cow::Borrowed(text) => Cow::Borrowed(&text[range]),
+        Cow::Owned(text) => Cow::Owned(text[range].to_owned()),
+    }
+}
+
+impl<'a> Authorization<'a> {
     /// Checks the request's signature as far as DynamoDB does before verifying it (see the
     /// module documentation for the steps), returning the first failure as DynamoDB words it.
-    pub fn from_request(request: &SignedRequest<'_>) -> Result<Authorization, ApiError> {
+    pub fn from_request(request: &SignedRequest<'a>) -> Result<Authorization<'a>, ApiError> {
         let query = QueryParams::parse(request.query.unwrap_or(""));
         let query_signed = query.contains("X-Amz-Algorithm");
         match request.authorization {
@@ -96,12 +107,21 @@ impl Authorization {
                 Self::from_header(header, request)
             }
             Some(_) => Err(missing_token()),
-            None if query_signed => Self::from_query(&query),
+            None if query_signed => Self::from_query(query),
             None => Err(missing_token()),
         }
     }
 
-    fn from_header(header: &str, request: &SignedRequest<'_>) -> Result<Authorization, ApiError> {
+    /// The signed header names, trimmed, as given (DynamoDB compares them without regard to
+    /// case).
+    pub fn signed_headers(&self) -> impl Iterator<Item = &str> {
+        self.signed_headers.split(';').map(str::trim)
+    }
+
+    fn from_header(
+        header: &'a str,
+        request: &SignedRequest<'a>,
+    ) -> Result<Authorization<'a>, ApiError> {
         let mut tokens = header.split([',', ' ']).filter(|token| !token.is_empty());
         let algorithm = tokens.next().unwrap_or_default();
         let mut credential = None;
@@ -122,44 +142,42 @@ impl Authorization {
             };
             *slot = Some(value).filter(|value| !value.is_empty());
         }
-        let mut message = String::new();
-        for (name, value) in [
-            ("Credential", credential),
-            ("Signature", signature),
-            ("SignedHeaders", signed_headers),
-        ] {
-            if value.is_none() {
-                message.push_str(&format!(
-                    "Authorization header requires '{name}' parameter. "
-                ));
+        let date_missing = request.x_amz_date.is_none() && request.date.is_none();
+        let (Some(credential), Some(signature), Some(signed_headers), false) =
+            (credential, signature, signed_headers, date_missing)
+        else {
+            let mut message = String::new();
+            for (name, value) in [
+                ("Credential", credential),
+                ("Signature", signature),
+                ("SignedHeaders", signed_headers),
+            ] {
+                if value.is_none() {
+                    message.push_str(&format!(
+                        "Authorization header requires '{name}' parameter. "
+                    ));
+                }
             }
-        }
-        if request.x_amz_date.is_none() && request.date.is_none() {
-            message.push_str(
-                "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' \
-                 header. ",
-            );
-        }
-        if !message.is_empty() {
+            if date_missing {
+                message.push_str(
+                    "Authorization header requires existence of either a 'X-Amz-Date' or a \
+                     'Date' header. ",
+                );
+            }
             message.push_str("Authorization=");
             message.push_str(header);
             return Err(incomplete(message));
-        }
-        let (Some(credential), Some(signature), Some(signed_headers)) =
-            (credential, signature, signed_headers)
-        else {
-            unreachable!("a missing component was reported above");
         };
         Self::check(
-            algorithm,
-            credential,
-            signed_headers,
-            signature,
-            request.x_amz_date,
+            Cow::Borrowed(algorithm),
+            Cow::Borrowed(credential),
+            Cow::Borrowed(signed_headers),
+            Cow::Borrowed(signature),
+            request.x_amz_date.map(Cow::Borrowed),
         )
     }
 
-    fn from_query(query: &QueryParams) -> Result<Authorization, ApiError> {
+    fn from_query(query: QueryParams) -> Result<Authorization<'a>, ApiError> {
         let names = [
             "X-Amz-Algorithm",
             "X-Amz-Credential",
@@ -191,23 +209,23 @@ impl Authorization {
             unreachable!("a missing parameter was reported above");
         };
         Self::check(
-            &algorithm,
-            &credential,
-            &signed_headers,
-            &signature,
-            Some(&date),
+            Cow::Owned(algorithm),
+            Cow::Owned(credential),
+            Cow::Owned(signed_headers),
+            Cow::Owned(signature),
+            Some(Cow::Owned(date)),
         )
     }
 
     /// Steps 4 to 8 of the module documentation, common to header and query signatures.
     fn check(
-        algorithm: &str,
-        credential: &str,
-        signed_headers: &str,
-        signature: &str,
-        amz_date: Option<&str>,
-    ) -> Result<Authorization, ApiError> {
-        if let Some(date) = amz_date
+        algorithm: Cow<'a, str>,
+        credential: Cow<'a, str>,
+        signed_headers: Cow<'a, str>,
+        signature: Cow<'a, str>,
+        amz_date: Option<Cow<'a, str>>,
+    ) -> Result<Authorization<'a>, ApiError> {
+        if let Some(date) = &amz_date
             && !is_iso8601_basic(date)
         {
             return Err(incomplete(format!(
@@ -215,11 +233,10 @@ impl Authorization {
                      http://en.wikipedia.org/wiki/ISO_8601"
             )));
         }
-        let signed_headers: Vec<String> = signed_headers
+        if !signed_headers
             .split(';')
-            .map(|name| name.trim().to_ascii_lowercase())
-            .collect();
-        if !signed_headers.iter().any(|name| name == "host") {
+            .any(|name| name.trim().eq_ignore_ascii_case("host"))
+        {
             return Err(invalid(
                 "'Host' must be a 'SignedHeader' in the AWS Authorization.",
             ));
@@ -229,13 +246,26 @@ impl Authorization {
                 "Unsupported AWS 'algorithm': '{algorithm}' (only {ALGORITHM} for now). "
             )));
         }
-        let parts: Vec<&str> = credential.trim_end_matches('/').split('/').collect();
-        let [access_key_id, date, region, service, terminator] = parts[..] else {
+        // The five parts' byte ranges, found without collecting them.
+        let scope = credential.trim_end_matches('/');
+        let mut parts = [0..0, 0..0, 0..0, 0..0, 0..0];
+        let mut count = 0;
+        let mut start = 0;
+        for piece in scope.split('/') {
+            if count < parts.len() {
+                parts[count] = start..start + piece.len();
+            }
+            count += 1;
+            start += piece.len() + 1;
+        }
+        if count != parts.len() {
             return Err(incomplete(format!(
                 "Credential must have exactly 5 slash-delimited elements, e.g. \
                  keyid/date/region/service/term, got '{credential}'"
             )));
-        };
+        }
+        let [access_key_id, date, region, service, terminator] =
+            parts.map(|range| slice(&credential, range));
         let mut message = String::new();
         if region.is_empty() {
             message.push_str(&format!(
@@ -251,7 +281,7 @@ impl Authorization {
                  '{terminator}'. "
             ));
         }
-        if let Some(amz_date) = amz_date {
+        if let Some(amz_date) = &amz_date {
             let day = &amz_date[..8];
             if date != day {
                 message.push_str(&format!(
@@ -264,17 +294,17 @@ impl Authorization {
             return Err(invalid(message.trim_end()));
         }
         Ok(Authorization {
-            algorithm: algorithm.to_owned(),
+            algorithm,
             credential: Credential {
-                access_key_id: access_key_id.to_owned(),
-                date: date.to_owned(),
-                region: region.to_owned(),
-                service: service.to_owned(),
-                terminator: terminator.to_owned(),
+                access_key_id,
+                date,
+                region,
+                service,
+                terminator,
             },
             signed_headers,
-            signature: signature.to_owned(),
-            amz_date: amz_date.map(str::to_owned),
+            signature,
+            amz_date,
         })
     }
 }
@@ -379,7 +409,7 @@ mod tests {
             }
         );
         assert_eq!(
-            auth.signed_headers,
+            auth.signed_headers().collect::<Vec<_>>(),
             ["content-type", "host", "x-amz-date", "x-amz-target"]
         );
         assert_eq!(auth.signature, "2f8a7b");
@@ -508,7 +538,7 @@ mod tests {
         .unwrap();
         assert_eq!(auth.credential.access_key_id, "AKID");
         assert_eq!(auth.credential.region, "us-east-1");
-        assert_eq!(auth.signed_headers, ["host"]);
+        assert_eq!(auth.signed_headers().collect::<Vec<_>>(), ["host"]);
     }
 
     #[test]
