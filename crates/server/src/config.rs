@@ -54,6 +54,10 @@ pub struct Config {
     /// (`None`): one per core. Several nodes sharing one machine do better with a share of its
     /// cores each than with as many threads each as it has cores.
     pub worker_threads: Option<usize>,
+    /// How long a client may take to send a request's headers, and then its body, in
+    /// milliseconds; a connection waiting longer for either is closed (one idle between requests
+    /// included). Default 60000.
+    pub request_read_timeout_ms: u64,
     /// Read tables through memory mappings instead of `pread`. Default false: mapped pages stay
     /// in the resident set, which then grows with the data instead of with these settings.
     pub mmap_reads: bool,
@@ -91,6 +95,7 @@ impl Default for Config {
             memtable_mib: 16,
             block_cache_mib: 32,
             worker_threads: None,
+            request_read_timeout_ms: 60_000,
             mmap_reads: false,
             log_format: LogFormat::Human,
             log_filter: "info,openraft=warn".to_owned(),

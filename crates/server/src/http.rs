@@ -8,6 +8,7 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -37,6 +38,8 @@ pub struct Shared {
     request_ids: RequestIds,
     /// What `GET /metrics` reports of the requests.
     requests: crate::metrics::RequestMetrics,
+    /// How long a client may take to send a request's body (its headers: see `serve`).
+    read_timeout: Duration,
 }
 
 impl Shared {
@@ -44,12 +47,14 @@ impl Shared {
     pub fn new(
         dispatcher: Dispatcher,
         cluster: Option<Arc<ferrodyn_cluster::runtime::ClusterRuntime>>,
+        read_timeout: Duration,
     ) -> Self {
         Self {
             dispatcher,
             cluster,
             request_ids: RequestIds::new(),
             requests: crate::metrics::RequestMetrics::default(),
+            read_timeout,
         }
     }
 }
@@ -138,9 +143,11 @@ async fn decommission(shared: &Shared, request: Request<Incoming>) -> Response<F
             serde_json::json!({"error": "this node is not a cluster member (no --peer-listen)"}),
         );
     };
-    let body = match Limited::new(request.into_body(), 4096).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => {
+    let body = Limited::new(request.into_body(), 4096).collect();
+    let body = match tokio::time::timeout(shared.read_timeout, body).await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Err(_) => return read_timed_out(),
+        Ok(Err(_)) => {
             return answer(
                 StatusCode::BAD_REQUEST,
                 serde_json::json!({"error": "unreadable body"}),
@@ -195,9 +202,11 @@ async fn post(shared: &Shared, request: Request<Incoming>) -> Response<Full<Byte
     if declared_len.is_some_and(|len| len > MAX_REQUEST_BYTES as u64) {
         return too_large();
     }
-    let body = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) => {
+    let body = Limited::new(body, MAX_REQUEST_BYTES).collect();
+    let body = match tokio::time::timeout(shared.read_timeout, body).await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Err(_) => return read_timed_out(),
+        Ok(Err(error)) => {
             if error
                 .downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some()
@@ -256,6 +265,16 @@ fn unknown_operation_xml() -> Response<Full<Bytes>> {
 
 fn too_large() -> Response<Full<Bytes>> {
     respond(StatusCode::PAYLOAD_TOO_LARGE, "text/plain", Bytes::new())
+}
+
+/// The answer to a client that stopped sending its body: the connection is then closed (what is
+/// left of the body cannot be skipped).
+fn read_timed_out() -> Response<Full<Bytes>> {
+    let mut response = respond(StatusCode::REQUEST_TIMEOUT, "text/plain", Bytes::new());
+    response
+        .headers_mut()
+        .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// Request ids in DynamoDB's shape: 52 characters of `[A-Z0-9]`, unique per process run.

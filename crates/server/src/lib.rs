@@ -23,7 +23,7 @@ use std::time::Duration;
 use anyhow::Context;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
 pub use config::Config;
@@ -68,13 +68,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             Some(Arc::new(runtime))
         }
     };
-    let shared = Arc::new(http::Shared::new(dispatcher, cluster.clone()));
+    let read_timeout = Duration::from_millis(config.request_read_timeout_ms.max(1));
+    let shared = Arc::new(http::Shared::new(dispatcher, cluster.clone(), read_timeout));
     if let Some(cluster) = &cluster {
         cluster
             .request_handler()
             .set(Arc::new(http::Forwarded(shared.clone())));
     }
-    run_until_signal(listener, shared.clone()).await;
+    run_until_signal(listener, shared.clone(), read_timeout).await;
     if let Some(cluster) = cluster {
         tracing::info!("leaving the peer port");
         cluster.shutdown().await;
@@ -85,7 +86,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run_until_signal(listener: TcpListener, shared: Arc<http::Shared>) {
+/// Serves `listener` until a shutdown signal. A client gets `read_timeout` to send each request's
+/// headers (counted from the end of the previous answer, so an idle connection is closed after
+/// it too) and as long again for its body.
+async fn run_until_signal(
+    listener: TcpListener,
+    shared: Arc<http::Shared>,
+    read_timeout: Duration,
+) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown_signal());
     loop {
@@ -105,6 +113,8 @@ async fn run_until_signal(listener: TcpListener, shared: Arc<http::Shared>) {
                 let service = service_fn(move |request| http::handle(shared.clone(), request));
                 let connection = http1::Builder::new()
                     .keep_alive(true)
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(read_timeout)
                     .serve_connection(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {

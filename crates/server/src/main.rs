@@ -83,6 +83,10 @@ struct ServeArgs {
     /// Threads serving requests and running the replicas [default: one per core].
     #[arg(long, env = "FERRODYN_WORKER_THREADS", value_parser = clap::value_parser!(u16).range(1..))]
     worker_threads: Option<u16>,
+    /// Most time a client may take to send a request's headers, then its body, in ms; also how
+    /// long an idle connection stays open [default: 60000].
+    #[arg(long, env = "FERRODYN_REQUEST_READ_TIMEOUT_MS", value_parser = clap::value_parser!(u64).range(1..))]
+    request_read_timeout_ms: Option<u64>,
     /// Read tables through memory mappings (faster reads of data larger than the block cache;
     /// the resident set then grows with the data read).
     #[arg(long, env = "FERRODYN_MMAP_READS")]
@@ -232,6 +236,9 @@ impl ServeArgs {
         }
         if let Some(threads) = self.worker_threads {
             config.worker_threads = Some(usize::from(threads));
+        }
+        if let Some(ms) = self.request_read_timeout_ms {
+            config.request_read_timeout_ms = ms;
         }
         if self.mmap_reads {
             config.mmap_reads = true;

@@ -121,3 +121,76 @@ fn configuration_comes_from_a_toml_file_and_the_environment() {
         "not JSON: {first}"
     );
 }
+
+/// Reads what the server sends until it closes the connection (or `limit` passes: a failure).
+fn read_until_closed(stream: &mut std::net::TcpStream, limit: std::time::Duration) -> String {
+    use std::io::Read;
+    stream.set_read_timeout(Some(limit)).unwrap();
+    let mut answer = Vec::new();
+    match stream.read_to_end(&mut answer) {
+        Ok(_) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => {}
+        Err(error) => panic!(
+            "the server kept the connection open ({error}); it sent {:?}",
+            String::from_utf8_lossy(&answer)
+        ),
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[test]
+fn clients_that_stall_mid_request_or_stay_idle_are_disconnected() {
+    use std::io::Write;
+    use std::net::TcpStream;
+    use std::time::{Duration, Instant};
+    let logs = tempfile::tempdir().unwrap();
+    let server = common::Server::start(
+        &["--in-memory", "--request-read-timeout-ms", "300"],
+        logs.path(),
+    );
+    let limit = Duration::from_secs(10);
+
+    // Headers begun and never finished.
+    let mut stalled_head = TcpStream::connect(server.addr).unwrap();
+    stalled_head
+        .write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.0\r\n")
+        .unwrap();
+    // A body shorter than its Content-Length.
+    let mut stalled_body = TcpStream::connect(server.addr).unwrap();
+    stalled_body
+        .write_all(
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.0\r\n\
+              X-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Length: 100\r\n\r\n{\"Li",
+        )
+        .unwrap();
+    // A connection that never sends anything.
+    let mut idle = TcpStream::connect(server.addr).unwrap();
+
+    let started = Instant::now();
+    let head_answer = read_until_closed(&mut stalled_head, limit);
+    assert!(
+        head_answer.is_empty() || head_answer.starts_with("HTTP/1.1 408"),
+        "{head_answer}"
+    );
+    let body_answer = read_until_closed(&mut stalled_body, limit);
+    assert!(body_answer.starts_with("HTTP/1.1 408"), "{body_answer}");
+    assert_eq!(read_until_closed(&mut idle, limit), "");
+    assert!(started.elapsed() < limit);
+
+    // A client that sends its request in pieces, each within the limit, is answered.
+    let mut slow = TcpStream::connect(server.addr).unwrap();
+    let request = "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.0\r\n\
+                   X-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Length: 2\r\n\
+                   Connection: close\r\n\r\n{}";
+    for piece in request.as_bytes().chunks(40) {
+        slow.write_all(piece).unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let answer = read_until_closed(&mut slow, limit);
+    assert!(answer.starts_with("HTTP/1.1 "), "{answer}");
+    assert!(!answer.starts_with("HTTP/1.1 408"), "{answer}");
+
+    // Other clients were served all along.
+    let (status, _) = common::dynamodb(server.addr, "ListTables", b"{}").unwrap();
+    assert_eq!(status, 200);
+}
