@@ -131,6 +131,21 @@ operations! {
 }
 
 impl Operation {
+    /// Whether the operation only reads: running it twice has the effect of running it once.
+    pub fn is_read_only(self) -> bool {
+        let name = self.name();
+        name.starts_with("Get")
+            || name.starts_with("Describe")
+            || name.starts_with("List")
+            || matches!(
+                self,
+                Operation::Query
+                    | Operation::Scan
+                    | Operation::BatchGetItem
+                    | Operation::TransactGetItems
+            )
+    }
+
     /// Parses an `X-Amz-Target` header value. A missing header, a prefix other than the two
     /// APIs', or a name the API does not have is answered by DynamoDB with a bare
     /// UnknownOperationException (HTTP 400, no message); so is this.
@@ -194,6 +209,32 @@ impl fmt::Display for Operation {
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
+
+    #[test]
+    fn only_operations_that_change_nothing_are_read_only() {
+        let read_only: Vec<&str> = Operation::ALL
+            .iter()
+            .filter(|op| op.is_read_only())
+            .map(|op| op.name())
+            .filter(|name| !name.starts_with("Describe") && !name.starts_with("List"))
+            .collect();
+        assert_eq!(
+            read_only,
+            [
+                "BatchGetItem",
+                "GetItem",
+                "GetResourcePolicy",
+                "Query",
+                "Scan",
+                "TransactGetItems",
+                "GetRecords",
+                "GetShardIterator",
+            ]
+        );
+        for op in [Operation::PutItem, Operation::UpdateItem, Operation::BatchWriteItem] {
+            assert!(!op.is_read_only(), "{op:?}");
+        }
+    }
 
     #[test]
     fn parses_dynamodb_targets() {

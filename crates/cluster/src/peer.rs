@@ -521,3 +521,58 @@ impl RaftNetwork<PartitionRaft> for PeerConnection {
         self.call(Method::Vote, &request, &option).await
     }
 }
+
+/// Whether a call that failed with `status` certainly never reached the peer's handler: the
+/// connection to the peer could not be made. Every other failure (a broken connection, a
+/// timeout, an error from the peer) leaves it unknown whether the peer ran the call.
+pub fn never_reached_peer(status: &tonic::Status) -> bool {
+    // tonic reports a failed connect as UNAVAILABLE with the connector's message; a connection
+    // broken after the call was sent is reported otherwise (UNKNOWN "transport error",
+    // CANCELLED for a timeout). Anything unrecognised counts as possibly run.
+    status.code() == tonic::Code::Unavailable && status.message().starts_with("tcp connect error")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn forward_to(address: &str) -> tonic::Status {
+        let mut client = Channels::default().client(address).unwrap();
+        let request = ForwardRequest {
+            target: "DynamoDB_20120810.PutItem".into(),
+            body: b"{}".to_vec(),
+            hops: 1,
+        };
+        client.forward(request).await.unwrap_err()
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_never_reached_the_peer() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = closed.local_addr().unwrap().to_string();
+        drop(closed);
+        let status = forward_to(&address).await;
+        assert!(never_reached_peer(&status), "{status:?}");
+    }
+
+    #[tokio::test]
+    async fn a_connection_closed_after_the_call_was_sent_may_have_run_it() {
+        use tokio::io::AsyncReadExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        // A peer that reads the call and dies without answering.
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    return;
+                };
+                let mut buf = vec![0; 64 * 1024];
+                let _ = socket.read(&mut buf).await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                drop(socket);
+            }
+        });
+        let status = forward_to(&address).await;
+        assert!(!never_reached_peer(&status), "{status:?}");
+    }
+}

@@ -796,8 +796,8 @@ impl TableGroups {
         target: &str,
         body: Vec<u8>,
         hops: u32,
-    ) -> Result<(u16, Vec<u8>), String> {
-        let mut client = self.channels.client(peer)?;
+    ) -> Result<(u16, Vec<u8>), ForwardError> {
+        let mut client = self.channels.client(peer).map_err(ForwardError::unsent)?;
         let request = ForwardRequest {
             target: target.to_owned(),
             body,
@@ -808,10 +808,15 @@ impl TableGroups {
         let reply = client
             .forward(request)
             .await
-            .map_err(|status| status.to_string())?
+            .map_err(|status| ForwardError {
+                may_have_run: !crate::peer::never_reached_peer(&status),
+                message: status.to_string(),
+            })?
             .into_inner();
-        let status =
-            u16::try_from(reply.status).map_err(|_| "a forwarded reply's status is not HTTP")?;
+        let status = u16::try_from(reply.status).map_err(|_| ForwardError {
+            message: "a forwarded reply's status is not HTTP".to_owned(),
+            may_have_run: true,
+        })?;
         Ok((status, reply.body))
     }
 
@@ -1139,5 +1144,31 @@ impl Replicator for ClusterReplicator {
             .groups
             .find(group)
             .is_some_and(|raft| self.0.is_leader(&raft))
+    }
+}
+
+/// A forwarded request that got no answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardError {
+    /// What went wrong.
+    pub message: String,
+    /// Whether the peer may have run the request: it was sent, and its answer was lost (the
+    /// peer stopped or the connection broke) or late. Sending it again could then run it twice.
+    pub may_have_run: bool,
+}
+
+impl ForwardError {
+    /// A request that never left this node.
+    fn unsent(message: String) -> ForwardError {
+        ForwardError {
+            message,
+            may_have_run: false,
+        }
+    }
+}
+
+impl std::fmt::Display for ForwardError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
     }
 }

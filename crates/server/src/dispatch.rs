@@ -220,7 +220,9 @@ impl Dispatcher {
     /// Runs `request` where its table's group is led: here, or forwarded to that node. While
     /// the group has no leader, or the leader changes under the request, it tries again with
     /// backoff and jitter until [`ROUTE_DEADLINE`]; nothing was written by an attempt that is
-    /// tried again (the engine and the peers say so only when nothing was).
+    /// tried again (the engine and the peers say so only when nothing was). A forwarded write
+    /// whose answer is lost after it was sent is not tried again: it may have run, so the
+    /// client gets InternalServerError and decides, as it would from DynamoDB.
     fn routed<'a>(
         &'a self,
         tables: &'a Arc<TableGroups>,
@@ -267,7 +269,16 @@ impl Dispatcher {
                         {
                             Ok((503, body)) => String::from_utf8_lossy(&body).into_owned(),
                             Ok((status, body)) => return Reply { status, body },
-                            Err(error) => error,
+                            Err(error) if error.may_have_run && !operation.is_read_only() => {
+                                // Sending it again could apply it twice: the client decides,
+                                // as with any request whose outcome DynamoDB cannot tell.
+                                tracing::warn!(%peer, reason = %error, "a forwarded write's outcome is unknown");
+                                return Reply::error(&ApiError::internal(
+                                    "Internal server error: the request's outcome is unknown (the \
+                                     node running it stopped answering)",
+                                ));
+                            }
+                            Err(error) => error.message,
                         }
                     }
                     Route::Peer(_) | Route::Unknown if hops > 0 => {
