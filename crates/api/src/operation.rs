@@ -231,7 +231,11 @@ mod tests {
                 "GetShardIterator",
             ]
         );
-        for op in [Operation::PutItem, Operation::UpdateItem, Operation::BatchWriteItem] {
+        for op in [
+            Operation::PutItem,
+            Operation::UpdateItem,
+            Operation::BatchWriteItem,
+        ] {
             assert!(!op.is_read_only(), "{op:?}");
         }
     }
