@@ -317,6 +317,12 @@ impl Database {
         self.db.metrics()
     }
 
+    /// Why the storage engine stopped accepting writes, if it has (see
+    /// [`Db::write_failure`]).
+    pub fn storage_failure(&self) -> Option<String> {
+        self.db.write_failure()
+    }
+
     /// The table called `name`, for the control-plane operations (whose not-found message names
     /// the table).
     fn table_named(&self, name: &str) -> ApiResult<Arc<Table>> {

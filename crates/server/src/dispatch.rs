@@ -137,13 +137,25 @@ impl Dispatcher {
         self.database.storage_metrics()
     }
 
-    /// The body of `GET /health`.
-    pub fn health_json(&self) -> Vec<u8> {
-        format!(
-            r#"{{"status":"ok","tables":{}}}"#,
-            self.database.table_count()
-        )
-        .into_bytes()
+    /// `GET /health`: whether this node can serve writes, and the body saying so. A node whose
+    /// storage engine stopped accepting writes (a full disk, a failed sync) still serves reads
+    /// but is not healthy: it needs a restart, which recovers every acknowledged write.
+    pub fn health(&self) -> (bool, Vec<u8>) {
+        let tables = self.database.table_count();
+        match self.database.storage_failure() {
+            None => (
+                true,
+                format!(r#"{{"status":"ok","tables":{tables}}}"#).into_bytes(),
+            ),
+            Some(reason) => {
+                let body = serde_json::json!({
+                    "status": "failing",
+                    "tables": tables,
+                    "reason": format!("the storage engine stopped accepting writes: {reason}"),
+                });
+                (false, body.to_string().into_bytes())
+            }
+        }
     }
 
     /// Runs one request: target, signature form, body, then the operation.

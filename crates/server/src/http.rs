@@ -96,8 +96,13 @@ pub async fn handle(
 async fn route(shared: &Shared, request: Request<Incoming>) -> Response<Full<Bytes>> {
     match *request.method() {
         Method::GET if request.uri().path() == "/health" => {
-            let body = shared.dispatcher.health_json();
-            respond(StatusCode::OK, "application/json", Bytes::from(body))
+            let (healthy, body) = shared.dispatcher.health();
+            let status = if healthy {
+                StatusCode::OK
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
+            respond(status, "application/json", Bytes::from(body))
         }
         Method::POST if request.uri().path() == crate::status::DECOMMISSION_PATH => {
             decommission(shared, request).await

@@ -294,6 +294,13 @@ fn write_storage(out: &mut String, m: &ferrodyn_storage::Metrics) {
         "Full memtables waiting for their flush.",
         m.immutable_memtables,
     );
+    sample(
+        out,
+        "ferrodyn_storage_writes_failed",
+        "gauge",
+        "1 once the storage engine has stopped accepting writes after a failure (restart needed).",
+        u8::from(m.writes_failed),
+    );
     per_level(
         out,
         "ferrodyn_storage_level_files",

@@ -70,6 +70,8 @@ pub struct Metrics {
     pub memtable_bytes: u64,
     /// Immutable memtables waiting for flush (at most `immutable_memtables_max`).
     pub immutable_memtables: usize,
+    /// Whether the engine has stopped accepting writes after a failure ([`Db::write_failure`]).
+    pub writes_failed: bool,
 }
 
 impl Metrics {
@@ -179,6 +181,13 @@ impl Db {
     /// Counters since open.
     pub fn metrics(&self) -> Metrics {
         self.engine().metrics()
+    }
+
+    /// Why the engine stopped accepting writes (a failed write or sync of the log, a failed
+    /// flush or manifest update), if it has. Reads still work; writes need a reopen, which
+    /// recovers every synced write.
+    pub fn write_failure(&self) -> Option<String> {
+        self.engine().write_failure()
     }
 
     /// Syncs the WAL, stops background threads and releases the lock. Dropping the last handle

@@ -515,7 +515,16 @@ impl Engine {
             stall_micros: c.stall_micros.load(Ordering::Relaxed),
             memtable_bytes,
             immutable_memtables: sv.imms.len(),
+            writes_failed: self.poisoned.load(Ordering::Acquire),
         }
+    }
+
+    /// The reason writes are refused, once poisoned.
+    pub(crate) fn write_failure(&self) -> Option<String> {
+        if !self.poisoned.load(Ordering::Acquire) {
+            return None;
+        }
+        Some(self.poison_reason.lock().clone().unwrap_or_default())
     }
 
     /// Refuses writes once poisoned or closed.
@@ -530,7 +539,7 @@ impl Engine {
 
     /// Stops all further writes after a failed write or sync.
     pub(crate) fn poison(&self, state: &mut State, error: &Error) {
-        let reason = error.to_string();
+        let reason = error.poison_reason();
         if state.bg_error.is_none() {
             state.bg_error = Some(reason.clone());
         }

@@ -48,3 +48,14 @@ pub enum Error {
 
 /// `Result` with the engine's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Why the engine refuses writes after this error: the first failure's own words, not
+    /// wrapped again when the error already is [`Error::Poisoned`].
+    pub(crate) fn poison_reason(&self) -> String {
+        match self {
+            Error::Poisoned(reason) => reason.clone(),
+            error => error.to_string(),
+        }
+    }
+}

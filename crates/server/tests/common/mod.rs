@@ -34,10 +34,26 @@ impl Server {
 
     /// Starts `ferrodyn serve` with `args` on a free port and waits until `/health` answers.
     pub fn start(args: &[&str], log_dir: &Path) -> Server {
+        Server::start_wrapped(&[], args, log_dir)
+    }
+
+    /// As [`Server::start`], through `wrapper`: a program and its arguments that run the rest of
+    /// the command line in place of themselves (`unshare ... sh -c '...; exec "$@"' ...`), so
+    /// that the process started is the server.
+    pub fn start_wrapped(wrapper: &[&str], args: &[&str], log_dir: &Path) -> Server {
         let addr = free_port();
         let log = log_dir.join(format!("ferrodyn-{}.log", addr.port()));
         let log_file = std::fs::File::create(&log).expect("log file can be created");
-        let child = Command::new(env!("CARGO_BIN_EXE_ferrodyn"))
+        let binary = env!("CARGO_BIN_EXE_ferrodyn");
+        let mut command = match wrapper.split_first() {
+            None => Command::new(binary),
+            Some((program, rest)) => {
+                let mut command = Command::new(program);
+                command.args(rest).arg(binary);
+                command
+            }
+        };
+        let child = command
             .arg("serve")
             .arg("--listen")
             .arg(addr.to_string())

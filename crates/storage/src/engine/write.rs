@@ -52,7 +52,7 @@ impl Engine {
             Ok(mem) => mem,
             Err(e) => {
                 drop(group);
-                let message = e.to_string();
+                let message = e.poison_reason();
                 let mut own = Some(e);
                 return self
                     .write_queue
@@ -68,7 +68,7 @@ impl Engine {
                 .write_queue
                 .complete(&group, |i| Ok(group[i].batch.lock().last_sequence())),
             Err(e) => {
-                let message = e.to_string();
+                let message = e.poison_reason();
                 let mut own = Some(e);
                 self.write_queue.complete(&group, |i| {
                     if i == 0 {
