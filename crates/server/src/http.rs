@@ -197,8 +197,7 @@ async fn post(shared: &Shared, request: Request<Incoming>) -> Response<Full<Byte
         .headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_owned())
-        .unwrap_or_default();
+        .map_or("", |v| v.split(';').next().unwrap_or("").trim());
     let declared_len = parts
         .headers
         .get(CONTENT_LENGTH)
