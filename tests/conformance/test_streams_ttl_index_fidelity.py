@@ -1,6 +1,6 @@
 """Finer points of DynamoDB Streams, time to live and secondary-index reads: ListStreams and
-DescribeStream bounds and filters, a disabled stream's closed shard and the records it keeps,
-what KEYS_ONLY records carry, which time-to-live values expire an item, and Query/Scan on
+DescribeStream bounds and filters, sequence numbers of another stream, a disabled stream's
+closed shard and the records it keeps, what KEYS_ONLY records carry, which time-to-live values expire an item, and Query/Scan on
 indexes (key conditions on the index's keys, starting keys, LastEvaluatedKey of a local index
 scan, Select against an index, attributes a local index fetches from its table and the capacity
 they cost).
@@ -131,6 +131,39 @@ def test_a_disabled_stream_is_closed_and_keeps_its_records(ddb, streams, new_tab
     ddb.put_item(TableName=table, Item={"pk": S("c")})
     records, next_iterator = read_all(streams, latest)
     assert records == [] and next_iterator is None
+
+
+def test_sequence_numbers_of_another_stream(ddb, streams, new_table):
+    table = new_table(StreamSpecification=stream_spec("KEYS_ONLY"))
+    first = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    wait_stream_status(streams, first)
+    ddb.put_item(TableName=table, Item={"pk": S("old")})
+    old_shard = first_shard(streams, first)["ShardId"]
+    it = streams.get_shard_iterator(StreamArn=first, ShardId=old_shard, ShardIteratorType="TRIM_HORIZON")
+    [old_record], _ = read_all(streams, it["ShardIterator"])
+    ddb.update_table(TableName=table, StreamSpecification={"StreamEnabled": False})
+    wait_stream_status(streams, first, "DISABLED")
+    ddb.update_table(TableName=table, StreamSpecification=stream_spec("KEYS_ONLY"))
+    second = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    wait_stream_status(streams, second)
+    ddb.put_item(TableName=table, Item={"pk": S("new")})
+    new_shard = first_shard(streams, second)["ShardId"]
+    assert new_shard != old_shard
+    # The shard of one stream is unknown to the other.
+    with client_error("ResourceNotFoundException"):
+        streams.get_shard_iterator(StreamArn=second, ShardId=old_shard, ShardIteratorType="TRIM_HORIZON")
+    # A sequence number of the first stream is not a position in the second's shard ("the
+    # sequence number of a stream record in the shard"), though it still is in its own.
+    old_number = old_record["dynamodb"]["SequenceNumber"]
+    for kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
+        with validation_error(match="SequenceNumber"):
+            streams.get_shard_iterator(
+                StreamArn=second, ShardId=new_shard, ShardIteratorType=kind, SequenceNumber=old_number
+            )
+    it = streams.get_shard_iterator(
+        StreamArn=first, ShardId=old_shard, ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber=old_number
+    )
+    assert [r["dynamodb"]["Keys"] for r in read_all(streams, it["ShardIterator"])[0]] == [{"pk": S("old")}]
 
 
 # ---- records ------------------------------------------------------------------------------------

@@ -527,6 +527,17 @@ impl Database {
                 if number < self.trim_horizon() {
                     return Err(ApiError::trimmed_data_access());
                 }
+                // Every record of the shard is numbered from the stream's creation on: a smaller
+                // number is another stream's (an earlier stream of the table, say), not a
+                // position in this shard.
+                let created = sequence_floor((stream.created_at * 1000.0) as u64);
+                let first = bounds.map_or(created, |(first, _)| first.min(created));
+                if number < first {
+                    return Err(ApiError::sequence_number_before_shard(
+                        &number.to_string(),
+                        &input.shard_id,
+                    ));
+                }
                 if matches!(position, ShardPosition::After(_)) {
                     number + 1
                 } else {

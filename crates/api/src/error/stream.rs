@@ -63,6 +63,17 @@ impl ApiError {
         ))
     }
 
+    /// ValidationException for `AT_SEQUENCE_NUMBER` or `AFTER_SEQUENCE_NUMBER` with a number
+    /// below the shard's first one: a number of some other stream (such as an earlier stream
+    /// of the same table), still within the retention period. (Our wording: DynamoDB's is not
+    /// documented.)
+    pub fn sequence_number_before_shard(sequence_number: &str, shard_id: &str) -> Self {
+        Self::validation(format!(
+            "{INVALID}SequenceNumber {sequence_number} is not a sequence number of shard \
+             {shard_id}"
+        ))
+    }
+
     /// ValidationException for UpdateTable enabling a stream on a table that has one enabled
     /// (whatever the view type: changing it takes a disable, then an enable).
     pub fn stream_already_enabled(table_name: &str) -> Self {
@@ -147,5 +158,8 @@ mod tests {
                 .message
                 .starts_with("One or more parameter values were invalid: ")
         );
+        let before = ApiError::sequence_number_before_shard("000000000000000000009", "shardId-x");
+        assert_eq!(before.kind, ErrorKind::Validation);
+        assert!(before.message.contains("000000000000000000009"));
     }
 }
