@@ -1,17 +1,20 @@
 """Finer points of DynamoDB Streams, time to live and secondary-index reads: ListStreams and
-DescribeStream bounds and filters, sequence numbers of another stream, a disabled stream's
-closed shard and the records it keeps, what KEYS_ONLY records carry, which time-to-live values expire an item, and Query/Scan on
-indexes (key conditions on the index's keys, starting keys, LastEvaluatedKey of a local index
-scan, Select against an index, attributes a local index fetches from its table and the capacity
-they cost).
+DescribeStream bounds and filters, iterators at a timestamp, sequence numbers of another
+stream, a disabled stream's closed shard and the records it keeps, what KEYS_ONLY records
+carry, which time-to-live values expire an item, and Query/Scan on indexes (key conditions on
+the index's keys, starting keys, LastEvaluatedKey of a local index scan, Select against an
+index, attributes a local index fetches from its table and the capacity they cost).
 
 Sources: the DynamoDB Streams API reference (ListStreams, DescribeStream, GetShardIterator,
-GetRecords, StreamDescription, SequenceNumberRange), "Change data capture for DynamoDB Streams"
-and "Time to Live (TTL)" in the developer guide, the Query and Scan API references (Select,
+GetRecords, StreamDescription, SequenceNumberRange; `AT_TIMESTAMP` and `Timestamp` as the
+current service model documents them), "Change data capture for DynamoDB Streams" and "Time to
+Live (TTL)" in the developer guide, the Query and Scan API references (Select,
 ReturnConsumedCapacity), and "Local secondary indexes" / "Global secondary indexes" in the
 developer guide.
 """
 
+import datetime
+import math
 import time
 
 import pytest
@@ -131,6 +134,41 @@ def test_a_disabled_stream_is_closed_and_keeps_its_records(ddb, streams, new_tab
     ddb.put_item(TableName=table, Item={"pk": S("c")})
     records, next_iterator = read_all(streams, latest)
     assert records == [] and next_iterator is None
+
+
+def test_iterator_at_a_timestamp(ddb, streams, new_table):
+    table = new_table(StreamSpecification=stream_spec("KEYS_ONLY"))
+    arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    wait_stream_status(streams, arn)
+    shard_id = first_shard(streams, arn)["ShardId"]
+    ddb.put_item(TableName=table, Item={"pk": S("before")})
+    # The next whole second: clients may send timestamps without their milliseconds.
+    mark = math.floor(time.time()) + 1
+    time.sleep(mark - time.time() + 0.05)
+    ddb.put_item(TableName=table, Item={"pk": S("after-1")})
+    ddb.put_item(TableName=table, Item={"pk": S("after-2")})
+
+    def read_from(timestamp):
+        it = streams.get_shard_iterator(
+            StreamArn=arn,
+            ShardId=shard_id,
+            ShardIteratorType="AT_TIMESTAMP",
+            Timestamp=datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc),
+        )
+        return [r["dynamodb"]["Keys"]["pk"]["S"] for r in read_all(streams, it["ShardIterator"])[0]]
+
+    # "The iterator points to the first stream record whose ApproximateCreationDateTime is at or
+    # after the specified timestamp."
+    assert read_from(mark) == ["after-1", "after-2"]
+    # "If the timestamp is older than the current trim horizon, the iterator points to the
+    # oldest untrimmed stream record (TRIM_HORIZON)."
+    assert read_from(0) == ["before", "after-1", "after-2"]
+    # "If the timestamp is in the future, the request returns a ValidationException."
+    with validation_error():
+        read_from(time.time() + 3600)
+    # AT_TIMESTAMP needs a Timestamp.
+    with validation_error():
+        streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id, ShardIteratorType="AT_TIMESTAMP")
 
 
 def test_sequence_numbers_of_another_stream(ddb, streams, new_table):

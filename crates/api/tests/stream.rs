@@ -191,6 +191,24 @@ fn get_shard_iterator_positions() {
         iterator(&iterator_body("AFTER_SEQUENCE_NUMBER", Some(number))).position(),
         Some(ShardPosition::After(SequenceNumber(42)))
     );
+    // A timestamp is seconds since the epoch, with milliseconds; before the epoch is 0.
+    let at_time = |timestamp: &str| {
+        format!(
+            r#"{{"StreamArn": "{ARN}", "ShardId": "{SHARD}", "ShardIteratorType": "AT_TIMESTAMP", "Timestamp": {timestamp}}}"#
+        )
+    };
+    assert_eq!(
+        iterator(&at_time("1791316726.48")).position(),
+        Some(ShardPosition::AtTime(1_791_316_726_480))
+    );
+    assert_eq!(
+        iterator(&at_time("1791316726")).position(),
+        Some(ShardPosition::AtTime(1_791_316_726_000))
+    );
+    assert_eq!(
+        iterator(&at_time("-5")).position(),
+        Some(ShardPosition::AtTime(0))
+    );
     // Forty digits are valid on the wire but more than any shard holds.
     let huge = "9".repeat(40);
     let input = iterator(&iterator_body("AT_SEQUENCE_NUMBER", Some(&huge)));
@@ -213,7 +231,7 @@ fn get_shard_iterator_rules() {
             "'bulle'",
             "shardIteratorType",
             "Member must satisfy enum value set: [TRIM_HORIZON, LATEST, AT_SEQUENCE_NUMBER, \
-             AFTER_SEQUENCE_NUMBER]"
+             AFTER_SEQUENCE_NUMBER, AT_TIMESTAMP]"
         )
     );
     assert_eq!(
@@ -251,6 +269,11 @@ fn get_shard_iterator_rules() {
         ),
         "One or more parameter values were invalid: A SequenceNumber is required for \
          ShardIteratorType AFTER_SEQUENCE_NUMBER"
+    );
+    assert_eq!(
+        validation("GetShardIterator", &iterator_body("AT_TIMESTAMP", None)),
+        "One or more parameter values were invalid: A Timestamp is required for \
+         ShardIteratorType AT_TIMESTAMP"
     );
     let number = "000000000000000000042";
     for kind in ["TRIM_HORIZON", "LATEST"] {

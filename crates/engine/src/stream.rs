@@ -517,6 +517,18 @@ impl Database {
             // 0 stands for "the oldest record kept", whenever that is read.
             ShardPosition::TrimHorizon => 0,
             ShardPosition::Latest => (last + 1).max(settled_floor()),
+            // Records are numbered from the millisecond they are made in: the first record made
+            // at or after `millis` is the first numbered from `sequence_floor(millis)` on. A time
+            // before the trim horizon reads from the oldest record kept.
+            ShardPosition::AtTime(millis) => {
+                if millis > clock::now_millis() {
+                    return Err(ApiError::timestamp_in_future(
+                        input.timestamp.unwrap_or_default(),
+                    ));
+                }
+                let at = sequence_floor(millis);
+                if at < self.trim_horizon() { 0 } else { at }
+            }
             ShardPosition::At(number) | ShardPosition::After(number) => {
                 let number = u64::try_from(number.0)
                     .ok()

@@ -39,6 +39,12 @@ impl Render for i32 {
     }
 }
 
+impl Render for f64 {
+    fn render(&self, out: &mut String) {
+        let _ = write!(out, "{self}");
+    }
+}
+
 impl<T: Render> Render for Vec<T> {
     fn render(&self, out: &mut String) {
         out.push('[');

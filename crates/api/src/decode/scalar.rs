@@ -295,3 +295,63 @@ macro_rules! integer_decode {
 
 integer_decode!(i64);
 integer_decode!(i32);
+
+/// A `Timestamp` member: seconds since the epoch, a JSON number with an optional fraction (how
+/// the SDKs send timestamps in this protocol).
+struct TimestampVisitor;
+
+impl<'de> Visitor<'de> for TimestampVisitor {
+    type Value = Slot<f64>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a timestamp")
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Self::Value, E> {
+        Ok(Slot::Present(value as f64))
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Self::Value, E> {
+        Ok(Slot::Present(value as f64))
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Self::Value, E> {
+        Ok(Slot::Present(value))
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Err(E::custom("STRING_VALUE cannot be converted to Timestamp"))
+    }
+
+    fn visit_bool<E: de::Error>(self, value: bool) -> Result<Self::Value, E> {
+        Err(E::custom(bool_to(value, "Timestamp")))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Slot::Absent)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Err(de::Error::custom(collection_to("java.util.Date")))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Err(de::Error::custom(UNEXPECTED_STRUCTURE))
+    }
+}
+
+/// Timestamps decode as `f64` seconds since the epoch.
+impl Decode for f64 {
+    fn java_type() -> String {
+        "java.util.Date".to_owned()
+    }
+
+    fn decode<'de, D: Deserializer<'de>>(
+        de: D,
+        _cx: &mut Ctx,
+        _at: Position,
+        _rules: &'static Rules,
+    ) -> Result<Slot<Self>, D::Error> {
+        de.deserialize_any(TimestampVisitor)
+    }
+}

@@ -74,6 +74,12 @@ impl ApiError {
         ))
     }
 
+    /// ValidationException for `AT_TIMESTAMP` with a time still to come, as DynamoDB documents.
+    /// (Our wording.)
+    pub fn timestamp_in_future(timestamp: f64) -> Self {
+        Self::validation(format!("{INVALID}Timestamp {timestamp} is in the future"))
+    }
+
     /// ValidationException for UpdateTable enabling a stream on a table that has one enabled
     /// (whatever the view type: changing it takes a disable, then an enable).
     pub fn stream_already_enabled(table_name: &str) -> Self {
@@ -157,6 +163,10 @@ mod tests {
             ApiError::sequence_number_beyond_shard("000000000000000000009", "shardId-x")
                 .message
                 .starts_with("One or more parameter values were invalid: ")
+        );
+        assert_eq!(
+            ApiError::timestamp_in_future(4102444800.5).message,
+            "One or more parameter values were invalid: Timestamp 4102444800.5 is in the future"
         );
         let before = ApiError::sequence_number_before_shard("000000000000000000009", "shardId-x");
         assert_eq!(before.kind, ErrorKind::Validation);

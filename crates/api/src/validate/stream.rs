@@ -32,7 +32,7 @@ pub(crate) fn describe_stream(
 
 /// GetShardIterator: the ARN must be a stream's; `AT_SEQUENCE_NUMBER` and
 /// `AFTER_SEQUENCE_NUMBER` need a sequence number, the other types refuse one, and a sequence
-/// number is digits. (The messages are ours: DynamoDB's are not documented.)
+/// number is digits; `AT_TIMESTAMP` needs a timestamp (which the other types ignore). (The messages are ours: DynamoDB's are not documented.)
 pub(crate) fn get_shard_iterator(
     input: &GetShardIteratorInput,
     _values: &ValueErrors,
@@ -43,6 +43,11 @@ pub(crate) fn get_shard_iterator(
         kind,
         ShardIteratorType::AtSequenceNumber | ShardIteratorType::AfterSequenceNumber
     );
+    if kind == ShardIteratorType::AtTimestamp && input.timestamp.is_none() {
+        return Err(invalid(format!(
+            "A Timestamp is required for ShardIteratorType {kind}"
+        )));
+    }
     match (&input.sequence_number, needs_number) {
         (None, true) => Err(invalid(format!(
             "A SequenceNumber is required for ShardIteratorType {kind}"

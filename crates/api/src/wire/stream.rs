@@ -60,7 +60,7 @@ wire_struct! {
 
 wire_enum! {
     /// Where in a shard an iterator starts.
-    pub enum ShardIteratorType ["[TRIM_HORIZON, LATEST, AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER]"] {
+    pub enum ShardIteratorType ["[TRIM_HORIZON, LATEST, AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, AT_TIMESTAMP]"] {
         /// At the oldest record still kept.
         TrimHorizon = "TRIM_HORIZON",
         /// Just after the newest record: only records written from now on.
@@ -69,6 +69,8 @@ wire_enum! {
         AtSequenceNumber = "AT_SEQUENCE_NUMBER",
         /// Just after the record with `SequenceNumber`.
         AfterSequenceNumber = "AFTER_SEQUENCE_NUMBER",
+        /// At the first record made at or after `Timestamp`.
+        AtTimestamp = "AT_TIMESTAMP",
     }
 }
 
@@ -84,12 +86,18 @@ wire_struct! {
         /// The record to start at or after: required by `AT_SEQUENCE_NUMBER` and
         /// `AFTER_SEQUENCE_NUMBER`, refused with the other types. 21 to 40 digits.
         "SequenceNumber" sequence_number: optional String = presets::SEQUENCE_NUMBER,
+        /// When to start reading (seconds since the epoch, with milliseconds): required by
+        /// `AT_TIMESTAMP`, ignored by the other types.
+        "Timestamp" timestamp: optional f64,
     }
 }
 
 /// Where a new shard iterator points, as a validated GetShardIterator asks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ShardPosition {
+    /// The first record made at or after this time (milliseconds since the epoch; a time
+    /// before the epoch is 0).
+    AtTime(u64),
     /// The oldest record still kept.
     TrimHorizon,
     /// Just after the newest record.
@@ -104,7 +112,8 @@ impl GetShardIteratorInput {
     /// The position this request asks for.
     ///
     /// Only meaningful on a request [`crate::decode_request`] accepted, which guarantees a
-    /// sequence number of digits exactly when the type needs one. A number too large for
+    /// sequence number of digits exactly when the type needs one, and a timestamp with
+    /// `AT_TIMESTAMP`. A number too large for
     /// [`SequenceNumber`] (above 2^128 - 1, which no shard reaches) is `None`: no such record.
     pub fn position(&self) -> Option<ShardPosition> {
         let number = || {
@@ -119,6 +128,13 @@ impl GetShardIteratorInput {
             ShardIteratorType::Latest => ShardPosition::Latest,
             ShardIteratorType::AtSequenceNumber => ShardPosition::At(number()?),
             ShardIteratorType::AfterSequenceNumber => ShardPosition::After(number()?),
+            ShardIteratorType::AtTimestamp => {
+                let seconds = self
+                    .timestamp
+                    .expect("decode_request requires a Timestamp for AT_TIMESTAMP");
+                // Saturating: a time before the epoch is 0, one past u64 is u64::MAX.
+                ShardPosition::AtTime((seconds * 1000.0).round().max(0.0) as u64)
+            }
         })
     }
 }
