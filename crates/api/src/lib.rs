@@ -56,4 +56,4 @@ pub use validate::table::{
     CAPACITY_UNITS_MAX, GLOBAL_SECONDARY_INDEXES_MAX, LOCAL_SECONDARY_INDEXES_MAX,
     NON_KEY_ATTRIBUTES_TOTAL_MAX,
 };
-pub use validate::tag::TAGS_MAX;
+pub use validate::tag::{TAGS_MAX, too_many_tags};

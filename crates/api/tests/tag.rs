@@ -107,6 +107,66 @@ fn tag_rules() {
 }
 
 #[test]
+fn tag_characters_prefix_and_count() {
+    let tag = |key: &str, value: &str| {
+        decode(
+            "TagResource",
+            &format!(
+                r#"{{"ResourceArn": "{ARN}", "Tags": [{{"Key": "{key}", "Value": "{value}"}}]}}"#
+            ),
+        )
+        .map(|_| ())
+        .map_err(|error| error.message)
+    };
+    // Letters of any script, digits, spaces and + - = . _ : / @ are allowed.
+    assert_eq!(tag("ключ 表 café", "a+b-c=d.e_f:g/h@i 9"), Ok(()));
+    assert_eq!(tag("k", ""), Ok(()));
+    assert_eq!(tag("myaws:foo", "v"), Ok(()));
+    for bad in [
+        "a#b", "a,b", "100%", "a;b", "a*b", "(x)", "<a>", "~a", "a?b", "a|b",
+    ] {
+        assert_eq!(
+            tag(bad, "v"),
+            Err(format!("The Tag Key provided is invalid, Key: {bad}"))
+        );
+        assert_eq!(
+            tag("k", bad),
+            Err(format!("The Tag Value provided is invalid, Value: {bad}"))
+        );
+    }
+    for reserved in ["aws:x", "AWS:x", "aWs:x"] {
+        let message = format!("Tag Key cannot be prefixed with aws:, Key: {reserved}");
+        assert_eq!(tag(reserved, "v"), Err(message.clone()));
+        assert_eq!(
+            validation(
+                "UntagResource",
+                &format!(r#"{{"ResourceArn": "{ARN}", "TagKeys": ["{reserved}"]}}"#)
+            ),
+            message
+        );
+    }
+    let keys: Vec<String> = (0..51).map(|i| format!(r#""k{i}""#)).collect();
+    assert_eq!(
+        validation(
+            "UntagResource",
+            &format!(
+                r#"{{"ResourceArn": "{ARN}", "TagKeys": [{}]}}"#,
+                keys.join(", ")
+            )
+        ),
+        "Number of Tags exceed the current limit for the provided ResourceArn"
+    );
+    let fifty = keys[..50].join(", ");
+    assert!(
+        decode(
+            "UntagResource",
+            &format!(r#"{{"ResourceArn": "{ARN}", "TagKeys": [{fifty}]}}"#)
+        )
+        .is_ok()
+    );
+}
+
+#[test]
 fn tag_and_account_responses() {
     assert_eq!(encode_response(&Response::TagResource), b"{}");
     assert_eq!(encode_response(&Response::UntagResource), b"{}");

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use ferrodyn_api::arn::{ResourceArn, ResourceKind};
 use ferrodyn_api::wire::*;
-use ferrodyn_api::{ApiError, ApiResult, TAGS_MAX};
+use ferrodyn_api::{ApiError, ApiResult, TAGS_MAX, too_many_tags};
 use tokio::sync::oneshot;
 
 use crate::Database;
@@ -389,11 +389,9 @@ impl Database {
             tags.insert(tag.key.clone(), tag.value.clone());
         }
         if tags.len() > TAGS_MAX {
-            // DynamoDB answers a TagResource that would pass the limit with a ValidationException.
-            return Err(ApiError::validation(
-                "One or more parameter values were invalid: The number of tags on the resource \
-                 would exceed the limit of 50",
-            ));
+            // DynamoDB counts the tags the resource would have after the merge, and answers with
+            // the same ValidationException as for too many tags in one request.
+            return Err(too_many_tags());
         }
         record.tags = tags;
         self.catalog.update(&table, record).map_err(catalog_failed)

@@ -10,9 +10,51 @@ use crate::wire::{ListTagsOfResourceInput, Tag, TagResourceInput, UntagResourceI
 /// Tags one resource may have.
 pub const TAGS_MAX: usize = 50;
 
-/// Whether a tag key is 1 to 128 characters.
+/// The message for more tags than a resource may have, or more keys than UntagResource takes.
+const TOO_MANY_TAGS: &str = "Number of Tags exceed the current limit for the provided ResourceArn";
+
+/// The error DynamoDB answers when a TagResource would leave a resource with more than
+/// [`TAGS_MAX`] tags.
+pub fn too_many_tags() -> ApiError {
+    ApiError::validation(TOO_MANY_TAGS)
+}
+
+/// Whether every character of a tag key or value is one tags may hold ("Tagging restrictions
+/// in DynamoDB"): letters of any script, digits, spaces, and `+ - = . _ : / @`.
+fn allowed_characters(text: &str) -> bool {
+    text.chars().all(|c| {
+        c.is_alphanumeric()
+            || (c.is_whitespace() && !c.is_control())
+            || matches!(c, '+' | '-' | '=' | '.' | '_' | ':' | '/' | '@')
+    })
+}
+
+/// Whether a tag key is 1 to 128 allowed characters.
 fn valid_key(key: &str) -> bool {
-    (1..=128).contains(&key.chars().count())
+    (1..=128).contains(&key.chars().count()) && allowed_characters(key)
+}
+
+/// Whether a tag value is at most 256 allowed characters.
+fn valid_value(value: &str) -> bool {
+    value.chars().count() <= 256 && allowed_characters(value)
+}
+
+/// A valid key, not under the prefix `aws:` (reserved for AWS, in any case).
+fn key(key: &str) -> Result<(), ApiError> {
+    if !valid_key(key) {
+        return Err(ApiError::validation(format!(
+            "The Tag Key provided is invalid, Key: {key}"
+        )));
+    }
+    if key
+        .get(..4)
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case("aws:"))
+    {
+        return Err(ApiError::validation(format!(
+            "Tag Key cannot be prefixed with aws:, Key: {key}"
+        )));
+    }
+    Ok(())
 }
 
 /// Each tag's key and value, no `aws:` prefix, no repeated key, at most [`TAGS_MAX`].
@@ -25,18 +67,13 @@ pub(crate) fn tags(tags: &[Tag]) -> Result<(), ApiError> {
                 tag.key
             )));
         }
-        if tag.value.chars().count() > 256 {
+        if !valid_value(&tag.value) {
             return Err(ApiError::validation(format!(
                 "The Tag Value provided is invalid, Value: {}",
                 tag.value
             )));
         }
-        if tag.key.starts_with("aws:") {
-            return Err(ApiError::validation(format!(
-                "Tag Key cannot be prefixed with aws:, Key: {}",
-                tag.key
-            )));
-        }
+        key(&tag.key)?;
         if !keys.insert(tag.key.as_str()) {
             return Err(ApiError::validation(format!(
                 "Duplicate Tag Keys provided as input: Duplicate Tag Key found {}",
@@ -45,9 +82,7 @@ pub(crate) fn tags(tags: &[Tag]) -> Result<(), ApiError> {
         }
     }
     if tags.len() > TAGS_MAX {
-        return Err(ApiError::validation(
-            "Number of Tags exceed the current limit for the provided ResourceArn",
-        ));
+        return Err(too_many_tags());
     }
     Ok(())
 }
@@ -72,7 +107,8 @@ pub(crate) fn tag_resource(
     tags(list)
 }
 
-/// The ARN, then: keys present, at least one, each 1 to 128 characters.
+/// The ARN, then: keys present, at least one, each a valid key outside the `aws:` prefix, and
+/// no more keys than a resource may have tags.
 pub(crate) fn untag_resource(
     input: &UntagResourceInput,
     _values: &ValueErrors,
@@ -89,10 +125,11 @@ pub(crate) fn untag_resource(
             "Atleast one Tag Key needs to be provided as Input.",
         ));
     }
-    if let Some(key) = keys.iter().find(|key| !valid_key(key)) {
-        return Err(ApiError::validation(format!(
-            "The Tag Key provided is invalid, Key: {key}"
-        )));
+    for tag_key in keys {
+        key(tag_key)?;
+    }
+    if keys.len() > TAGS_MAX {
+        return Err(too_many_tags());
     }
     Ok(())
 }

@@ -1,0 +1,100 @@
+"""Edges of the table-level operations and of the batch operations.
+
+Tags: the characters TagResource takes, the `aws:` prefix in either case, and the 50-tag limit
+counted after the merge and on UntagResource's keys. Sources: "Tagging restrictions in DynamoDB"
+in the developer guide (allowed characters, at most 50 tags, the reserved `aws:` prefix) and the
+TagResource and UntagResource API references.
+"""
+
+import pytest
+
+from support import keys, validation_error
+
+NUMBER_OF_TAGS = "Number of Tags exceed the current limit for the provided ResourceArn"
+
+
+def table_arn(ddb, name):
+    return ddb.describe_table(TableName=name)["Table"]["TableArn"]
+
+
+def tags_of(ddb, arn):
+    return {tag["Key"]: tag["Value"] for tag in ddb.list_tags_of_resource(ResourceArn=arn)["Tags"]}
+
+
+# ---- TagResource / UntagResource ----------------------------------------------------------------
+
+
+def test_tags_take_letters_of_any_script_digits_spaces_and_the_listed_punctuation(ddb, new_table):
+    arn = table_arn(ddb, new_table())
+    tags = [
+        {"Key": "ключ", "Value": "café 表"},
+        {"Key": "team name 2", "Value": "a+b-c=d.e_f:g/h"},
+        {"Key": "x", "Value": ""},
+    ]
+    ddb.tag_resource(ResourceArn=arn, Tags=tags)
+    assert tags_of(ddb, arn) == {tag["Key"]: tag["Value"] for tag in tags}
+
+
+@pytest.mark.parametrize("key", ["bad#char", "a,b", "100%", "a;b", "a*b", "(x)", "<a>"])
+def test_tag_key_with_other_punctuation_is_refused(ddb, new_table, key):
+    arn = table_arn(ddb, new_table())
+    with validation_error(f"The Tag Key provided is invalid, Key: {key}"):
+        ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "good", "Value": "v"}, {"Key": key, "Value": "v"}])
+    # All or nothing: the good tag was not applied either.
+    assert tags_of(ddb, arn) == {}
+
+
+@pytest.mark.parametrize("value", ["bad#char", "a,b", "it's", "a&b", "a|b"])
+def test_tag_value_with_other_punctuation_is_refused(ddb, new_table, value):
+    arn = table_arn(ddb, new_table())
+    with validation_error(f"The Tag Value provided is invalid, Value: {value}"):
+        ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "k", "Value": value}])
+    assert tags_of(ddb, arn) == {}
+
+
+def test_create_table_checks_tag_characters_too(ddb, table_names):
+    with validation_error("The Tag Key provided is invalid, Key: bad#char"):
+        ddb.create_table(
+            TableName=table_names(),
+            KeySchema=keys(("pk", "HASH")),
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            Tags=[{"Key": "bad#char", "Value": "v"}],
+        )
+
+
+@pytest.mark.parametrize("key", ["aws:foo", "AWS:foo", "Aws:foo"])
+def test_aws_prefix_is_reserved_in_any_case(ddb, new_table, key):
+    arn = table_arn(ddb, new_table())
+    with validation_error(f"Tag Key cannot be prefixed with aws:, Key: {key}"):
+        ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": key, "Value": "v"}])
+    with validation_error(f"Tag Key cannot be prefixed with aws:, Key: {key}"):
+        ddb.untag_resource(ResourceArn=arn, TagKeys=[key])
+    # A key that merely contains the prefix is an ordinary key.
+    ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "myaws:foo", "Value": "v"}])
+    assert tags_of(ddb, arn) == {"myaws:foo": "v"}
+
+
+def test_fifty_tags_counted_after_the_merge(ddb, new_table):
+    arn = table_arn(ddb, new_table())
+    ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": f"k{i:02}", "Value": "v"} for i in range(50)])
+    # A new key on top of fifty is one too many, even together with an overwrite.
+    with validation_error(NUMBER_OF_TAGS):
+        ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "k51", "Value": "v"}])
+    with validation_error(NUMBER_OF_TAGS):
+        ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "k00", "Value": "new"}, {"Key": "k51", "Value": "v"}])
+    assert len(tags_of(ddb, arn)) == 50
+    assert tags_of(ddb, arn)["k00"] == "v"
+    # Overwriting all fifty keeps the count at fifty.
+    ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": f"k{i:02}", "Value": "w"} for i in range(50)])
+    assert set(tags_of(ddb, arn).values()) == {"w"}
+
+
+def test_untag_takes_at_most_fifty_keys(ddb, new_table):
+    arn = table_arn(ddb, new_table())
+    ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "keep", "Value": "v"}])
+    with validation_error(NUMBER_OF_TAGS):
+        ddb.untag_resource(ResourceArn=arn, TagKeys=[f"k{i}" for i in range(51)] + ["keep"])
+    assert tags_of(ddb, arn) == {"keep": "v"}
+    ddb.untag_resource(ResourceArn=arn, TagKeys=[f"k{i}" for i in range(49)] + ["keep"])
+    assert tags_of(ddb, arn) == {}
