@@ -4,11 +4,16 @@ Tags: the characters TagResource takes, the `aws:` prefix in either case, and th
 counted after the merge and on UntagResource's keys. Sources: "Tagging restrictions in DynamoDB"
 in the developer guide (allowed characters, at most 50 tags, the reserved `aws:` prefix) and the
 TagResource and UntagResource API references.
+
+Time to live: a table has one TTL attribute, so disabling names it; another name is refused before
+the limit on how often the setting may change applies. Sources: the UpdateTimeToLive API reference
+and "Time to Live (TTL)" in the developer guide (changing the attribute takes a disable, then an
+enable).
 """
 
 import pytest
 
-from support import keys, validation_error
+from support import keys, validation_error, wait_until
 
 NUMBER_OF_TAGS = "Number of Tags exceed the current limit for the provided ResourceArn"
 
@@ -98,3 +103,25 @@ def test_untag_takes_at_most_fifty_keys(ddb, new_table):
     assert tags_of(ddb, arn) == {"keep": "v"}
     ddb.untag_resource(ResourceArn=arn, TagKeys=[f"k{i}" for i in range(49)] + ["keep"])
     assert tags_of(ddb, arn) == {}
+
+
+# ---- UpdateTimeToLive -----------------------------------------------------------------------------
+
+
+def test_disabling_time_to_live_under_another_attribute_is_refused(ddb, new_table):
+    table = new_table()
+    ddb.update_time_to_live(
+        TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiresAt"}
+    )
+    with validation_error(
+        "TimeToLive is active on a different AttributeName: current AttributeName is expiresAt"
+    ):
+        ddb.update_time_to_live(
+            TableName=table, TimeToLiveSpecification={"Enabled": False, "AttributeName": "other"}
+        )
+
+    def enabled():
+        description = ddb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
+        return description if description["TimeToLiveStatus"] == "ENABLED" else None
+
+    assert wait_until(enabled, "time to live to be ENABLED")["AttributeName"] == "expiresAt"

@@ -144,6 +144,15 @@ impl Database {
         if !spec.enabled && !enabled {
             return Err(ApiError::time_to_live_already_disabled());
         }
+        // Disabling names the attribute time to live is on; like the checks above, this comes
+        // before the limit on how often the setting may change.
+        if let Some(current) = current.as_ref().filter(|t| t.enabled && !spec.enabled)
+            && current.attribute != spec.attribute_name
+        {
+            return Err(ApiError::time_to_live_on_other_attribute(
+                &current.attribute,
+            ));
+        }
         if current
             .as_ref()
             .is_some_and(|t| now - t.changed_at < CHANGE_INTERVAL_S)
