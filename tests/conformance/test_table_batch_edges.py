@@ -9,11 +9,15 @@ Time to live: a table has one TTL attribute, so disabling names it; another name
 the limit on how often the setting may change applies. Sources: the UpdateTimeToLive API reference
 and "Time to Live (TTL)" in the developer guide (changing the attribute takes a disable, then an
 enable).
+
+BatchWriteItem with ReturnItemCollectionMetrics=SIZE reports, per table with local secondary
+indexes, the item collection (partition key and size estimate) each put or delete touched. Source:
+the BatchWriteItem API reference (ItemCollectionMetrics).
 """
 
 import pytest
 
-from support import keys, validation_error, wait_until
+from support import S, keys, unique_key, validation_error, wait_until
 
 NUMBER_OF_TAGS = "Number of Tags exceed the current limit for the provided ResourceArn"
 
@@ -125,3 +129,56 @@ def test_disabling_time_to_live_under_another_attribute_is_refused(ddb, new_tabl
         return description if description["TimeToLiveStatus"] == "ENABLED" else None
 
     assert wait_until(enabled, "time to live to be ENABLED")["AttributeName"] == "expiresAt"
+
+
+# ---- BatchWriteItem: ItemCollectionMetrics --------------------------------------------------------
+
+
+@pytest.fixture
+def local_index_table(ddb, new_table):
+    return new_table(
+        ("pk", "S"),
+        ("sk", "S"),
+        AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "alt")],
+        LocalSecondaryIndexes=[
+            {
+                "IndexName": "by_alt",
+                "KeySchema": keys(("pk", "HASH"), ("alt", "RANGE")),
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+
+
+def test_batch_write_reports_the_item_collections_it_touched(ddb, local_index_table, hash_table):
+    first, second = unique_key(), unique_key()
+    ddb.put_item(TableName=local_index_table, Item={"pk": S(second), "sk": S("old"), "alt": S("x")})
+    response = ddb.batch_write_item(
+        RequestItems={
+            local_index_table: [
+                {"PutRequest": {"Item": {"pk": S(first), "sk": S("a"), "alt": S("x")}}},
+                {"PutRequest": {"Item": {"pk": S(first), "sk": S("b")}}},
+                {"DeleteRequest": {"Key": {"pk": S(second), "sk": S("old")}}},
+            ],
+            hash_table: [{"PutRequest": {"Item": {"pk": S(unique_key())}}}],
+        },
+        ReturnItemCollectionMetrics="SIZE",
+    )
+    metrics = response["ItemCollectionMetrics"]
+    # Only tables with local secondary indexes have item collections.
+    assert set(metrics) == {local_index_table}
+    assert {m["ItemCollectionKey"]["pk"]["S"] for m in metrics[local_index_table]} == {first, second}
+    for entry in metrics[local_index_table]:
+        assert list(entry["ItemCollectionKey"]) == ["pk"]
+        low, high = entry["SizeEstimateRangeGB"]
+        assert 0 <= low <= high
+
+
+@pytest.mark.parametrize("asked", [None, "NONE"])
+def test_batch_write_without_size_reports_no_item_collections(ddb, local_index_table, asked):
+    params = {} if asked is None else {"ReturnItemCollectionMetrics": asked}
+    response = ddb.batch_write_item(
+        RequestItems={local_index_table: [{"PutRequest": {"Item": {"pk": S(unique_key()), "sk": S("a")}}}]},
+        **params,
+    )
+    assert "ItemCollectionMetrics" not in response or response["ItemCollectionMetrics"] == {}

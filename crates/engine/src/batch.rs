@@ -18,6 +18,7 @@ use tokio::sync::oneshot;
 use crate::Database;
 use crate::catalog::Table;
 use crate::change::{Change, Version, stage_change};
+use crate::item_ops::collection_metrics;
 use crate::keys::{self, BASE_INDEX};
 use crate::stored;
 use crate::stream::Cause;
@@ -153,9 +154,10 @@ impl Database {
             }
             plans.push((name.clone(), table, writes));
         }
+        let metrics_asked = input.return_item_collection_metrics;
         let mut pending = Vec::with_capacity(plans.len());
         for (name, table, writes) in plans {
-            let (sender, receiver) = oneshot::channel::<ApiResult<Consumption>>();
+            let (sender, receiver) = oneshot::channel::<ApiResult<Applied>>();
             let owned = table.clone();
             self.writers.submit(
                 &table.queue,
@@ -163,7 +165,7 @@ impl Database {
                     let decided = if owned.is_deleted() {
                         Err(ApiError::resource_not_found())
                     } else {
-                        apply_writes(group, &owned, writes)
+                        apply_writes(group, &owned, writes, metrics_asked)
                     };
                     Box::new(move |durable| {
                         let answer = match (decided, durable) {
@@ -178,20 +180,37 @@ impl Database {
             pending.push((name, receiver));
         }
         let mut consumed = Vec::new();
+        let mut collections = BTreeMap::new();
         for (name, receiver) in pending {
-            let consumption = receiver.await.unwrap_or_else(|_| {
+            let applied = receiver.await.unwrap_or_else(|_| {
                 Err(ApiError::internal(
                     "the write path stopped before answering",
                 ))
             })?;
-            consumed.extend(consumption.report(&name, input.return_consumed_capacity));
+            consumed.extend(
+                applied
+                    .consumption
+                    .report(&name, input.return_consumed_capacity),
+            );
+            if !applied.collections.is_empty() {
+                collections.insert(name, applied.collections);
+            }
         }
         Ok(BatchWriteItemOutput {
             unprocessed_items: BTreeMap::new(),
-            item_collection_metrics: None,
+            item_collection_metrics: (!collections.is_empty()).then_some(collections),
             consumed_capacity: (!consumed.is_empty()).then_some(consumed),
         })
     }
+}
+
+/// What one table's share of a BatchWriteItem cost and touched.
+struct Applied {
+    /// Write capacity, per index.
+    consumption: Consumption,
+    /// With `ReturnItemCollectionMetrics=SIZE` on a table with local indexes: the item
+    /// collection of each write, in request order.
+    collections: Vec<ItemCollectionMetrics>,
 }
 
 /// Stages one table's share of a BatchWriteItem. Every put is checked against the table's
@@ -200,7 +219,8 @@ fn apply_writes(
     group: &mut Group<'_>,
     table: &Table,
     writes: Vec<Write>,
-) -> ApiResult<Consumption> {
+    metrics_asked: Option<ReturnItemCollectionMetrics>,
+) -> ApiResult<Applied> {
     let indexes = table.indexes();
     for write in &writes {
         if let Write::Put { item, .. } = write {
@@ -208,6 +228,7 @@ fn apply_writes(
         }
     }
     let mut total = Consumption::default();
+    let mut collections = Vec::new();
     for write in writes {
         let bytes = group.get(write.key()).map_err(internal)?;
         let old_size = bytes.as_deref().map(stored::size).transpose()?;
@@ -243,6 +264,10 @@ fn apply_writes(
             )?,
         };
         total.add(&staged.consumption);
+        collections.extend(collection_metrics(&staged, metrics_asked));
     }
-    Ok(total)
+    Ok(Applied {
+        consumption: total,
+        collections,
+    })
 }
