@@ -13,11 +13,16 @@ enable).
 BatchWriteItem with ReturnItemCollectionMetrics=SIZE reports, per table with local secondary
 indexes, the item collection (partition key and size estimate) each put or delete touched. Source:
 the BatchWriteItem API reference (ItemCollectionMetrics).
+
+Provisioned capacity: one table may have at most the TableMaxReadCapacityUnits and
+TableMaxWriteCapacityUnits that DescribeLimits reports (40,000 each by default); more is
+LimitExceededException, from CreateTable and UpdateTable alike. Sources: "Service, account, and
+table quotas in Amazon DynamoDB" and the CreateTable, UpdateTable and DescribeLimits API references.
 """
 
 import pytest
 
-from support import S, keys, unique_key, validation_error, wait_until
+from support import S, client_error, keys, unique_key, validation_error, wait_until, wait_until_gone
 
 NUMBER_OF_TAGS = "Number of Tags exceed the current limit for the provided ResourceArn"
 
@@ -182,3 +187,60 @@ def test_batch_write_without_size_reports_no_item_collections(ddb, local_index_t
         **params,
     )
     assert "ItemCollectionMetrics" not in response or response["ItemCollectionMetrics"] == {}
+
+
+# ---- provisioned capacity: the per-table maximum -------------------------------------------------
+
+
+def above_table_maximum(dimension, requested, maximum):
+    return client_error(
+        "LimitExceededException",
+        match=rf"^The requested {dimension}, {requested}, is above the per table maximum for the "
+        rf"account in [a-z0-9-]+\. Per table maximum: {maximum}\.",
+    )
+
+
+def test_create_table_above_the_per_table_maximum_is_refused(ddb, table_names):
+    limits = ddb.describe_limits()
+    read_max, write_max = limits["TableMaxReadCapacityUnits"], limits["TableMaxWriteCapacityUnits"]
+    name = table_names()
+    params = dict(
+        TableName=name,
+        KeySchema=keys(("pk", "HASH")),
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+    )
+    with above_table_maximum("ReadCapacityUnits", read_max + 1, read_max):
+        ddb.create_table(
+            **params, ProvisionedThroughput={"ReadCapacityUnits": read_max + 1, "WriteCapacityUnits": 1}
+        )
+    with above_table_maximum("WriteCapacityUnits", write_max + 1, write_max):
+        ddb.create_table(
+            **params, ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": write_max + 1}
+        )
+    wait_until_gone(ddb, name)
+    # The maximum itself is allowed.
+    created = ddb.create_table(
+        **params, ProvisionedThroughput={"ReadCapacityUnits": read_max, "WriteCapacityUnits": write_max}
+    )["TableDescription"]
+    assert created["ProvisionedThroughput"]["ReadCapacityUnits"] == read_max
+
+
+def test_update_table_above_the_per_table_maximum_is_refused(ddb, new_table):
+    limits = ddb.describe_limits()
+    write_max = limits["TableMaxWriteCapacityUnits"]
+    name = new_table(ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5})
+    with above_table_maximum("WriteCapacityUnits", write_max + 1, write_max):
+        ddb.update_table(
+            TableName=name,
+            ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": write_max + 1},
+        )
+    throughput = ddb.describe_table(TableName=name)["Table"]["ProvisionedThroughput"]
+    assert (throughput["ReadCapacityUnits"], throughput["WriteCapacityUnits"]) == (5, 5)
+    # Switching an on-demand table to provisioned capacity meets the same maximum.
+    on_demand = new_table()
+    with above_table_maximum("ReadCapacityUnits", 10**6, limits["TableMaxReadCapacityUnits"]):
+        ddb.update_table(
+            TableName=on_demand,
+            BillingMode="PROVISIONED",
+            ProvisionedThroughput={"ReadCapacityUnits": 10**6, "WriteCapacityUnits": 1},
+        )

@@ -20,12 +20,27 @@ use crate::describe::describe;
 use crate::keys;
 use crate::replicate::CommitError;
 
+/// Read capacity units the account may provision in all (DescribeLimits).
+const ACCOUNT_MAX_READ_CAPACITY_UNITS: i64 = 80_000;
+/// Write capacity units the account may provision in all (DescribeLimits).
+const ACCOUNT_MAX_WRITE_CAPACITY_UNITS: i64 = 80_000;
+/// Read capacity units one table may provision (DescribeLimits; DynamoDB's default quota).
+const TABLE_MAX_READ_CAPACITY_UNITS: i64 = 40_000;
+/// Write capacity units one table may provision (DescribeLimits; DynamoDB's default quota).
+const TABLE_MAX_WRITE_CAPACITY_UNITS: i64 = 40_000;
+
 impl Database {
     /// CreateTable.
     pub fn create_table(&self, input: CreateTableInput) -> ApiResult<CreateTableOutput> {
         let now = clock::now_seconds();
         let pay_per_request = input.billing_mode == Some(BillingMode::PayPerRequest);
         let throughput = input.provisioned_throughput.as_ref();
+        if let Some(throughput) = throughput.filter(|_| !pay_per_request) {
+            self.within_table_maximum(
+                throughput.read_capacity_units,
+                throughput.write_capacity_units,
+            )?;
+        }
         let billing = Billing {
             pay_per_request,
             read_capacity: if pay_per_request {
@@ -272,6 +287,7 @@ impl Database {
                     billing.read_capacity, billing.write_capacity
                 )));
             }
+            self.within_table_maximum(read, write)?;
             if read > billing.read_capacity || write > billing.write_capacity {
                 billing.last_increase = Some(now);
             }
@@ -429,11 +445,30 @@ impl Database {
     /// DescribeLimits: DynamoDB's default account and table quotas.
     pub fn describe_limits(&self) -> DescribeLimitsOutput {
         DescribeLimitsOutput {
-            account_max_read_capacity_units: 80_000,
-            account_max_write_capacity_units: 80_000,
-            table_max_read_capacity_units: 40_000,
-            table_max_write_capacity_units: 40_000,
+            account_max_read_capacity_units: ACCOUNT_MAX_READ_CAPACITY_UNITS,
+            account_max_write_capacity_units: ACCOUNT_MAX_WRITE_CAPACITY_UNITS,
+            table_max_read_capacity_units: TABLE_MAX_READ_CAPACITY_UNITS,
+            table_max_write_capacity_units: TABLE_MAX_WRITE_CAPACITY_UNITS,
         }
+    }
+
+    /// Refuses provisioned capacity above the per-table maximum that DescribeLimits reports,
+    /// reads first, as DynamoDB does.
+    fn within_table_maximum(&self, read: i64, write: i64) -> ApiResult<()> {
+        for (dimension, requested, maximum) in [
+            ("ReadCapacityUnits", read, TABLE_MAX_READ_CAPACITY_UNITS),
+            ("WriteCapacityUnits", write, TABLE_MAX_WRITE_CAPACITY_UNITS),
+        ] {
+            if requested > maximum {
+                return Err(ApiError::capacity_above_table_maximum(
+                    dimension,
+                    requested,
+                    &self.location.region,
+                    maximum,
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// DescribeEndpoints: this node's own endpoint.

@@ -12,6 +12,7 @@
 
 mod index;
 mod stream;
+mod throughput;
 mod time_to_live;
 
 use std::fmt;
