@@ -18,6 +18,9 @@ Provisioned capacity: one table may have at most the TableMaxReadCapacityUnits a
 TableMaxWriteCapacityUnits that DescribeLimits reports (40,000 each by default); more is
 LimitExceededException, from CreateTable and UpdateTable alike. Sources: "Service, account, and
 table quotas in Amazon DynamoDB" and the CreateTable, UpdateTable and DescribeLimits API references.
+The same quotas page allows four decreases of a table's provisioned throughput at any time of a
+UTC day and one more each hour after that; a decrease past that budget is LimitExceededException,
+and DescribeTable counts the day's decreases in NumberOfDecreasesToday.
 """
 
 import pytest
@@ -244,3 +247,37 @@ def test_update_table_above_the_per_table_maximum_is_refused(ddb, new_table):
             BillingMode="PROVISIONED",
             ProvisionedThroughput={"ReadCapacityUnits": 10**6, "WriteCapacityUnits": 1},
         )
+
+
+# ---- provisioned capacity: the daily budget of decreases -----------------------------------------
+
+
+def test_a_fifth_decrease_within_the_hour_is_refused(ddb, new_table):
+    name = new_table(ProvisionedThroughput={"ReadCapacityUnits": 10, "WriteCapacityUnits": 10})
+
+    def set_units(read, write):
+        ddb.update_table(
+            TableName=name, ProvisionedThroughput={"ReadCapacityUnits": read, "WriteCapacityUnits": write}
+        )
+        return ddb.describe_table(TableName=name)["Table"]["ProvisionedThroughput"]
+
+    # Lowering both dimensions in one call counts once; an increase does not count.
+    for count, (read, write) in enumerate([(9, 9), (9, 8), (8, 8), (2, 2)], start=1):
+        throughput = set_units(read, write)
+        assert throughput["NumberOfDecreasesToday"] == count
+        assert "LastDecreaseDateTime" in throughput
+    assert set_units(3, 3)["NumberOfDecreasesToday"] == 4
+    with client_error(
+        "LimitExceededException",
+        match=r"^Subscriber limit exceeded: Provisioned throughput decreases are limited within a given "
+        r"UTC day\. After the first 4 decreases, each subsequent decrease in the same UTC day can be "
+        r"performed at most once every 3600 seconds\. Number of decreases today: 4\.",
+    ):
+        ddb.update_table(
+            TableName=name, ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}
+        )
+    # The refused decrease changed nothing; increases are still allowed.
+    throughput = ddb.describe_table(TableName=name)["Table"]["ProvisionedThroughput"]
+    assert (throughput["ReadCapacityUnits"], throughput["WriteCapacityUnits"]) == (3, 3)
+    assert throughput["NumberOfDecreasesToday"] == 4
+    assert set_units(4, 4)["ReadCapacityUnits"] == 4

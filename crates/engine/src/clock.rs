@@ -41,6 +41,56 @@ pub fn stream_label(seconds: f64) -> String {
     format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{milli:03}")
 }
 
+/// A time in words, as DynamoDB writes times into some error messages:
+/// `Friday, October 9, 2026 at 12:00:00 AM Coordinated Universal Time` (whole seconds, UTC).
+pub fn long_utc_time(seconds: f64) -> String {
+    const WEEKDAYS: [&str; 7] = [
+        "Sunday",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+    ];
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let whole = seconds.floor() as i64;
+    let (days, day_seconds) = (whole.div_euclid(86_400), whole.rem_euclid(86_400));
+    let (year, month, day) = civil_from_days(days);
+    // 1970-01-01 was a Thursday.
+    let weekday = WEEKDAYS[(days + 4).rem_euclid(7) as usize];
+    let month = MONTHS[month as usize - 1];
+    let (hour, minute, second) = (day_seconds / 3600, day_seconds / 60 % 60, day_seconds % 60);
+    let (hour12, meridiem) = match hour {
+        0 => (12, "AM"),
+        1..=11 => (hour, "AM"),
+        12 => (12, "PM"),
+        _ => (hour - 12, "PM"),
+    };
+    format!(
+        "{weekday}, {month} {day}, {year} at {hour12}:{minute:02}:{second:02} {meridiem} \
+         Coordinated Universal Time"
+    )
+}
+
+/// The first second of the UTC day after the one `seconds` falls on.
+pub fn next_utc_midnight(seconds: f64) -> f64 {
+    ((seconds / 86_400.0).floor() + 1.0) * 86_400.0
+}
+
 /// Year, month, day of the proleptic Gregorian calendar for days since 1970-01-01
 /// (Howard Hinnant's `civil_from_days`).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
@@ -100,6 +150,29 @@ mod tests {
     fn stream_labels_are_iso_times() {
         assert_eq!(stream_label(0.0), "1970-01-01T00:00:00.000");
         assert_eq!(stream_label(1_795_327_200.5), "2026-11-22T06:00:00.500");
+    }
+
+    #[test]
+    fn long_times_in_words() {
+        assert_eq!(
+            long_utc_time(0.0),
+            "Thursday, January 1, 1970 at 12:00:00 AM Coordinated Universal Time"
+        );
+        // 2026-10-08T23:20:48Z and the midnight after it.
+        assert_eq!(
+            long_utc_time(1_791_501_648.25),
+            "Thursday, October 8, 2026 at 11:20:48 PM Coordinated Universal Time"
+        );
+        assert_eq!(next_utc_midnight(1_791_501_648.25), 1_791_504_000.0);
+        assert_eq!(
+            long_utc_time(1_791_504_000.0),
+            "Friday, October 9, 2026 at 12:00:00 AM Coordinated Universal Time"
+        );
+        // Noon, and a leap day.
+        assert_eq!(
+            long_utc_time(1_709_208_000.0),
+            "Thursday, February 29, 2024 at 12:00:00 PM Coordinated Universal Time"
+        );
     }
 
     #[test]

@@ -11,6 +11,8 @@ use ferrodyn_api::wire::{
 };
 
 use crate::catalog::{Billing, IndexRecord, Table, TableRecord};
+use crate::clock;
+use crate::table_ops::decreases_today;
 use crate::writer::PartitionStats;
 
 /// Where ARNs point: the region and account this node reports.
@@ -163,7 +165,7 @@ fn throughput(billing: &Billing) -> ProvisionedThroughputDescription {
     ProvisionedThroughputDescription {
         last_increase_date_time: billing.last_increase,
         last_decrease_date_time: billing.last_decrease,
-        number_of_decreases_today: Some(billing.decreases_today),
+        number_of_decreases_today: Some(decreases_today(billing, clock::now_seconds())),
         read_capacity_units: Some(billing.read_capacity),
         write_capacity_units: Some(billing.write_capacity),
     }

@@ -20,6 +20,20 @@ use crate::describe::describe;
 use crate::keys;
 use crate::replicate::CommitError;
 
+/// Decreases of a table's provisioned throughput allowed at any time of a UTC day.
+const DECREASES_PER_DAY: i64 = 4;
+/// After those, one more decrease whenever the last was at least this long ago (seconds).
+const DECREASE_INTERVAL_S: f64 = 3600.0;
+
+/// Decreases of the provisioned throughput made on the UTC day of `now` (the count restarts at
+/// midnight UTC).
+pub(crate) fn decreases_today(billing: &Billing, now: f64) -> i64 {
+    match billing.last_decrease {
+        Some(last) if clock::same_utc_day(last, now) => billing.decreases_today,
+        _ => 0,
+    }
+}
+
 /// Read capacity units the account may provision in all (DescribeLimits).
 const ACCOUNT_MAX_READ_CAPACITY_UNITS: i64 = 80_000;
 /// Write capacity units the account may provision in all (DescribeLimits).
@@ -292,14 +306,19 @@ impl Database {
                 billing.last_increase = Some(now);
             }
             if read < billing.read_capacity || write < billing.write_capacity {
-                if billing
-                    .last_decrease
-                    .is_some_and(|t| clock::same_utc_day(t, now))
+                let decreases = decreases_today(billing, now);
+                if let Some(last) = billing.last_decrease
+                    && decreases >= DECREASES_PER_DAY
+                    && now - last < DECREASE_INTERVAL_S
                 {
-                    billing.decreases_today += 1;
-                } else {
-                    billing.decreases_today = 1;
+                    let next = (last + DECREASE_INTERVAL_S).min(clock::next_utc_midnight(last));
+                    return Err(ApiError::throughput_decreases_exhausted(
+                        decreases,
+                        &clock::long_utc_time(last),
+                        &clock::long_utc_time(next),
+                    ));
                 }
+                billing.decreases_today = decreases + 1;
                 billing.last_decrease = Some(now);
             }
             billing.read_capacity = read;

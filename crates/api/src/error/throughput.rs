@@ -23,6 +23,22 @@ impl ApiError {
             ),
         )
     }
+
+    /// LimitExceededException for a decrease of provisioned throughput past the daily budget:
+    /// four decreases per UTC day, then one more whenever the last was an hour ago. `decreases`
+    /// is the number made today; `last` and `next` are the last decrease and the earliest next
+    /// one, already written out in words.
+    pub fn throughput_decreases_exhausted(decreases: i64, last: &str, next: &str) -> Self {
+        Self::new(
+            ErrorKind::LimitExceeded,
+            format!(
+                "Subscriber limit exceeded: Provisioned throughput decreases are limited within a \
+                 given UTC day. After the first 4 decreases, each subsequent decrease in the same \
+                 UTC day can be performed at most once every 3600 seconds. Number of decreases \
+                 today: {decreases}. Last decrease at {last}. Next decrease can be made at {next}."
+            ),
+        )
+    }
 }
 
 #[cfg(test)]
