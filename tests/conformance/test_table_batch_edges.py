@@ -1,9 +1,11 @@
 """Edges of the table-level operations and of the batch operations.
 
 Tags: the characters TagResource takes, the `aws:` prefix in either case, and the 50-tag limit
-counted after the merge and on UntagResource's keys. Sources: "Tagging restrictions in DynamoDB"
-in the developer guide (allowed characters, at most 50 tags, the reserved `aws:` prefix) and the
-TagResource and UntagResource API references.
+counted after the merge and on UntagResource's keys. Sources: "Tagging restrictions in DynamoDB" in
+the developer guide (allowed characters, at most 50 tags, the reserved `aws:` prefix) and the
+TagResource and UntagResource API references. An ARN that cannot name one of the endpoint's tables
+(a table name no table can have, another region) is an invalid ARN rather than a missing table,
+as DynamoDB answers it (ValidationException 'Invalid TableArn').
 
 Time to live: a table has one TTL attribute, so disabling names it; another name is refused before
 the limit on how often the setting may change applies. Sources: the UpdateTimeToLive API reference
@@ -115,6 +117,31 @@ def test_untag_takes_at_most_fifty_keys(ddb, new_table):
     assert tags_of(ddb, arn) == {"keep": "v"}
     ddb.untag_resource(ResourceArn=arn, TagKeys=[f"k{i}" for i in range(49)] + ["keep"])
     assert tags_of(ddb, arn) == {}
+
+
+def tagging_calls(ddb, arn):
+    return [
+        lambda: ddb.list_tags_of_resource(ResourceArn=arn),
+        lambda: ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "k", "Value": "v"}]),
+        lambda: ddb.untag_resource(ResourceArn=arn, TagKeys=["k"]),
+    ]
+
+
+@pytest.mark.parametrize("table", ["ab", "bad name", "x" * 256])
+def test_tagging_an_arn_of_an_impossible_table_name(ddb, new_table, table):
+    arn = table_arn(ddb, new_table()).rsplit("/", 1)[0] + "/" + table
+    for call in tagging_calls(ddb, arn):
+        with validation_error(f"Invalid TableArn: Invalid ResourceArn provided as input {arn}"):
+            call()
+
+
+def test_tagging_an_arn_of_another_region(ddb, new_table):
+    arn = table_arn(ddb, new_table())
+    region = arn.split(":")[3]
+    other = arn.replace(f":{region}:", ":eu-west-3:" if region != "eu-west-3" else ":us-east-2:", 1)
+    for call in tagging_calls(ddb, other):
+        with validation_error(f"Invalid TableArn: Invalid ResourceArn provided as input {other}"):
+            call()
 
 
 # ---- UpdateTimeToLive -----------------------------------------------------------------------------

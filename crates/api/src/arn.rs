@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+use crate::decode::is_name;
 use crate::error::ApiError;
 use crate::validate::invalid;
 
@@ -95,9 +96,7 @@ impl ResourceArn {
             _ => return Err(not_table()),
         };
         if table.is_empty() || region.is_empty() || account.is_empty() {
-            return Err(ApiError::validation(format!(
-                "Invalid TableArn: Invalid ResourceArn provided as input {arn}"
-            )));
+            return Err(ResourceArn::invalid_table_arn(arn));
         }
         Ok(ResourceArn {
             partition: partition.to_owned(),
@@ -109,7 +108,8 @@ impl ResourceArn {
     }
 
     /// The ARN of a table or stream that tags may be put on: an index's ARN is refused as
-    /// DynamoDB refuses it.
+    /// DynamoDB refuses it, and so is a table name no table can have (fewer than 3 or more than
+    /// 255 characters, or characters outside `[a-zA-Z0-9_.-]`).
     pub fn parse_taggable(arn: &str) -> Result<ResourceArn, ApiError> {
         let parsed = ResourceArn::parse(arn)?;
         if let ResourceKind::Index(_) = parsed.kind {
@@ -118,7 +118,19 @@ impl ResourceArn {
                  resource arn: {arn}"
             )));
         }
+        if !is_name(&parsed.table) || !(3..=255).contains(&parsed.table.len()) {
+            return Err(ResourceArn::invalid_table_arn(arn));
+        }
         Ok(parsed)
+    }
+
+    /// ValidationException `Invalid TableArn: Invalid ResourceArn provided as input <arn>`: a
+    /// tagging operation's ARN that cannot name a table of this endpoint (a table name no table
+    /// can have, or another region).
+    pub fn invalid_table_arn(arn: &str) -> ApiError {
+        ApiError::validation(format!(
+            "Invalid TableArn: Invalid ResourceArn provided as input {arn}"
+        ))
     }
 }
 
@@ -275,5 +287,23 @@ mod tests {
         let arn = "arn:aws:dynamodb:us-east-1:1:table/t/index/i";
         assert!(ResourceArn::parse(arn).is_ok());
         assert!(ResourceArn::parse_taggable(arn).is_err());
+    }
+
+    #[test]
+    fn tagging_arns_name_a_possible_table() {
+        let long = "t".repeat(256);
+        for table in ["ab", "bad name", "t@ble", long.as_str()] {
+            let arn = format!("arn:aws:dynamodb:us-east-1:000000000000:table/{table}");
+            assert_eq!(
+                ResourceArn::parse_taggable(&arn).unwrap_err().message,
+                format!("Invalid TableArn: Invalid ResourceArn provided as input {arn}")
+            );
+        }
+        let ok = format!(
+            "arn:aws:dynamodb:us-east-1:000000000000:table/{}",
+            &long[..255]
+        );
+        assert!(ResourceArn::parse_taggable(&ok).is_ok());
+        assert!(ResourceArn::parse_taggable("arn:aws:dynamodb:us-east-1:1:table/A_b.c-9").is_ok());
     }
 }

@@ -507,9 +507,12 @@ impl Database {
     ) -> ApiResult<(Arc<crate::catalog::Table>, TableRecord)> {
         let text = arn.unwrap_or_default();
         let parsed = ResourceArn::parse_taggable(text)?;
-        let found = (parsed.region == self.location.region
-            && parsed.account == self.location.account
-            && parsed.kind == ResourceKind::Table)
+        // A table of another region is not one of this endpoint's: DynamoDB calls the ARN
+        // invalid rather than the table missing.
+        if parsed.region != self.location.region {
+            return Err(ResourceArn::invalid_table_arn(text));
+        }
+        let found = (parsed.account == self.location.account && parsed.kind == ResourceKind::Table)
             .then(|| self.catalog.get(&parsed.table))
             .flatten();
         let table = found.ok_or_else(|| ApiError::resource_arn_not_found(text))?;

@@ -32,7 +32,7 @@ use serde::de::DeserializeSeed;
 use crate::error::ApiError;
 
 pub(crate) use render::Render;
-pub(crate) use rules::{Report, Rules, presets};
+pub(crate) use rules::{Report, Rules, is_name, presets};
 
 /// Where a value sits in the body; DynamoDB words a type error differently for each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
