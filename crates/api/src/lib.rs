@@ -50,7 +50,9 @@ mod validate;
 
 pub use error::{ApiError, ApiResult, ErrorKind};
 pub use operation::Operation;
-pub use request::{Parsed, Request, Response, decode_request, encode_response, write_response};
+pub use request::{
+    Parsed, Request, Response, TableArns, decode_request, encode_response, write_response,
+};
 pub use validate::batch::{BATCH_GET_KEYS_MAX, BATCH_WRITE_REQUESTS_MAX};
 pub use validate::table::{
     CAPACITY_UNITS_MAX, GLOBAL_SECONDARY_INDEXES_MAX, LOCAL_SECONDARY_INDEXES_MAX,

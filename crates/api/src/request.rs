@@ -149,6 +149,166 @@ pub fn decode_request(op: Operation, body: &[u8]) -> Result<Request, ApiError> {
     }
 }
 
+/// The tables a request named by ARN instead of by name (`TableName`, and the keys of a batch's
+/// `RequestItems`, accept either), each with the name it stands for. Answers keyed by table
+/// (a batch's `Responses`, `UnprocessedKeys`, `UnprocessedItems`, `ItemCollectionMetrics`)
+/// use what the request used: [`TableArns::restore`] puts the ARNs back.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableArns(Vec<(String, String)>);
+
+impl Request {
+    /// Replaces every table ARN in the request by the table's name, checking that it names a
+    /// table of this endpoint (`region` and `account`): an ARN that is not a table's, or a
+    /// name no table can have, is a ValidationException; a table of another account is not
+    /// found. Returns the ARNs replaced.
+    pub fn resolve_table_arns(
+        &mut self,
+        region: &str,
+        account: &str,
+    ) -> Result<TableArns, ApiError> {
+        let mut arns = TableArns::default();
+        let mut one = |name: &mut String| arns.resolve(name, region, account);
+        match self {
+            Request::CreateTable(input) => one(&mut input.table_name)?,
+            Request::DescribeTable(input) => one(&mut input.table_name)?,
+            Request::DeleteTable(input) => one(&mut input.table_name)?,
+            Request::UpdateTable(input) => one(&mut input.table_name)?,
+            Request::PutItem(request) => one(&mut request.input.table_name)?,
+            Request::GetItem(request) => one(&mut request.input.table_name)?,
+            Request::UpdateItem(request) => one(&mut request.input.table_name)?,
+            Request::DeleteItem(request) => one(&mut request.input.table_name)?,
+            Request::Query(request) => one(&mut request.input.table_name)?,
+            Request::Scan(request) => one(&mut request.input.table_name)?,
+            Request::UpdateTimeToLive(input) => one(&mut input.table_name)?,
+            Request::DescribeTimeToLive(input) => one(&mut input.table_name)?,
+            Request::BatchGetItem(request) => {
+                request.input.request_items = arns.resolve_keys(
+                    std::mem::take(&mut request.input.request_items),
+                    region,
+                    account,
+                )?;
+                request.expressions = arns.rename_keys(std::mem::take(&mut request.expressions));
+            }
+            Request::BatchWriteItem(input) => {
+                input.request_items =
+                    arns.resolve_keys(std::mem::take(&mut input.request_items), region, account)?;
+            }
+            Request::ListTables(_)
+            | Request::TagResource(_)
+            | Request::UntagResource(_)
+            | Request::ListTagsOfResource(_)
+            | Request::DescribeLimits(_)
+            | Request::DescribeEndpoints(_)
+            | Request::ListStreams(_)
+            | Request::DescribeStream(_)
+            | Request::GetShardIterator(_)
+            | Request::GetRecords(_) => {}
+        }
+        Ok(arns)
+    }
+}
+
+impl TableArns {
+    /// The table a key of `RequestItems` names: its name, whether the key is the name or the
+    /// table's ARN.
+    pub fn name_of<'a>(&'a self, key: &'a str) -> &'a str {
+        self.0
+            .iter()
+            .find(|(_, arn)| arn == key)
+            .map_or(key, |(name, _)| name)
+    }
+
+    /// Whether the request named every table by name.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Replaces `text` by the table name if it is a table ARN of this endpoint.
+    fn resolve(&mut self, text: &mut String, region: &str, account: &str) -> Result<(), ApiError> {
+        if !text.starts_with("arn:") {
+            return Ok(());
+        }
+        let arn = crate::arn::ResourceArn::parse_taggable(text)?;
+        if arn.kind != crate::arn::ResourceKind::Table || arn.region != region {
+            return Err(crate::arn::ResourceArn::invalid_table_arn(text));
+        }
+        if arn.account != account {
+            return Err(ApiError::table_not_found(text));
+        }
+        let name = arn.table;
+        self.0.push((name.clone(), std::mem::replace(text, name)));
+        Ok(())
+    }
+
+    /// `items` with every ARN key replaced by its table's name. One table named twice (by
+    /// name and by ARN) is refused, as a table named twice by name cannot be.
+    fn resolve_keys<V>(
+        &mut self,
+        items: BTreeMap<String, V>,
+        region: &str,
+        account: &str,
+    ) -> Result<BTreeMap<String, V>, ApiError> {
+        let mut resolved = BTreeMap::new();
+        for (mut key, value) in items {
+            self.resolve(&mut key, region, account)?;
+            if resolved.contains_key(&key) {
+                return Err(ApiError::validation(format!(
+                    "Table {key} is named more than once in RequestItems (by its name and its ARN)"
+                )));
+            }
+            resolved.insert(key, value);
+        }
+        Ok(resolved)
+    }
+
+    /// `map` with its ARN keys replaced by names, as [`TableArns::resolve_keys`] did to the
+    /// request's items.
+    fn rename_keys<V>(&self, map: BTreeMap<String, V>) -> BTreeMap<String, V> {
+        map.into_iter()
+            .map(
+                |(key, value)| match self.0.iter().find(|(_, arn)| *arn == key) {
+                    Some((name, _)) => (name.clone(), value),
+                    None => (key, value),
+                },
+            )
+            .collect()
+    }
+
+    /// `map` with the names of tables the request named by ARN replaced by those ARNs.
+    fn restore_keys<V>(&self, map: BTreeMap<String, V>) -> BTreeMap<String, V> {
+        map.into_iter()
+            .map(
+                |(key, value)| match self.0.iter().find(|(name, _)| *name == key) {
+                    Some((_, arn)) => (arn.clone(), value),
+                    None => (key, value),
+                },
+            )
+            .collect()
+    }
+
+    /// Keys the answer's per-table maps by what the request used: the ARN where it gave one.
+    pub fn restore(&self, response: &mut Response) {
+        if self.is_empty() {
+            return;
+        }
+        match response {
+            Response::BatchGetItem(output) => {
+                output.responses = self.restore_keys(std::mem::take(&mut output.responses));
+                output.unprocessed_keys =
+                    self.restore_keys(std::mem::take(&mut output.unprocessed_keys));
+            }
+            Response::BatchWriteItem(output) => {
+                output.unprocessed_items =
+                    self.restore_keys(std::mem::take(&mut output.unprocessed_items));
+                if let Some(metrics) = output.item_collection_metrics.take() {
+                    output.item_collection_metrics = Some(self.restore_keys(metrics));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Encodes a response body (JSON; absent members are left out).
 pub fn encode_response(response: &Response) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);

@@ -254,6 +254,11 @@ impl Database {
         self.catalog.len()
     }
 
+    /// The region and account this endpoint's tables belong to (their ARNs name them).
+    pub fn region_and_account(&self) -> (&str, &str) {
+        (&self.location.region, &self.location.account)
+    }
+
     /// The node's storage engine (the cluster keeps its Raft state in it too).
     pub fn storage(&self) -> &Db {
         &self.db

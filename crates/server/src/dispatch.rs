@@ -3,7 +3,9 @@
 
 use bytes::Bytes;
 use ferrodyn_api::sigv4::{Authorization, SignedRequest};
-use ferrodyn_api::{ApiError, ErrorKind, Operation, Request, decode_request, write_response};
+use ferrodyn_api::{
+    ApiError, ErrorKind, Operation, Request, TableArns, decode_request, write_response,
+};
 use ferrodyn_cluster::tables::{Route, TableGroups};
 use ferrodyn_engine::route::{Target, is_consistent_read, target_of};
 use ferrodyn_engine::{Database, DatabaseConfig};
@@ -192,18 +194,29 @@ impl Dispatcher {
             date: header("date"),
             query,
         })?;
-        let request = decode_request(operation, body)?;
+        let (request, arns) = self.decode(operation, body)?;
         match self.cluster.get() {
             None => Ok(Reply {
                 status: 200,
-                body: self.execute_here(request).await?,
+                body: self.execute_here(request, &arns).await?,
             }),
-            Some(tables) => Ok(self.routed(tables, operation, body, request, 0).await),
+            Some(tables) => Ok(self
+                .routed(tables, operation, body, request, &arns, 0)
+                .await),
         }
     }
 
-    async fn execute_here(&self, request: Request) -> Result<Vec<u8>, ApiError> {
-        let response = self.database.execute(request).await?;
+    /// Decodes and validates a request body, naming by name every table it named by ARN.
+    fn decode(&self, operation: Operation, body: &[u8]) -> Result<(Request, TableArns), ApiError> {
+        let mut request = decode_request(operation, body)?;
+        let (region, account) = self.database.region_and_account();
+        let arns = request.resolve_table_arns(region, account)?;
+        Ok((request, arns))
+    }
+
+    async fn execute_here(&self, request: Request, arns: &TableArns) -> Result<Vec<u8>, ApiError> {
+        let mut response = self.database.execute(request).await?;
+        arns.restore(&mut response);
         let mut out = Vec::with_capacity(256);
         write_response(&response, &mut out);
         Ok(out)
@@ -216,13 +229,16 @@ impl Dispatcher {
             Ok(operation) => operation,
             Err(error) => return Reply::error(&error),
         };
-        let request = match decode_request(operation, body) {
-            Ok(request) => request,
+        let (request, arns) = match self.decode(operation, body) {
+            Ok(decoded) => decoded,
             Err(error) => return Reply::error(&error),
         };
         match self.cluster.get() {
-            Some(tables) => self.routed(tables, operation, body, request, hops).await,
-            None => match self.execute_here(request).await {
+            Some(tables) => {
+                self.routed(tables, operation, body, request, &arns, hops)
+                    .await
+            }
+            None => match self.execute_here(request, &arns).await {
                 Ok(body) => Reply { status: 200, body },
                 Err(error) => Reply::error(&error),
             },
@@ -241,6 +257,7 @@ impl Dispatcher {
         operation: Operation,
         body: &'a [u8],
         request: Request,
+        arns: &'a TableArns,
         hops: u32,
     ) -> std::pin::Pin<Box<dyn Future<Output = Reply> + Send + 'a>> {
         Box::pin(async move {
@@ -256,8 +273,9 @@ impl Dispatcher {
                         if routes.windows(2).all(|w| w[0] == w[1]) {
                             routes.into_iter().next().unwrap_or(Route::Here)
                         } else {
+                            let shares = shares_by_route(&names, &routes);
                             return self
-                                .split_batch(tables, operation, body, &names, &routes, hops)
+                                .split_batch(tables, operation, body, &shares, arns, hops)
                                 .await;
                         }
                     }
@@ -265,7 +283,7 @@ impl Dispatcher {
                 let why = match route {
                     Route::Here => match self.linearize(tables, &request).await {
                         Err(why) => why,
-                        Ok(()) => match self.execute_here(request.clone()).await {
+                        Ok(()) => match self.execute_here(request.clone(), arns).await {
                             Ok(body) => return Reply { status: 200, body },
                             Err(error) if error.kind == ErrorKind::ServiceUnavailable => {
                                 error.message
@@ -339,8 +357,8 @@ impl Dispatcher {
         tables: &Arc<TableGroups>,
         operation: Operation,
         body: &[u8],
-        names: &[String],
-        routes: &[Route],
+        shares: &[Vec<&String>],
+        arns: &TableArns,
         hops: u32,
     ) -> Reply {
         let Ok(serde_json::Value::Object(whole)) =
@@ -348,26 +366,19 @@ impl Dispatcher {
         else {
             return Reply::error(&ApiError::internal("a validated batch did not parse again"));
         };
-        let mut shares: Vec<(Route, Vec<&String>)> = Vec::new();
-        for (name, route) in names.iter().zip(routes) {
-            match shares.iter_mut().find(|(r, _)| r == route) {
-                Some((_, share)) => share.push(name),
-                None => shares.push((route.clone(), vec![name])),
-            }
-        }
         let mut merged = serde_json::Map::new();
-        for (_, share) in shares {
+        for share in shares {
             let mut part = whole.clone();
             if let Some(serde_json::Value::Object(items)) = part.get_mut("RequestItems") {
-                items.retain(|name, _| share.contains(&name));
+                items.retain(|key, _| share.iter().any(|name| *name == arns.name_of(key)));
             }
             let part_body = serde_json::to_vec(&part).expect("JSON encodes");
-            let request = match decode_request(operation, &part_body) {
-                Ok(request) => request,
+            let (request, part_arns) = match self.decode(operation, &part_body) {
+                Ok(decoded) => decoded,
                 Err(error) => return Reply::error(&error),
             };
             let reply = self
-                .routed(tables, operation, &part_body, request, hops)
+                .routed(tables, operation, &part_body, request, &part_arns, hops)
                 .await;
             if reply.status != 200 {
                 return reply;
@@ -401,6 +412,19 @@ const ROUTE_DEADLINE: Duration = Duration::from_secs(10);
 /// How many times a request may be forwarded: a node that does not hold the table passes it to
 /// one that does, which passes it to the leader.
 const MAX_HOPS: u32 = 2;
+
+/// The tables `names` grouped by their `routes` (in the order each route first appears): one
+/// share of a batch per node that runs it.
+fn shares_by_route<'a>(names: &'a [String], routes: &[Route]) -> Vec<Vec<&'a String>> {
+    let mut shares: Vec<(&Route, Vec<&String>)> = Vec::new();
+    for (name, route) in names.iter().zip(routes) {
+        match shares.iter_mut().find(|(r, _)| *r == route) {
+            Some((_, share)) => share.push(name),
+            None => shares.push((route, vec![name])),
+        }
+    }
+    shares.into_iter().map(|(_, share)| share).collect()
+}
 
 /// `base` give or take half, so that retries of many clients spread out.
 fn jitter(base: Duration) -> Duration {

@@ -25,6 +25,10 @@ pub(crate) struct Rules {
     /// A table name: an empty one fails only `length greater than or equal to 1`; any other
     /// must match the name pattern and have 3 to 255 characters. Reported [`Report::Early`].
     pub table_name: bool,
+    /// A table's ARN may stand in for its name: text starting with `arn:` of at most 1024
+    /// characters skips the name checks (the ARN is read and checked against this endpoint's
+    /// tables once decoded: `Request::resolve_table_arns`).
+    pub arn_allowed: bool,
     /// Minimum length (UTF-16 units of a string; elements of a list or map).
     pub len_min: Option<usize>,
     /// Maximum length.
@@ -53,6 +57,7 @@ impl Rules {
     pub(crate) const NONE: Rules = Rules {
         name_pattern: false,
         table_name: false,
+        arn_allowed: false,
         len_min: None,
         len_max: None,
         min: None,
@@ -105,6 +110,13 @@ impl Rules {
         number: Option<i64>,
     ) -> Vec<String> {
         let mut failures = Vec::new();
+        if self.arn_allowed
+            && let (Some(text), Some(length)) = (text, length)
+            && text.starts_with("arn:")
+            && length <= TABLE_ARN_CHARS_MAX
+        {
+            return failures;
+        }
         if self.table_name {
             if let (Some(text), Some(length)) = (text, length) {
                 if length == 0 {
@@ -177,6 +189,9 @@ impl Rules {
     }
 }
 
+/// The longest table ARN a `TableName` may hold.
+const TABLE_ARN_CHARS_MAX: usize = 1024;
+
 const PATTERN: &str = "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+";
 
 /// Whether `text` matches `[a-zA-Z0-9_.-]+`, the pattern of table and index names.
@@ -191,11 +206,22 @@ pub(crate) fn is_name(text: &str) -> bool {
 pub(crate) mod presets {
     use super::{Report, Rules};
 
-    /// `TableName`: see [`Rules::table_name`].
+    /// `TableName` of DynamoDB's operations: a name (see [`Rules::table_name`]) or a table's
+    /// ARN.
     pub(crate) const TABLE_NAME: Rules = Rules {
+        arn_allowed: true,
+        ..TABLE_NAME_ONLY
+    };
+    /// `TableName` where only a name will do (DynamoDB Streams' ListStreams).
+    pub(crate) const TABLE_NAME_ONLY: Rules = Rules {
         table_name: true,
         report: Report::Early,
         ..Rules::NONE
+    };
+    /// Map keys naming tables (`RequestItems`): a name, pattern and 3 to 255, or a table's ARN.
+    pub(crate) const TABLE_KEY: Rules = Rules {
+        arn_allowed: true,
+        ..INDEX_NAME
     };
     /// `IndexName` and map keys naming tables: pattern, 3 to 255.
     pub(crate) const INDEX_NAME: Rules = Rules {
@@ -312,7 +338,7 @@ pub(crate) mod presets {
     };
     /// BatchGetItem `RequestItems`: at least one table, keys are table names.
     pub(crate) const BATCH_GET_ITEMS: Rules = Rules {
-        keys: Some(&INDEX_NAME),
+        keys: Some(&TABLE_KEY),
         required_message: Some("The requestItems parameter is required for BatchGetItem"),
         ..Rules::NONE
     };
@@ -326,7 +352,7 @@ pub(crate) mod presets {
     /// BatchWriteItem `RequestItems`: at least one table, keys are table names, 1 to 25
     /// requests per table.
     pub(crate) const BATCH_WRITE_ITEMS: Rules = Rules {
-        keys: Some(&INDEX_NAME),
+        keys: Some(&TABLE_KEY),
         values: Some(&BATCH_WRITE_REQUESTS),
         required_message: Some("The requestItems parameter is required for BatchWriteItem"),
         ..Rules::NONE

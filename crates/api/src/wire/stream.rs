@@ -18,7 +18,7 @@ wire_struct! {
     /// The ListStreams request.
     pub struct ListStreamsInput {
         /// Only this table's streams.
-        "TableName" table_name: optional String = presets::TABLE_NAME,
+        "TableName" table_name: optional String = presets::TABLE_NAME_ONLY,
         /// At most this many streams, 1 to 100 (default 100).
         "Limit" limit: optional i32 = presets::STREAMS_LIMIT,
         /// Start after this stream (the previous page's `LastEvaluatedStreamArn`).
