@@ -264,25 +264,33 @@ impl TableArns {
     /// `map` with its ARN keys replaced by names, as [`TableArns::resolve_keys`] did to the
     /// request's items.
     fn rename_keys<V>(&self, map: BTreeMap<String, V>) -> BTreeMap<String, V> {
-        map.into_iter()
-            .map(
-                |(key, value)| match self.0.iter().find(|(_, arn)| *arn == key) {
-                    Some((name, _)) => (name.clone(), value),
-                    None => (key, value),
-                },
-            )
-            .collect()
+        self.rekey(map, |(name, arn)| (arn, name))
     }
 
     /// `map` with the names of tables the request named by ARN replaced by those ARNs.
     fn restore_keys<V>(&self, map: BTreeMap<String, V>) -> BTreeMap<String, V> {
+        self.rekey(map, |(name, arn)| (name, arn))
+    }
+
+    /// `map` with every key that is the `from` of a pair (as `direction` orders the pair's
+    /// name and ARN) replaced by its `to`.
+    fn rekey<V>(
+        &self,
+        map: BTreeMap<String, V>,
+        direction: impl for<'p> Fn(&'p (String, String)) -> (&'p String, &'p String),
+    ) -> BTreeMap<String, V> {
         map.into_iter()
-            .map(
-                |(key, value)| match self.0.iter().find(|(name, _)| *name == key) {
-                    Some((_, arn)) => (arn.clone(), value),
+            .map(|(key, value)| {
+                match self
+                    .0
+                    .iter()
+                    .map(&direction)
+                    .find(|(from, _)| **from == key)
+                {
+                    Some((_, to)) => (to.clone(), value),
                     None => (key, value),
-                },
-            )
+                }
+            })
             .collect()
     }
 
