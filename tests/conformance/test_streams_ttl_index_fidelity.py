@@ -101,6 +101,22 @@ def test_list_streams_of_one_table_page_by_page(ddb, streams, new_table):
     assert "LastEvaluatedStreamArn" not in rest
 
 
+def test_list_streams_goes_on_after_a_start_that_is_no_longer_listed(ddb, streams, new_table):
+    """A start naming no listed stream (one gone between two pages) still marks a place in
+    ListStreams' order (by table, newest stream first), as ListTables' ExclusiveStartTableName
+    does: the streams after it come, not the first page again."""
+    table = new_table(StreamSpecification=stream_spec("KEYS_ONLY"))
+    arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    prefix, label = arn.rsplit("/", 1)
+    # The same table's stream ARN with a label from long after, then from long before.
+    later = f"{prefix}/9999{label[4:]}"
+    page = streams.list_streams(TableName=table, ExclusiveStartStreamArn=later)
+    assert [listed["StreamArn"] for listed in page["Streams"]] == [arn]
+    earlier = f"{prefix}/1971{label[4:]}"
+    page = streams.list_streams(TableName=table, ExclusiveStartStreamArn=earlier)
+    assert page["Streams"] == []
+
+
 def test_a_disabled_stream_is_closed_and_keeps_its_records(ddb, streams, new_table):
     table = new_table(StreamSpecification=stream_spec("NEW_IMAGE"))
     arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]

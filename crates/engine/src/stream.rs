@@ -431,12 +431,28 @@ impl Database {
                 });
             }
         }
-        if let Some(start) = &input.exclusive_start_stream_arn
-            && let Some(at) = streams
+        // Streams come by table name, then newest first. A start that is no longer listed (a
+        // stream trimmed or dropped between two pages) still marks a place in that order, as
+        // ListTables' start does: the page carries on after it rather than from the beginning.
+        if let Some(start) = &input.exclusive_start_stream_arn {
+            match streams
                 .iter()
                 .position(|s| s.stream_arn.as_deref() == Some(start))
-        {
-            streams.drain(..=at);
+            {
+                Some(at) => {
+                    streams.drain(..=at);
+                }
+                None => {
+                    if let Ok(arn) = ResourceArn::parse_stream(start) {
+                        let label = arn.stream_label().unwrap_or_default();
+                        streams.retain(|s| {
+                            let table = s.table_name.as_deref().unwrap_or_default();
+                            let own = s.stream_label.as_deref().unwrap_or_default();
+                            table > arn.table.as_str() || (table == arn.table && own < label)
+                        });
+                    }
+                }
+            }
         }
         let limit = input.limit.map_or(100, |l| l.clamp(1, 100) as usize);
         let more = streams.len() > limit;
