@@ -145,7 +145,7 @@ fn clients_that_stall_mid_request_or_stay_idle_are_disconnected() {
     use std::time::{Duration, Instant};
     let logs = tempfile::tempdir().unwrap();
     let server = common::Server::start(
-        &["--in-memory", "--request-read-timeout-ms", "300"],
+        &["--in-memory", "--request-read-timeout-ms", "1000"],
         logs.path(),
     );
     let limit = Duration::from_secs(10);
@@ -177,15 +177,18 @@ fn clients_that_stall_mid_request_or_stay_idle_are_disconnected() {
     assert_eq!(read_until_closed(&mut idle, limit), "");
     assert!(started.elapsed() < limit);
 
-    // A client that sends its request in pieces, each within the limit, is answered.
+    // A client that sends its head in pieces, then its body a while later, each well within
+    // the limit, is answered.
     let mut slow = TcpStream::connect(server.addr).unwrap();
-    let request = "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.0\r\n\
-                   X-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Length: 2\r\n\
-                   Connection: close\r\n\r\n{}";
-    for piece in request.as_bytes().chunks(40) {
+    let head = "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.0\r\n\
+                X-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Length: 2\r\n\
+                Connection: close\r\n\r\n";
+    for piece in head.as_bytes().chunks(64) {
         slow.write_all(piece).unwrap();
         std::thread::sleep(Duration::from_millis(50));
     }
+    std::thread::sleep(Duration::from_millis(200));
+    slow.write_all(b"{}").unwrap();
     let answer = read_until_closed(&mut slow, limit);
     assert!(answer.starts_with("HTTP/1.1 "), "{answer}");
     assert!(!answer.starts_with("HTTP/1.1 408"), "{answer}");
