@@ -12,6 +12,8 @@
 //! - [`partition`]: a table's hash space split into contiguous ranges ([`TablePartitions`]), the
 //!   unit that is replicated, split and moved, and their placement on the ring
 //!   ([`Placement`]), versioned by an epoch.
+//! - [`gossip`]: failure detection in the manner of SWIM: who answers, as every node comes to
+//!   agree by probes and the news they carry.
 //!
 //! ```
 //! use ferrodyn_cluster::{NodeId, Ring, TablePartitions};
@@ -23,6 +25,7 @@
 //! assert!(placement.iter().all(|replicas| replicas.len() == 3));
 //! ```
 
+pub mod gossip;
 pub mod identity;
 pub mod metadata;
 pub mod node;

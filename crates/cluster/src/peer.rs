@@ -24,6 +24,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tonic::transport::{Channel, Endpoint};
 
+use crate::gossip::Detector;
+use crate::node::NodeId;
 use crate::replica::{PartitionRaft, PartitionRaftNode};
 
 /// Code generated from `proto/peer.proto`.
@@ -35,8 +37,9 @@ pub mod proto {
 use proto::peer_client::PeerClient;
 use proto::peer_server::{Peer, PeerServer};
 use proto::{
-    ForwardReply, ForwardRequest, JoinReply, JoinRequest, PingReply, PingRequest, ProposeReply,
-    ProposeRequest, QuiesceReply, QuiesceRequest, RaftReply, RaftRequest,
+    ForwardReply, ForwardRequest, JoinReply, JoinRequest, PingReply, PingRequest, ProbeForReply,
+    ProbeForRequest, ProposeReply, ProposeRequest, QuiesceReply, QuiesceRequest, RaftReply,
+    RaftRequest,
 };
 
 /// Runs DynamoDB requests that other nodes forward to this one.
@@ -214,13 +217,20 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     groups: LocalGroups,
     handler: HandlerSlot,
+    detector: Arc<Detector>,
+    channels: Channels,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), tonic::transport::Error> {
     tonic::transport::Server::builder()
         .add_service(
-            PeerServer::new(PeerService { groups, handler })
-                .max_decoding_message_size(MESSAGE_BYTES_MAX)
-                .max_encoding_message_size(MESSAGE_BYTES_MAX),
+            PeerServer::new(PeerService {
+                groups,
+                handler,
+                detector,
+                channels,
+            })
+            .max_decoding_message_size(MESSAGE_BYTES_MAX)
+            .max_encoding_message_size(MESSAGE_BYTES_MAX),
         )
         .serve_with_incoming_shutdown(
             // Small Raft messages must not wait for delayed acknowledgements (Nagle).
@@ -233,6 +243,71 @@ pub async fn serve(
 struct PeerService {
     groups: LocalGroups,
     handler: HandlerSlot,
+    detector: Arc<Detector>,
+    channels: Channels,
+}
+
+/// The longest an indirect probe may ask its helper to wait for the target.
+const PROBE_FOR_TIMEOUT_MAX: Duration = Duration::from_secs(5);
+
+/// Probes member `target` at `address` directly: its incarnation if it answered within
+/// `timeout`. The probe and its answer carry the failure detector's news both ways.
+pub async fn ping_member(
+    channels: &Channels,
+    detector: &Detector,
+    target: NodeId,
+    address: &str,
+    timeout: Duration,
+) -> Option<u64> {
+    let mut client = channels.client(address).ok()?;
+    let mut request = tonic::Request::new(PingRequest {
+        gossip: Some(detector.outgoing(Some(target))),
+    });
+    request.set_timeout(timeout);
+    let reply = tokio::time::timeout(timeout, client.ping(request))
+        .await
+        .ok()?
+        .ok()?
+        .into_inner();
+    // A node that restarted under another id at that address is not the member probed.
+    if reply.node_id != target.get() {
+        return None;
+    }
+    let gossip = reply.gossip?;
+    detector.incoming(&gossip);
+    Some(gossip.incarnation)
+}
+
+/// Asks `helper` at `address` to probe `target` for this node (SWIM's indirect probe): the
+/// target's incarnation if the helper reached it within `timeout`.
+pub async fn probe_through(
+    channels: &Channels,
+    detector: &Detector,
+    helper: NodeId,
+    address: &str,
+    target: NodeId,
+    target_address: &str,
+    timeout: Duration,
+) -> Option<u64> {
+    let mut client = channels.client(address).ok()?;
+    // The helper gets most of the time; the rest is for the two extra hops.
+    let inner = timeout.mul_f32(0.8);
+    let mut request = tonic::Request::new(ProbeForRequest {
+        target: target.get(),
+        target_address: target_address.to_owned(),
+        timeout_ms: inner.as_millis() as u32,
+        gossip: Some(detector.outgoing(Some(helper))),
+    });
+    request.set_timeout(timeout);
+    let reply = tokio::time::timeout(timeout, client.probe_for(request))
+        .await
+        .ok()?
+        .ok()?
+        .into_inner();
+    if let Some(gossip) = &reply.gossip {
+        detector.incoming(gossip);
+    }
+    reply.answered.then_some(reply.target_incarnation)
 }
 
 fn decode<T: DeserializeOwned>(payload: &[u8]) -> Result<T, tonic::Status> {
@@ -314,15 +389,47 @@ impl Peer for PeerService {
 
     async fn ping(
         &self,
-        _request: tonic::Request<PingRequest>,
+        request: tonic::Request<PingRequest>,
     ) -> Result<tonic::Response<PingReply>, tonic::Status> {
-        // Any replica group answers for the node: the metadata group is always there.
-        let node_id = self
-            .groups
-            .find(crate::runtime::METADATA_GROUP)
-            .map(|raft| raft.metrics().borrow().id)
-            .unwrap_or_default();
-        Ok(tonic::Response::new(PingReply { node_id }))
+        let from = match request.into_inner().gossip {
+            Some(gossip) => {
+                self.detector.incoming(&gossip);
+                NodeId::new(gossip.from)
+            }
+            None => None,
+        };
+        Ok(tonic::Response::new(PingReply {
+            node_id: self.detector.me().get(),
+            gossip: Some(self.detector.outgoing(from)),
+        }))
+    }
+
+    async fn probe_for(
+        &self,
+        request: tonic::Request<ProbeForRequest>,
+    ) -> Result<tonic::Response<ProbeForReply>, tonic::Status> {
+        let request = request.into_inner();
+        let from = request.gossip.as_ref().and_then(|g| NodeId::new(g.from));
+        if let Some(gossip) = &request.gossip {
+            self.detector.incoming(gossip);
+        }
+        let target = NodeId::new(request.target)
+            .ok_or_else(|| tonic::Status::invalid_argument("no target to probe"))?;
+        let timeout =
+            Duration::from_millis(u64::from(request.timeout_ms)).min(PROBE_FOR_TIMEOUT_MAX);
+        let answer = ping_member(
+            &self.channels,
+            &self.detector,
+            target,
+            &request.target_address,
+            timeout,
+        )
+        .await;
+        Ok(tonic::Response::new(ProbeForReply {
+            answered: answer.is_some(),
+            target_incarnation: answer.unwrap_or_default(),
+            gossip: Some(self.detector.outgoing(from)),
+        }))
     }
 
     async fn quiesce(

@@ -21,6 +21,7 @@ use openraft::{BasicNode, ChangeMembers, Config};
 use serde::Serialize;
 use tokio::sync::oneshot;
 
+use crate::gossip::{self, Detector, Liveness};
 use crate::identity::{IdentityError, load_or_create_node_id};
 use crate::metadata::{MemberStatus, MetadataCommand};
 use crate::node::NodeId;
@@ -184,6 +185,7 @@ impl ClusterRuntime {
         .map_err(|e| RuntimeError::Raft(e.to_string()))?;
         let groups = LocalGroups::default();
         groups.insert(METADATA_GROUP, metadata_raft.clone());
+        let detector = Arc::new(Detector::new(node, gossip::Settings::default()));
         let tables = Arc::new(TableGroups::new(TableGroupsParts {
             node,
             db: db.clone(),
@@ -195,16 +197,26 @@ impl ClusterRuntime {
             metadata: metadata.clone(),
             changed,
             failure_timeout: settings.failure_timeout,
+            detector: detector.clone(),
         }));
         let handler = HandlerSlot::default();
         let (stop, stopped) = oneshot::channel::<()>();
         let serving = handler.clone();
+        let serving_channels = channels.clone();
         let server = tokio::spawn(async move {
             let handler = serving;
             let shutdown = async {
                 let _ = stopped.await;
             };
-            if let Err(error) = peer::serve(listener, groups, handler, shutdown).await {
+            let served = peer::serve(
+                listener,
+                groups,
+                handler,
+                detector,
+                serving_channels,
+                shutdown,
+            );
+            if let Err(error) = served.await {
                 tracing::error!(%error, "the peer port failed");
             }
         });
@@ -317,7 +329,7 @@ impl ClusterRuntime {
         let voters: BTreeSet<u64> = membership.voter_ids().collect();
         let learners: BTreeSet<u64> = membership.learner_ids().collect();
         let state = self.metadata.cluster_state().unwrap_or_default();
-        let seen = self.tables.last_seen();
+        let liveness = self.tables.liveness();
         let members = state
             .members()
             .iter()
@@ -329,7 +341,15 @@ impl ClusterRuntime {
                     MemberStatus::Active => "active",
                     MemberStatus::Leaving => "leaving",
                 },
-                last_seen_ms: seen.get(id).map(|d| d.as_millis() as u64),
+                last_seen_ms: liveness
+                    .get(id)
+                    .and_then(|(heard, _)| *heard)
+                    .map(|d| d.as_millis() as u64),
+                liveness: liveness.get(id).map(|(_, liveness)| match liveness {
+                    Liveness::Alive => "alive",
+                    Liveness::Suspect => "suspect",
+                    Liveness::Down => "down",
+                }),
                 role: if voters.contains(&id.get()) {
                     "voter"
                 } else if learners.contains(&id.get()) {
@@ -484,8 +504,12 @@ pub struct MemberView {
     pub status: &'static str,
     /// In the metadata group: `voter`, `learner` or `none`.
     pub role: &'static str,
-    /// Milliseconds since it last answered this node's ping (`None`: this node, or never).
+    /// Milliseconds since this node last had word from it: an answer to a probe, or a probe
+    /// of its own (`None`: this node, or never).
     pub last_seen_ms: Option<u64>,
+    /// What this node's failure detector holds it to be: `alive`, `suspect` or `down` (`None`:
+    /// this node).
+    pub liveness: Option<&'static str>,
 }
 
 /// A table in [`ClusterStatus`].

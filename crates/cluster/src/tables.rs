@@ -29,6 +29,7 @@ use openraft::{BasicNode, Config};
 use parking_lot::{Mutex, RwLock};
 use tokio::sync::Notify;
 
+use crate::gossip::{Detector, Liveness};
 use crate::metadata::{ClusterState, MetadataCommand};
 use crate::node::NodeId;
 use crate::peer::{
@@ -54,12 +55,13 @@ const RECONCILE_INTERVAL: Duration = Duration::from_secs(2);
 /// Log entries between snapshots of a table's group (and so the log a replica keeps).
 const SNAPSHOT_EVERY: u64 = 20_000;
 
-/// How often each member is pinged (and how long an answer may take).
+/// The failure detector's period: each node probes one member per period (`gossip.rs`), and
+/// a quiet group's leader asks its followers to go quiet within one.
 const PING_INTERVAL: Duration = Duration::from_millis(500);
 
-/// A member silent this long gets no forwarded requests (the other replicas elect a leader in
-/// less time than a request would wait for it).
-const SUSPECT_AFTER: Duration = Duration::from_secs(3);
+/// How long a direct probe waits for its answer before the member is probed through others
+/// for the rest of the period.
+const DIRECT_PROBE_TIMEOUT: Duration = Duration::from_millis(200);
 
 /// Aborts a task when dropped.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
@@ -185,8 +187,8 @@ pub struct TableGroups {
     fences: Mutex<HashMap<u64, Arc<AtomicU64>>>,
     /// Each led table group's chain of writes proposed and not yet applied.
     chains: Mutex<HashMap<u64, Chain>>,
-    /// When each member last answered a ping (the failure detector).
-    last_seen: Mutex<HashMap<NodeId, std::time::Instant>>,
+    /// The failure detector: which members answer (`gossip.rs`).
+    detector: Arc<Detector>,
     /// How long a member may not answer before its replicas are rebuilt elsewhere.
     failure_timeout: Duration,
     /// Since when each replica the placement no longer includes has had no leader.
@@ -222,6 +224,7 @@ pub(crate) struct TableGroupsParts {
     pub(crate) metadata: StateMachine,
     pub(crate) changed: Arc<Notify>,
     pub(crate) failure_timeout: Duration,
+    pub(crate) detector: Arc<Detector>,
 }
 
 impl TableGroups {
@@ -247,7 +250,7 @@ impl TableGroups {
             leaderless_since: Mutex::default(),
             snapshot: Mutex::default(),
             idle_since: Mutex::default(),
-            last_seen: Mutex::default(),
+            detector: parts.detector,
             failure_timeout: parts.failure_timeout,
             opening: tokio::sync::Mutex::new(()),
             handle: tokio::runtime::Handle::current(),
@@ -269,59 +272,111 @@ impl TableGroups {
         }
     }
 
-    /// The failure detector: pings every member twice a second; the metadata leader starts moving
-    /// the replicas of an active member that has not answered for the failure timeout (as a
-    /// decommission does). The member becomes active again when it rejoins. Each round also
-    /// wakes the quiet replicas whose leader fell silent and quiets the idle groups led here.
+    /// The failure detector's loop (`gossip.rs`): each period it probes one member, directly
+    /// and then through others, and declares down the suspects that did not refute in time. The
+    /// metadata leader starts moving the replicas of an active member that has been down, and
+    /// silent, for the failure timeout (as a decommission does); the member becomes active again
+    /// when it rejoins. Each period also wakes the quiet replicas whose leader is not answering and
+    /// quiets the idle groups led here.
     async fn watch_members(self: Arc<Self>) {
         let started = std::time::Instant::now();
         loop {
-            tokio::time::sleep(PING_INTERVAL).await;
+            let period = tokio::time::Instant::now() + PING_INTERVAL;
             let state = self.snapshot();
-            let pings = state
-                .members()
-                .iter()
-                .filter(|(id, _)| **id != self.node)
-                .map(|(id, member)| {
-                    let (id, address, groups) = (*id, member.peer_address.clone(), self.clone());
-                    async move {
-                        let Ok(mut client) = groups.channels.client(&address) else {
-                            return;
-                        };
-                        let mut request = tonic::Request::new(crate::peer::proto::PingRequest {});
-                        request.set_timeout(PING_INTERVAL);
-                        if let Ok(Ok(_)) =
-                            tokio::time::timeout(PING_INTERVAL, client.ping(request)).await
-                        {
-                            groups
-                                .last_seen
-                                .lock()
-                                .insert(id, std::time::Instant::now());
-                        }
-                    }
-                });
-            let mut probes = tokio::task::JoinSet::new();
-            for ping in pings {
-                probes.spawn(ping);
-            }
-            probes.join_all().await;
-            self.wake_orphans(started);
+            let now = std::time::Instant::now();
+            self.detector
+                .with(|gossip| gossip.set_members(state.members().keys().copied(), now));
+            self.probe_one(&state).await;
+            self.detector
+                .with(|gossip| gossip.tick(std::time::Instant::now()));
+            self.wake_orphans();
             self.quiesce_idle().await;
-            if !self.is_leader(&self.metadata_raft) {
+            if self.is_leader(&self.metadata_raft) {
+                self.move_off_down_members(&state, started).await;
+            }
+            tokio::time::sleep_until(period).await;
+        }
+    }
+
+    /// Probes the next member of the detector's round: directly, then, if it did not answer in
+    /// time, through a few others for the rest of the period. Unanswered both ways, it becomes
+    /// suspect.
+    async fn probe_one(&self, state: &ClusterState) {
+        let Some(target) = self.detector.with(|gossip| gossip.next_target()) else {
+            return;
+        };
+        let Some(address) = state.members().get(&target).map(|m| m.peer_address.clone()) else {
+            return;
+        };
+        let direct = crate::peer::ping_member(
+            &self.channels,
+            &self.detector,
+            target,
+            &address,
+            DIRECT_PROBE_TIMEOUT,
+        )
+        .await;
+        if direct.is_some() {
+            return;
+        }
+        let helpers = self.detector.with(|gossip| gossip.helpers(target));
+        let mut probes = tokio::task::JoinSet::new();
+        for helper in helpers {
+            let Some(helper_address) = state.members().get(&helper).map(|m| m.peer_address.clone())
+            else {
+                continue;
+            };
+            let (channels, detector, address) = (
+                self.channels.clone(),
+                self.detector.clone(),
+                address.clone(),
+            );
+            probes.spawn(async move {
+                crate::peer::probe_through(
+                    &channels,
+                    &detector,
+                    helper,
+                    &helper_address,
+                    target,
+                    &address,
+                    PING_INTERVAL - DIRECT_PROBE_TIMEOUT,
+                )
+                .await
+            });
+        }
+        let mut answer = None;
+        while let Some(result) = probes.join_next().await {
+            if let Ok(Some(incarnation)) = result {
+                answer = Some(incarnation);
+                break;
+            }
+        }
+        let now = std::time::Instant::now();
+        self.detector.with(|gossip| match answer {
+            Some(incarnation) => gossip.answered(target, incarnation, now),
+            None => gossip.unanswered(target, now),
+        });
+    }
+
+    /// On the metadata leader: moves the replicas of every active member that the detector
+    /// holds down and that has been silent for the failure timeout.
+    async fn move_off_down_members(&self, state: &ClusterState, started: std::time::Instant) {
+        for (id, member) in state.members() {
+            if *id == self.node || member.status != crate::metadata::MemberStatus::Active {
                 continue;
             }
-            for (id, member) in state.members() {
-                if *id == self.node || member.status != crate::metadata::MemberStatus::Active {
-                    continue;
-                }
-                let seen = self.last_seen.lock().get(id).copied().unwrap_or(started);
-                if seen.elapsed() < self.failure_timeout {
-                    continue;
-                }
-                tracing::warn!(node = %id, silent_for = ?seen.elapsed(), "a member is down: moving its replicas to the others");
-                if let Err(error) = self.decommission(*id).await {
-                    tracing::warn!(node = %id, %error, "could not move a down member's replicas");
-                }
+            let (down, silent_for) = self.detector.with(|gossip| {
+                let down = gossip
+                    .liveness(*id)
+                    .is_some_and(|(liveness, _)| liveness == Liveness::Down);
+                (down, gossip.heard(*id).unwrap_or(started).elapsed())
+            });
+            if !down || silent_for < self.failure_timeout {
+                continue;
+            }
+            tracing::warn!(node = %id, ?silent_for, "a member is down: moving its replicas to the others");
+            if let Err(error) = self.decommission(*id).await {
+                tracing::warn!(node = %id, %error, "could not move a down member's replicas");
             }
         }
     }
@@ -342,13 +397,19 @@ impl TableGroups {
         }
     }
 
-    /// How long ago each member last answered a ping, as this node saw it.
-    pub fn last_seen(&self) -> HashMap<NodeId, Duration> {
-        self.last_seen
-            .lock()
-            .iter()
-            .map(|(id, at)| (*id, at.elapsed()))
-            .collect()
+    /// How long ago this node last had word from each member, and what the failure detector
+    /// holds it to be.
+    pub fn liveness(&self) -> HashMap<NodeId, (Option<Duration>, Liveness)> {
+        let members: Vec<NodeId> = self.state.read().members().keys().copied().collect();
+        self.detector.with(|gossip| {
+            members
+                .into_iter()
+                .filter_map(|id| {
+                    let (liveness, _) = gossip.liveness(id)?;
+                    Some((id, (gossip.heard(id).map(|at| at.elapsed()), liveness)))
+                })
+                .collect()
+        })
     }
 
     /// One pass: open the groups this node should hold, start the groups it founds, move the
@@ -730,8 +791,8 @@ impl TableGroups {
             .map(|raft| Self::leader_address(&raft));
         match local {
             Some(Some((leader, _))) if leader == self.node.get() => Route::Here,
-            // A leader that stopped answering pings is not sent requests to wait on: the group
-            // elects another within seconds (the circuit opens until it answers again).
+            // A leader held down is not sent requests to wait on: the group elects another
+            // within seconds (the circuit opens until it answers again).
             Some(Some((leader, _))) if NodeId::new(leader).is_some_and(|n| self.is_suspect(n)) => {
                 Route::Unknown
             }
@@ -751,13 +812,14 @@ impl TableGroups {
         }
     }
 
-    /// Whether member `node` has not answered a ping for [`SUSPECT_AFTER`] (one never pinged
-    /// yet is not suspect).
+    /// Whether the failure detector holds member `node` down: it gets no forwarded requests
+    /// (the other replicas elect a leader in less time than a request would wait for it).
     fn is_suspect(&self, node: NodeId) -> bool {
-        self.last_seen
-            .lock()
-            .get(&node)
-            .is_some_and(|seen| seen.elapsed() > SUSPECT_AFTER)
+        self.detector.with(|gossip| {
+            gossip
+                .liveness(node)
+                .is_some_and(|(liveness, _)| liveness == Liveness::Down)
+        })
     }
 
     /// Confirms that this node still leads the group of table `name` (a heartbeat round to a

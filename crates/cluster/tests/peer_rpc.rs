@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ferrodyn_cluster::NodeId;
+use ferrodyn_cluster::gossip::{self, Detector};
 use ferrodyn_cluster::metadata::{MetadataCommand, MetadataError};
 use ferrodyn_cluster::peer::{self, Channels, LocalGroups, PeerNetwork};
 use ferrodyn_cluster::replica::{
@@ -72,10 +73,21 @@ async fn start(id: u64) -> Node {
     groups.insert(GROUP, raft.clone());
     groups.insert(METADATA, metadata_raft.clone());
     let (stop, stopped) = oneshot::channel::<()>();
+    let detector = Arc::new(Detector::new(
+        NodeId::new(id).unwrap(),
+        gossip::Settings::default(),
+    ));
     let server = tokio::spawn(async move {
-        peer::serve(listener, groups, peer::HandlerSlot::default(), async {
-            let _ = stopped.await;
-        })
+        peer::serve(
+            listener,
+            groups,
+            peer::HandlerSlot::default(),
+            detector,
+            Channels::default(),
+            async {
+                let _ = stopped.await;
+            },
+        )
         .await
         .unwrap();
     });
@@ -244,6 +256,68 @@ async fn every_node_applies_the_same_metadata_changes() {
             "node {id}"
         );
     }
+
+    for node in nodes.into_values() {
+        node.raft.shutdown().await.unwrap();
+        node.metadata_raft.shutdown().await.unwrap();
+        let _ = node.stop.send(());
+        node.server.await.unwrap();
+    }
+}
+
+/// The failure detector's probes over the peer port: a direct probe and one through another
+/// member reach a running node and carry news both ways; once the node stops, neither does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failure_detector_probes_directly_and_through_a_helper() {
+    let (mut nodes, _) = start_three().await;
+    let node = |n: u64| NodeId::new(n).unwrap();
+    let prober = Detector::new(node(9), gossip::Settings::default());
+    let now = std::time::Instant::now();
+    prober.with(|g| g.set_members([node(1), node(2), node(3)], now));
+    // The prober holds node 2 suspect: its probe tells node 2, which refutes by answering
+    // with a higher incarnation than the one the prober knew (0).
+    prober.with(|g| g.unanswered(node(2), now));
+    let channels = Channels::default();
+    let timeout = Duration::from_secs(2);
+
+    let direct = peer::ping_member(&channels, &prober, node(2), &nodes[&2].address, timeout).await;
+    assert!(direct.is_some_and(|incarnation| incarnation > 0));
+    assert_eq!(
+        prober.with(|g| g.liveness(node(2)).unwrap().0),
+        gossip::Liveness::Alive
+    );
+    // The address of node 2 does not answer as node 3.
+    let wrong = peer::ping_member(&channels, &prober, node(3), &nodes[&2].address, timeout).await;
+    assert_eq!(wrong, None);
+
+    let (helper, target) = (nodes[&1].address.clone(), nodes[&3].address.clone());
+    let (helper, target) = (&helper, &target);
+    let relayed = peer::probe_through(
+        &channels,
+        &prober,
+        node(1),
+        helper,
+        node(3),
+        target,
+        timeout,
+    )
+    .await;
+    assert!(relayed.is_some());
+
+    let gone = nodes.remove(&3).unwrap();
+    gone.raft.shutdown().await.unwrap();
+    gone.metadata_raft.shutdown().await.unwrap();
+    gone.stop.send(()).unwrap();
+    gone.server.await.unwrap();
+    let short = Duration::from_millis(300);
+    assert_eq!(
+        peer::ping_member(&channels, &prober, node(3), target, short).await,
+        None
+    );
+    assert_eq!(
+        peer::probe_through(&channels, &prober, node(1), helper, node(3), target, short).await,
+        None
+    );
 
     for node in nodes.into_values() {
         node.raft.shutdown().await.unwrap();

@@ -341,7 +341,7 @@ fn write_cluster(out: &mut String, status: &ferrodyn_cluster::runtime::ClusterSt
         out,
         "ferrodyn_cluster_member_last_seen_seconds",
         "gauge",
-        "Time since another member last answered this node's ping.",
+        "Time since this node last had word from another member (a probe's answer, or its own probe).",
     );
     for member in &status.members {
         if let Some(ms) = member.last_seen_ms {
@@ -350,6 +350,22 @@ fn write_cluster(out: &mut String, status: &ferrodyn_cluster::runtime::ClusterSt
                 "ferrodyn_cluster_member_last_seen_seconds{{node=\"{}\"}} {}",
                 escape(&member.node),
                 ms as f64 / 1e3
+            );
+        }
+    }
+    header(
+        out,
+        "ferrodyn_cluster_member_alive",
+        "gauge",
+        "1 while this node's failure detector holds another member alive, 0 while suspect or down.",
+    );
+    for member in &status.members {
+        if let Some(liveness) = member.liveness {
+            let _ = writeln!(
+                out,
+                "ferrodyn_cluster_member_alive{{node=\"{}\"}} {}",
+                escape(&member.node),
+                u8::from(liveness == "alive")
             );
         }
     }

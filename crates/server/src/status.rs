@@ -77,8 +77,8 @@ pub fn render(status: &Value) -> String {
         status["epoch"]
     ));
     out.push_str(&format!(
-        "  {:<16}  {:<21}  {:<21}  {:<7}  {:<13}  {}\n",
-        "node", "peer address", "api address", "status", "metadata role", "last heartbeat"
+        "  {:<16}  {:<21}  {:<21}  {:<7}  {:<13}  {:<8}  {}\n",
+        "node", "peer address", "api address", "status", "metadata role", "liveness", "last heard"
     ));
     for member in status["members"].as_array().into_iter().flatten() {
         let heartbeat = match member["last_seen_ms"].as_u64() {
@@ -87,12 +87,13 @@ pub fn render(status: &Value) -> String {
             None => "never".to_owned(),
         };
         out.push_str(&format!(
-            "  {:<16}  {:<21}  {:<21}  {:<7}  {:<13}  {heartbeat}\n",
+            "  {:<16}  {:<21}  {:<21}  {:<7}  {:<13}  {:<8}  {heartbeat}\n",
             text(&member["node"]),
             text(&member["peer_address"]),
             text(&member["api_address"]),
             text(&member["status"]),
             text(&member["role"]),
+            text(&member["liveness"]),
         ));
     }
     for table in status["tables"].as_array().into_iter().flatten() {
@@ -138,7 +139,7 @@ mod tests {
                  "api_address": "127.0.0.1:8000", "status": "active", "role": "voter"},
                 {"node": "00000000000000bb", "peer_address": "127.0.0.2:7000",
                  "api_address": "127.0.0.2:8000", "status": "leaving", "role": "learner",
-                 "last_seen_ms": 1500}
+                 "last_seen_ms": 1500, "liveness": "suspect"}
             ],
             "tables": [{"name": "orders", "id": 1, "partitions": [
                 {"first_hash": "0000000000000000", "last_hash": "ffffffffffffffff",
@@ -154,6 +155,7 @@ mod tests {
         assert!(text.contains("127.0.0.2:8000"), "{text}");
         assert!(text.contains("leaving"), "{text}");
         assert!(text.contains("1.5 s ago"), "{text}");
+        assert!(text.contains("suspect"), "{text}");
         assert!(text.contains("(this node)"), "{text}");
         assert!(text.contains("table orders (id 1)"), "{text}");
         assert!(

@@ -12,12 +12,13 @@
 //! - a write to the group (the leader wakes before proposing it), or a change of its members;
 //! - any Raft message other than an empty AppendEntries of the leader it went quiet under (log
 //!   entries, a vote request, a snapshot, a message of another leader or term);
-//! - its leader's node not answering the failure detector's pings for [`LEADER_SILENT`]: then
-//!   the follower's election timer, long expired, starts an election at its next tick, and
-//!   the other followers, woken by its vote request, grant it (no leader lease holds them back).
+//! - its leader's node held down, or suspect for [`LEADER_SUSPECT_FOR`], by the failure
+//!   detector (`gossip.rs`): then the follower's election timer, long expired, starts an
+//!   election at its next tick, and the other followers, woken by its vote request, grant it
+//!   (no leader lease holds them back).
 //!
-//! The node-level pings thus stand in for every quiet group's heartbeats: one probe per pair of
-//! nodes, however many groups they share.
+//! The node-level failure detector thus stands in for every quiet group's heartbeats: a few
+//! probes per node and period, however many groups the nodes share.
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -25,6 +26,7 @@ use std::time::{Duration, Instant};
 use openraft::ServerState;
 
 use super::TableGroups;
+use crate::gossip::Liveness;
 use crate::node::NodeId;
 use crate::peer::Hush;
 use crate::peer::proto::{QuiesceRequest, QuietGroup};
@@ -32,29 +34,33 @@ use crate::peer::proto::{QuiesceRequest, QuietGroup};
 /// How long a group must have had no new log entry before it goes quiet.
 const QUIET_AFTER: Duration = Duration::from_secs(2);
 
-/// How long a quiet follower's leader may leave pings unanswered before the follower wakes
-/// (three missed pings).
-const LEADER_SILENT: Duration = Duration::from_millis(1500);
+/// How long a quiet follower's leader may be suspect before the follower wakes: a node that is
+/// merely slow for a moment refutes the suspicion at its next probe, well within this.
+const LEADER_SUSPECT_FOR: Duration = Duration::from_secs(1);
 
 impl TableGroups {
-    /// Wakes the quiet replicas here whose leader's node has not answered a ping for
-    /// [`LEADER_SILENT`] (never, since `started`, counts as not answering).
-    pub(super) fn wake_orphans(&self, started: Instant) {
+    /// Wakes the quiet replicas here whose leader's node the failure detector holds down, or
+    /// has suspected for [`LEADER_SUSPECT_FOR`].
+    pub(super) fn wake_orphans(&self) {
         let me = self.node.get();
         let silent: Vec<u64> = {
-            let last_seen = self.last_seen.lock();
-            self.groups
-                .quiet_groups()
-                .into_iter()
-                .filter(|(_, hush)| hush.leader != me)
-                .filter(|(_, hush)| {
-                    let seen = NodeId::new(hush.leader)
-                        .and_then(|node| last_seen.get(&node).copied())
-                        .unwrap_or(started);
-                    seen.elapsed() >= LEADER_SILENT
-                })
-                .map(|(group, _)| group)
-                .collect()
+            let quiet = self.groups.quiet_groups();
+            self.detector.with(|gossip| {
+                quiet
+                    .into_iter()
+                    .filter(|(_, hush)| hush.leader != me)
+                    .filter(|(_, hush)| {
+                        NodeId::new(hush.leader)
+                            .and_then(|node| gossip.liveness(node))
+                            .is_none_or(|(liveness, since)| match liveness {
+                                Liveness::Alive => false,
+                                Liveness::Suspect => since.elapsed() >= LEADER_SUSPECT_FOR,
+                                Liveness::Down => true,
+                            })
+                    })
+                    .map(|(group, _)| group)
+                    .collect()
+            })
         };
         if !silent.is_empty() {
             tracing::info!(
@@ -215,11 +221,13 @@ impl TableGroups {
             .is_some_and(|chain| chain.in_flight > 0)
     }
 
-    /// Whether member `node` has answered a ping within [`LEADER_SILENT`].
+    /// Whether the failure detector holds member `node` alive and has heard from it.
     fn answering(&self, node: NodeId) -> bool {
-        self.last_seen
-            .lock()
-            .get(&node)
-            .is_some_and(|seen| seen.elapsed() < LEADER_SILENT)
+        self.detector.with(|gossip| {
+            gossip.heard(node).is_some()
+                && gossip
+                    .liveness(node)
+                    .is_some_and(|(liveness, _)| liveness == Liveness::Alive)
+        })
     }
 }
