@@ -24,8 +24,11 @@ type Result<T> = std::result::Result<T, StorageError<u64>>;
 type Meta = SnapshotMeta<u64, BasicNode>;
 /// The last applied log id and membership.
 type AppliedState = (Option<LogId<u64>>, StoredMembership<u64, BasicNode>);
-/// A snapshot's description and bytes.
-type StoredSnapshot = (Meta, Arc<Vec<u8>>);
+/// The last snapshot built or installed: its description, and a view of the storage engine
+/// pinned at exactly the state it describes. Its bytes are read from the view only when a
+/// follower needs them, so building one (every 20,000 entries of a busy group) costs no
+/// scan and no copy of the partition, and no replica holds a copy of its data in memory.
+type StoredSnapshot = (Meta, Arc<ferrodyn_storage::Snapshot>);
 
 /// The keys of the `data` keyspace that belong to a partition: `start..end`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -316,11 +319,11 @@ fn take_field(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((field, &bytes[4 + length..]))
 }
 
-impl RaftSnapshotBuilder<PartitionRaft> for StateMachine {
-    async fn build_snapshot(&mut self) -> Result<Snapshot<PartitionRaft>> {
-        // One storage snapshot: the data and the "applied" records agree.
-        let view = self.db.snapshot();
-        let (applied, membership) = self.applied_records(|key| view.get(self.raft, key))?;
+impl StateMachine {
+    /// The bytes of the snapshot that `view` holds: the fence, the cluster's metadata (metadata
+    /// group only) and every pair of the group's ranges, tagged with its range's number. A scan
+    /// of the whole partition: run off the async runtime.
+    fn snapshot_bytes(&self, view: &ferrodyn_storage::Snapshot) -> Result<Vec<u8>> {
         let last_write = self.stored_last_write(|key| view.get(self.raft, key))?;
         let mut bytes = last_write.to_le_bytes().to_vec();
         let state = match &self.metadata {
@@ -354,6 +357,18 @@ impl RaftSnapshotBuilder<PartitionRaft> for StateMachine {
                 encode_pair(&mut bytes, &tagged, &value);
             }
         }
+        Ok(bytes)
+    }
+}
+
+impl RaftSnapshotBuilder<PartitionRaft> for StateMachine {
+    /// Pins a view of the storage engine at the state applied so far and describes it; the
+    /// bytes are read from the view when a follower needs them ([`Self::get_current_snapshot`]).
+    /// (openraft keeps only the description of what this returns; its data is left empty.)
+    async fn build_snapshot(&mut self) -> Result<Snapshot<PartitionRaft>> {
+        // One storage snapshot: the data and the "applied" records agree.
+        let view = self.db.snapshot();
+        let (applied, membership) = self.applied_records(|key| view.get(self.raft, key))?;
         let number = self.snapshots_built.fetch_add(1, Ordering::Relaxed) + 1;
         let snapshot_id = match &applied {
             Some(id) => format!("{}-{}-{number}", id.leader_id, id.index),
@@ -364,11 +379,10 @@ impl RaftSnapshotBuilder<PartitionRaft> for StateMachine {
             last_membership: membership,
             snapshot_id,
         };
-        let bytes = Arc::new(bytes);
-        *self.current.lock() = Some((meta.clone(), bytes.clone()));
+        *self.current.lock() = Some((meta.clone(), Arc::new(view)));
         Ok(Snapshot {
             meta,
-            snapshot: Box::new(Cursor::new(bytes.to_vec())),
+            snapshot: Box::new(Cursor::new(Vec::new())),
         })
     }
 }
@@ -559,14 +573,24 @@ impl RaftStateMachine<PartitionRaft> for StateMachine {
         if let Some(observer) = &self.observer {
             observer.installed();
         }
-        *self.current.lock() = Some((meta.clone(), Arc::new(bytes)));
+        // The state machine applies nothing while it installs: the storage engine holds exactly
+        // the installed state now (other groups write elsewhere).
+        drop(bytes);
+        *self.current.lock() = Some((meta.clone(), Arc::new(self.db.snapshot())));
         Ok(())
     }
 
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<PartitionRaft>>> {
-        Ok(self.current.lock().as_ref().map(|(meta, bytes)| Snapshot {
-            meta: meta.clone(),
-            snapshot: Box::new(Cursor::new(bytes.to_vec())),
+        let Some((meta, view)) = self.current.lock().clone() else {
+            return Ok(None);
+        };
+        let machine = self.clone();
+        let bytes = tokio::task::spawn_blocking(move || machine.snapshot_bytes(&view))
+            .await
+            .map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), &e))??;
+        Ok(Some(Snapshot {
+            meta,
+            snapshot: Box::new(Cursor::new(bytes)),
         }))
     }
 }
