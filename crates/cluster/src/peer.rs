@@ -327,7 +327,7 @@ impl Peer for PeerService {
         &self,
         request: tonic::Request<RaftRequest>,
     ) -> Result<tonic::Response<RaftReply>, tonic::Status> {
-        let RaftRequest { group, payload } = request.into_inner();
+        let RaftRequest { group, payload, .. } = request.into_inner();
         let raft = self.groups.get(group)?;
         let request: AppendEntriesRequest<PartitionRaft> = decode(&payload)?;
         self.groups
@@ -339,7 +339,7 @@ impl Peer for PeerService {
         &self,
         request: tonic::Request<RaftRequest>,
     ) -> Result<tonic::Response<RaftReply>, tonic::Status> {
-        let RaftRequest { group, payload } = request.into_inner();
+        let RaftRequest { group, payload, .. } = request.into_inner();
         let raft = self.groups.get(group)?;
         let request: VoteRequest<u64> = decode(&payload)?;
         // An election: whoever wins it, this replica must keep time again.
@@ -351,9 +351,16 @@ impl Peer for PeerService {
         &self,
         request: tonic::Request<RaftRequest>,
     ) -> Result<tonic::Response<RaftReply>, tonic::Status> {
-        let RaftRequest { group, payload } = request.into_inner();
+        let RaftRequest {
+            group,
+            payload,
+            data,
+        } = request.into_inner();
         let raft = self.groups.get(group)?;
-        let request: InstallSnapshotRequest<PartitionRaft> = decode(&payload)?;
+        let mut request: InstallSnapshotRequest<PartitionRaft> = decode(&payload)?;
+        if request.data.is_empty() {
+            request.data = data;
+        }
         self.groups.wake(group);
         reply(&raft.install_snapshot(request).await)
     }
@@ -559,10 +566,13 @@ enum Method {
 type CallError<E> = RPCError<u64, BasicNode, RaftError<u64, E>>;
 
 impl PeerConnection {
+    /// Sends `request` (JSON) and `data` (raw bytes beside it: a snapshot chunk's) to the
+    /// peer's `method`.
     async fn call<Q, A, E>(
         &mut self,
         method: Method,
         request: &Q,
+        data: Vec<u8>,
         option: &RPCOption,
     ) -> Result<A, CallError<E>>
     where
@@ -579,6 +589,7 @@ impl PeerConnection {
         let mut message = tonic::Request::new(RaftRequest {
             group: self.group,
             payload,
+            data,
         });
         message.set_timeout(option.hard_ttl());
         let answer = match method {
@@ -609,15 +620,17 @@ impl RaftNetwork<PartitionRaft> for PeerConnection {
         request: AppendEntriesRequest<PartitionRaft>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<u64>, CallError<openraft::error::Infallible>> {
-        self.call(Method::Append, &request, &option).await
+        self.call(Method::Append, &request, Vec::new(), &option)
+            .await
     }
 
     async fn install_snapshot(
         &mut self,
-        request: InstallSnapshotRequest<PartitionRaft>,
+        mut request: InstallSnapshotRequest<PartitionRaft>,
         option: RPCOption,
     ) -> Result<InstallSnapshotResponse<u64>, CallError<InstallSnapshotError>> {
-        self.call(Method::Snapshot, &request, &option).await
+        let data = std::mem::take(&mut request.data);
+        self.call(Method::Snapshot, &request, data, &option).await
     }
 
     async fn vote(
@@ -625,7 +638,7 @@ impl RaftNetwork<PartitionRaft> for PeerConnection {
         request: VoteRequest<u64>,
         option: RPCOption,
     ) -> Result<VoteResponse<u64>, CallError<openraft::error::Infallible>> {
-        self.call(Method::Vote, &request, &option).await
+        self.call(Method::Vote, &request, Vec::new(), &option).await
     }
 }
 

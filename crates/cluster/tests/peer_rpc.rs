@@ -18,7 +18,7 @@ use ferrodyn_cluster::replica::{
 };
 use ferrodyn_storage::fs::MemFileSystem;
 use ferrodyn_storage::{Db, Options};
-use openraft::{BasicNode, Config};
+use openraft::{BasicNode, Config, SnapshotPolicy};
 use tokio::sync::oneshot;
 
 const GROUP: u64 = 42;
@@ -36,7 +36,13 @@ struct Node {
 }
 
 async fn start(id: u64) -> Node {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    start_at(id, "127.0.0.1:0").await
+}
+
+/// Node `id`, with empty storage, listening at `address`. Its groups snapshot every 20 entries
+/// and keep no log behind a snapshot, so a node that was away catches up by snapshot.
+async fn start_at(id: u64, address: &str) -> Node {
+    let listener = tokio::net::TcpListener::bind(address).await.unwrap();
     let address = listener.local_addr().unwrap().to_string();
     let db = Db::open(Options::new("/node", Arc::new(MemFileSystem::new()))).unwrap();
     let data = db.keyspace("data").unwrap();
@@ -52,6 +58,8 @@ async fn start(id: u64) -> Node {
         heartbeat_interval: 50,
         election_timeout_min: 300,
         election_timeout_max: 600,
+        snapshot_policy: SnapshotPolicy::LogsSinceLast(20),
+        max_in_snapshot_log_to_keep: 0,
         ..Config::default()
     };
     let config = Arc::new(config.validate().unwrap());
@@ -317,6 +325,42 @@ async fn failure_detector_probes_directly_and_through_a_helper() {
     assert_eq!(
         peer::probe_through(&channels, &prober, node(1), helper, node(3), target, short).await,
         None
+    );
+
+    for node in nodes.into_values() {
+        node.raft.shutdown().await.unwrap();
+        node.metadata_raft.shutdown().await.unwrap();
+        let _ = node.stop.send(());
+        node.server.await.unwrap();
+    }
+}
+
+/// A node that lost its disk comes back at its address and catches up by a snapshot sent over
+/// the peer port (its bytes beside the JSON), then by log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_lost_everything_catches_up_by_a_snapshot_over_grpc() {
+    let (mut nodes, members) = start_three().await;
+    nodes[&1].raft.initialize(members).await.unwrap();
+    let first = leader(&nodes, |n| &n.raft).await;
+    let applied = write(&nodes[&first].raft, 0..30).await;
+    assert_holds(&nodes, applied, 30).await;
+
+    let lost = *nodes.keys().find(|id| **id != first).unwrap();
+    let gone = nodes.remove(&lost).unwrap();
+    gone.raft.shutdown().await.unwrap();
+    gone.metadata_raft.shutdown().await.unwrap();
+    gone.stop.send(()).unwrap();
+    gone.server.await.unwrap();
+    let leader_now = leader(&nodes, |n| &n.raft).await;
+    // Enough entries for several snapshots: the log the lost node would need is purged.
+    let applied = write(&nodes[&leader_now].raft, 30..100).await;
+
+    nodes.insert(lost, start_at(lost, &gone.address).await);
+    assert_holds(&nodes, applied, 100).await;
+    let snapshot = nodes[&lost].raft.metrics().borrow().snapshot;
+    assert!(
+        snapshot.is_some(),
+        "the returning node should have installed a snapshot"
     );
 
     for node in nodes.into_values() {
