@@ -103,12 +103,20 @@ mod tests {
     fn reads_this_process_and_sees_cpu_time_grow() {
         let pid = std::process::id();
         let before = sample(pid).unwrap();
+        // Spin until the process has used 50 ms more CPU: on a busy machine that takes longer
+        // than 50 ms of wall time, so the deadline is generous; a reading that never grows
+        // fails.
         let started = std::time::Instant::now();
         let mut spin = 0u64;
-        while started.elapsed() < Duration::from_millis(100) {
-            spin = std::hint::black_box(spin.wrapping_add(1));
+        let mut after = sample(pid).unwrap();
+        while after.cpu < before.cpu + Duration::from_millis(50)
+            && started.elapsed() < Duration::from_secs(20)
+        {
+            for _ in 0..1_000_000 {
+                spin = std::hint::black_box(spin.wrapping_add(1));
+            }
+            after = sample(pid).unwrap();
         }
-        let after = sample(pid).unwrap();
         assert!(
             after.cpu >= before.cpu + Duration::from_millis(50),
             "{before:?} {after:?}"
