@@ -4,7 +4,7 @@
 use std::io::Cursor;
 use std::ops::Bound;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use ferrodyn_storage::{Db, Direction, Durability, Keyspace, WriteBatch};
 use openraft::storage::{RaftStateMachine, Snapshot};
@@ -12,7 +12,7 @@ use openraft::{
     BasicNode, Entry, EntryPayload, LogId, RaftSnapshotBuilder, SnapshotMeta, StorageError,
     StorageIOError, StoredMembership,
 };
-use parking_lot::{Mutex, RwLock};
+use parking_lot::RwLock;
 
 use super::{
     APPLIED, Applied, CLUSTER_STATE, Command, LAST_WRITE, MEMBERSHIP, PartitionRaft, Proposal,
@@ -24,12 +24,6 @@ type Result<T> = std::result::Result<T, StorageError<u64>>;
 type Meta = SnapshotMeta<u64, BasicNode>;
 /// The last applied log id and membership.
 type AppliedState = (Option<LogId<u64>>, StoredMembership<u64, BasicNode>);
-/// The last snapshot built or installed: its description, and a view of the storage engine
-/// pinned at exactly the state it describes. Its bytes are read from the view only when a
-/// follower needs them, so building one (every 20,000 entries of a busy group) costs no
-/// scan and no copy of the partition, and no replica holds a copy of its data in memory.
-type StoredSnapshot = (Meta, Arc<ferrodyn_storage::Snapshot>);
-
 /// The keys of the `data` keyspace that belong to a partition: `start..end`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartitionRange {
@@ -83,8 +77,10 @@ pub struct StateMachine {
     observer: Option<Arc<dyn ApplyObserver>>,
     /// The id of the last write applied (the fence of [`Command::based_on`]).
     last_write: Arc<AtomicU64>,
-    /// The last snapshot built or installed, kept to answer a follower that needs it.
-    current: Arc<Mutex<Option<StoredSnapshot>>>,
+    /// Whether a snapshot was built or installed since the replica opened. A snapshot is
+    /// never kept: its bytes are read from the storage engine, at the state applied by then,
+    /// when a follower needs one (see [`RaftStateMachine::get_current_snapshot`]).
+    snapshotted: Arc<AtomicBool>,
     snapshots_built: Arc<AtomicU64>,
 }
 
@@ -106,7 +102,7 @@ impl StateMachine {
             metadata: None,
             observer: None,
             last_write: Arc::default(),
-            current: Arc::default(),
+            snapshotted: Arc::default(),
             snapshots_built: Arc::default(),
         }
     }
@@ -361,25 +357,32 @@ impl StateMachine {
     }
 }
 
-impl RaftSnapshotBuilder<PartitionRaft> for StateMachine {
-    /// Pins a view of the storage engine at the state applied so far and describes it; the
-    /// bytes are read from the view when a follower needs them ([`Self::get_current_snapshot`]).
-    /// (openraft keeps only the description of what this returns; its data is left empty.)
-    async fn build_snapshot(&mut self) -> Result<Snapshot<PartitionRaft>> {
-        // One storage snapshot: the data and the "applied" records agree.
-        let view = self.db.snapshot();
+impl StateMachine {
+    /// The description of the snapshot that `view` holds: the log id and membership applied in
+    /// it.
+    fn describe(&self, view: &ferrodyn_storage::Snapshot) -> Result<Meta> {
         let (applied, membership) = self.applied_records(|key| view.get(self.raft, key))?;
         let number = self.snapshots_built.fetch_add(1, Ordering::Relaxed) + 1;
         let snapshot_id = match &applied {
             Some(id) => format!("{}-{}-{number}", id.leader_id, id.index),
             None => format!("--{number}"),
         };
-        let meta = SnapshotMeta {
+        Ok(SnapshotMeta {
             last_log_id: applied,
             last_membership: membership,
             snapshot_id,
-        };
-        *self.current.lock() = Some((meta.clone(), Arc::new(view)));
+        })
+    }
+}
+
+impl RaftSnapshotBuilder<PartitionRaft> for StateMachine {
+    /// Describes the state applied so far, which the storage engine holds: openraft keeps only
+    /// the description (to purge the log it covers), so nothing is read or copied here. The
+    /// bytes are read when a follower needs them ([`RaftStateMachine::get_current_snapshot`]).
+    async fn build_snapshot(&mut self) -> Result<Snapshot<PartitionRaft>> {
+        // One storage snapshot, so that the log id and the membership agree.
+        let meta = self.describe(&self.db.snapshot())?;
+        self.snapshotted.store(true, Ordering::Release);
         Ok(Snapshot {
             meta,
             snapshot: Box::new(Cursor::new(Vec::new())),
@@ -573,21 +576,26 @@ impl RaftStateMachine<PartitionRaft> for StateMachine {
         if let Some(observer) = &self.observer {
             observer.installed();
         }
-        // The state machine applies nothing while it installs: the storage engine holds exactly
-        // the installed state now (other groups write elsewhere).
-        drop(bytes);
-        *self.current.lock() = Some((meta.clone(), Arc::new(self.db.snapshot())));
+        self.snapshotted.store(true, Ordering::Release);
         Ok(())
     }
 
+    /// The state applied so far, read from one storage snapshot (a scan of the partition, off the
+    /// runtime): at least as recent as the last snapshot built, which openraft accepts (the
+    /// follower then needs fewer entries). Applying waits meanwhile: the same task does both.
+    /// `None` until a snapshot was built or installed since the replica opened, so that opening
+    /// reads nothing (openraft then builds one if its log was purged).
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<PartitionRaft>>> {
-        let Some((meta, view)) = self.current.lock().clone() else {
+        if !self.snapshotted.load(Ordering::Acquire) {
             return Ok(None);
-        };
+        }
         let machine = self.clone();
-        let bytes = tokio::task::spawn_blocking(move || machine.snapshot_bytes(&view))
-            .await
-            .map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), &e))??;
+        let (meta, bytes) = tokio::task::spawn_blocking(move || {
+            let view = machine.db.snapshot();
+            Ok::<_, StorageError<u64>>((machine.describe(&view)?, machine.snapshot_bytes(&view)?))
+        })
+        .await
+        .map_err(|e| StorageIOError::read_snapshot(None, &e))??;
         Ok(Some(Snapshot {
             meta,
             snapshot: Box::new(Cursor::new(bytes)),
