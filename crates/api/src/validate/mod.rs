@@ -35,14 +35,24 @@ pub(crate) fn invalid(detail: impl std::fmt::Display) -> ApiError {
     ApiError::validation(format!("{INVALID}{detail}"))
 }
 
-/// Attribute names have at least one character ("Supported data types and naming rules"):
-/// DynamoDB refuses an empty one wherever a request names attributes directly (an item's
-/// attributes, `AttributesToGet`, `AttributeUpdates`).
-pub(crate) fn attribute_names<'a>(
-    mut names: impl Iterator<Item = &'a String>,
-) -> Result<(), ApiError> {
-    if names.any(|name| name.is_empty()) {
-        return Err(invalid("Empty attribute name"));
+/// The longest attribute name, in UTF-8 bytes: names are "less than 64 KB in size"
+/// ("Supported data types and naming rules").
+pub(crate) const ATTRIBUTE_NAME_BYTES_MAX: usize = 64 * 1024 - 1;
+
+/// Attribute names have at least one character and less than 64 KB ("Supported data types and
+/// naming rules"): DynamoDB refuses other names wherever a request names attributes directly
+/// (an item's attributes, `AttributesToGet`, `AttributeUpdates`).
+pub(crate) fn attribute_names<'a>(names: impl Iterator<Item = &'a String>) -> Result<(), ApiError> {
+    for name in names {
+        if name.is_empty() {
+            return Err(invalid("Empty attribute name"));
+        }
+        if name.len() > ATTRIBUTE_NAME_BYTES_MAX {
+            // The documentation gives the limit but not DynamoDB's wording; this is ours.
+            return Err(invalid(format_args!(
+                "Attribute name exceeds the maximum size of {ATTRIBUTE_NAME_BYTES_MAX} bytes"
+            )));
+        }
     }
     Ok(())
 }
@@ -101,6 +111,15 @@ pub(crate) fn remaining_values(values: &ValueErrors) -> Result<(), ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attribute_names_are_under_64_kb() {
+        let longest = "n".repeat(ATTRIBUTE_NAME_BYTES_MAX);
+        assert!(attribute_names([longest].iter()).is_ok());
+        let too_long = "n".repeat(ATTRIBUTE_NAME_BYTES_MAX + 1);
+        assert!(attribute_names(["a".to_string(), too_long].iter()).is_err());
+        assert!(attribute_names([String::new()].iter()).is_err());
+    }
 
     #[test]
     fn value_error_wording_depends_on_the_member() {
