@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use rand::seq::SliceRandom;
 
 use crate::node::NodeId;
+use crate::peer::proto as wire;
 
 /// What a node believes of a member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -35,6 +36,17 @@ pub enum Liveness {
     Suspect,
     /// Suspect for longer than the suspicion timeout, and not refuted.
     Down,
+}
+
+impl Liveness {
+    /// `alive`, `suspect` or `down`, as the cluster's status shows it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Liveness::Alive => "alive",
+            Liveness::Suspect => "suspect",
+            Liveness::Down => "down",
+        }
+    }
 }
 
 /// One piece of news: `node` is `liveness` at `incarnation`.
@@ -401,8 +413,6 @@ impl Detector {
             .receive(from, message.incarnation, about_me, &news, Instant::now());
     }
 }
-
-use crate::peer::proto as wire;
 
 fn to_wire(liveness: Liveness) -> wire::Liveness {
     match liveness {

@@ -21,7 +21,7 @@ use openraft::{BasicNode, ChangeMembers, Config};
 use serde::Serialize;
 use tokio::sync::oneshot;
 
-use crate::gossip::{self, Detector, Liveness};
+use crate::gossip::{self, Detector};
 use crate::identity::{IdentityError, load_or_create_node_id};
 use crate::metadata::{MemberStatus, MetadataCommand};
 use crate::node::NodeId;
@@ -345,11 +345,7 @@ impl ClusterRuntime {
                     .get(id)
                     .and_then(|(heard, _)| *heard)
                     .map(|d| d.as_millis() as u64),
-                liveness: liveness.get(id).map(|(_, liveness)| match liveness {
-                    Liveness::Alive => "alive",
-                    Liveness::Suspect => "suspect",
-                    Liveness::Down => "down",
-                }),
+                liveness: liveness.get(id).map(|(_, liveness)| liveness.as_str()),
                 role: if voters.contains(&id.get()) {
                     "voter"
                 } else if learners.contains(&id.get()) {

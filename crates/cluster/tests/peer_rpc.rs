@@ -110,6 +110,15 @@ async fn start_at(id: u64, address: &str) -> Node {
     }
 }
 
+/// Shuts node `node`'s groups and its peer port down; returns the address it listened at.
+async fn stop(node: Node) -> String {
+    node.raft.shutdown().await.unwrap();
+    node.metadata_raft.shutdown().await.unwrap();
+    node.stop.send(()).expect("the peer port is still serving");
+    node.server.await.unwrap();
+    node.address
+}
+
 /// Three nodes, each hosting both groups, with neither group initialized yet; and the member
 /// list that initializes either.
 async fn start_three() -> (BTreeMap<u64, Node>, BTreeMap<u64, BasicNode>) {
@@ -185,11 +194,7 @@ async fn replicas_on_three_nodes_replicate_over_grpc_and_survive_the_leaders_los
     let applied = write(&nodes[&first].raft, 0..40).await;
     assert_holds(&nodes, applied, 40).await;
 
-    let gone = nodes.remove(&first).unwrap();
-    gone.raft.shutdown().await.unwrap();
-    gone.metadata_raft.shutdown().await.unwrap();
-    gone.stop.send(()).unwrap();
-    gone.server.await.unwrap();
+    stop(nodes.remove(&first).unwrap()).await;
 
     let second = leader(&nodes, |n| &n.raft).await;
     // With one of three nodes unreachable, commits need the two that remain; each write must
@@ -204,10 +209,7 @@ async fn replicas_on_three_nodes_replicate_over_grpc_and_survive_the_leaders_los
     assert_holds(&nodes, applied, 80).await;
 
     for node in nodes.into_values() {
-        node.raft.shutdown().await.unwrap();
-        node.metadata_raft.shutdown().await.unwrap();
-        let _ = node.stop.send(());
-        node.server.await.unwrap();
+        stop(node).await;
     }
 }
 
@@ -266,10 +268,7 @@ async fn every_node_applies_the_same_metadata_changes() {
     }
 
     for node in nodes.into_values() {
-        node.raft.shutdown().await.unwrap();
-        node.metadata_raft.shutdown().await.unwrap();
-        let _ = node.stop.send(());
-        node.server.await.unwrap();
+        stop(node).await;
     }
 }
 
@@ -312,11 +311,7 @@ async fn failure_detector_probes_directly_and_through_a_helper() {
     .await;
     assert!(relayed.is_some());
 
-    let gone = nodes.remove(&3).unwrap();
-    gone.raft.shutdown().await.unwrap();
-    gone.metadata_raft.shutdown().await.unwrap();
-    gone.stop.send(()).unwrap();
-    gone.server.await.unwrap();
+    stop(nodes.remove(&3).unwrap()).await;
     let short = Duration::from_millis(300);
     assert_eq!(
         peer::ping_member(&channels, &prober, node(3), target, short).await,
@@ -328,10 +323,7 @@ async fn failure_detector_probes_directly_and_through_a_helper() {
     );
 
     for node in nodes.into_values() {
-        node.raft.shutdown().await.unwrap();
-        node.metadata_raft.shutdown().await.unwrap();
-        let _ = node.stop.send(());
-        node.server.await.unwrap();
+        stop(node).await;
     }
 }
 
@@ -346,16 +338,12 @@ async fn a_node_that_lost_everything_catches_up_by_a_snapshot_over_grpc() {
     assert_holds(&nodes, applied, 30).await;
 
     let lost = *nodes.keys().find(|id| **id != first).unwrap();
-    let gone = nodes.remove(&lost).unwrap();
-    gone.raft.shutdown().await.unwrap();
-    gone.metadata_raft.shutdown().await.unwrap();
-    gone.stop.send(()).unwrap();
-    gone.server.await.unwrap();
+    let gone = stop(nodes.remove(&lost).unwrap()).await;
     let leader_now = leader(&nodes, |n| &n.raft).await;
     // Enough entries for several snapshots: the log the lost node would need is purged.
     let applied = write(&nodes[&leader_now].raft, 30..100).await;
 
-    nodes.insert(lost, start_at(lost, &gone.address).await);
+    nodes.insert(lost, start_at(lost, &gone).await);
     assert_holds(&nodes, applied, 100).await;
     let snapshot = nodes[&lost].raft.metrics().borrow().snapshot;
     assert!(
@@ -364,9 +352,6 @@ async fn a_node_that_lost_everything_catches_up_by_a_snapshot_over_grpc() {
     );
 
     for node in nodes.into_values() {
-        node.raft.shutdown().await.unwrap();
-        node.metadata_raft.shutdown().await.unwrap();
-        let _ = node.stop.send(());
-        node.server.await.unwrap();
+        stop(node).await;
     }
 }

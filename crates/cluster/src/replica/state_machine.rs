@@ -355,9 +355,7 @@ impl StateMachine {
         }
         Ok(bytes)
     }
-}
 
-impl StateMachine {
     /// The description of the snapshot that `view` holds: the log id and membership applied in
     /// it.
     fn describe(&self, view: &ferrodyn_storage::Snapshot) -> Result<Meta> {
