@@ -45,12 +45,14 @@ use proto::{
 /// Runs DynamoDB requests that other nodes forward to this one.
 pub trait RequestHandler: Send + Sync {
     /// Runs the request `target` (the `X-Amz-Target` operation) with JSON `body`, forwarded
-    /// `hops` times already; returns the HTTP status and the JSON body.
+    /// `hops` times already (a Scan within `partition` of its table, if given); returns the
+    /// HTTP status and the JSON body.
     fn handle(
         &self,
         target: String,
         body: Vec<u8>,
         hops: u32,
+        partition: Option<u32>,
     ) -> std::pin::Pin<Box<dyn Future<Output = (u16, Vec<u8>)> + Send + '_>>;
 }
 
@@ -452,12 +454,17 @@ impl Peer for PeerService {
         &self,
         request: tonic::Request<ForwardRequest>,
     ) -> Result<tonic::Response<ForwardReply>, tonic::Status> {
-        let ForwardRequest { target, body, hops } = request.into_inner();
+        let ForwardRequest {
+            target,
+            body,
+            hops,
+            partition,
+        } = request.into_inner();
         let handler =
             self.handler.0.get().cloned().ok_or_else(|| {
                 tonic::Status::unavailable("this node is not serving requests yet")
             })?;
-        let (status, body) = handler.handle(target, body, hops).await;
+        let (status, body) = handler.handle(target, body, hops, partition).await;
         Ok(tonic::Response::new(ForwardReply {
             status: u32::from(status),
             body,
@@ -662,6 +669,7 @@ mod tests {
             target: "DynamoDB_20120810.PutItem".into(),
             body: b"{}".to_vec(),
             hops: 1,
+            partition: None,
         };
         client.forward(request).await.unwrap_err()
     }

@@ -358,34 +358,35 @@ impl ClusterRuntime {
         let tables = state
             .tables()
             .iter()
-            .map(|(name, entry)| {
-                let local = self.tables.local_view(entry.id);
-                TableView {
-                    name: name.clone(),
-                    id: entry.id,
-                    partitions: (0..entry.partitions.len())
-                        .map(|i| {
-                            let range = entry.partitions.range(i);
-                            PartitionView {
-                                first_hash: format!("{:016x}", range.first),
-                                last_hash: format!("{:016x}", range.last),
-                                replicas: entry
-                                    .placement
-                                    .replicas(i)
-                                    .iter()
-                                    .map(NodeId::to_string)
-                                    .collect(),
-                                leader: local
-                                    .as_ref()
-                                    .and_then(|v| v.leader)
-                                    .and_then(NodeId::new)
-                                    .map(|id| id.to_string()),
-                                applied_here: local.as_ref().map(|v| v.applied),
-                                quiet_here: local.as_ref().map(|v| v.quiet),
-                            }
-                        })
-                        .collect(),
-                }
+            .map(|(name, entry)| TableView {
+                name: name.clone(),
+                id: entry.id,
+                partitions: (0..entry.partitions.len())
+                    .map(|i| {
+                        let range = entry.partitions.range(i);
+                        let local = u32::try_from(entry.id).ok().and_then(|table| {
+                            self.tables
+                                .local_view(crate::tables::group_id(table, i as u32))
+                        });
+                        PartitionView {
+                            first_hash: format!("{:016x}", range.first),
+                            last_hash: format!("{:016x}", range.last),
+                            replicas: entry
+                                .placement
+                                .replicas(i)
+                                .iter()
+                                .map(NodeId::to_string)
+                                .collect(),
+                            leader: local
+                                .as_ref()
+                                .and_then(|v| v.leader)
+                                .and_then(NodeId::new)
+                                .map(|id| id.to_string()),
+                            applied_here: local.as_ref().map(|v| v.applied),
+                            quiet_here: local.as_ref().map(|v| v.quiet),
+                        }
+                    })
+                    .collect(),
             })
             .collect();
         ClusterStatus {

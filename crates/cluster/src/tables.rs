@@ -76,6 +76,18 @@ impl Drop for AbortOnDrop {
 /// it concludes it was removed from the group.
 const ABANDONED_AFTER: Duration = Duration::from_secs(10);
 
+/// The replica group of partition `partition` of table `table`: the table's id in the low 32
+/// bits, the partition in the high ones (so a table's first partition is the group of the
+/// table's id, as before tables had several).
+pub fn group_id(table: u32, partition: u32) -> u64 {
+    u64::from(table) | (u64::from(partition) << 32)
+}
+
+/// The table and partition of group `id` (see [`group_id`]).
+pub fn group_partition(id: u64) -> (u32, u32) {
+    (id as u32, (id >> 32) as u32)
+}
+
 /// The record marking a replica of group `id` as moved away from this node (keyspace `raft`,
 /// after the group's own records).
 fn retired_key(id: u64) -> Vec<u8> {
@@ -185,6 +197,8 @@ pub struct TableGroups {
     state: Arc<RwLock<ClusterState>>,
     /// Each local table group's fence (the id of its last applied write).
     fences: Mutex<HashMap<u64, Arc<AtomicU64>>>,
+    /// The keys each local table group owns (kept to drop them once the table is gone).
+    owned: Mutex<HashMap<u64, Vec<KeyRange>>>,
     /// Each led table group's chain of writes proposed and not yet applied.
     chains: Mutex<HashMap<u64, Chain>>,
     /// The failure detector: which members answer (`gossip.rs`).
@@ -246,6 +260,7 @@ impl TableGroups {
                 .shared_cluster_state()
                 .expect("the metadata group's state machine holds the cluster state"),
             fences: Mutex::default(),
+            owned: Mutex::default(),
             chains: Mutex::default(),
             leaderless_since: Mutex::default(),
             snapshot: Mutex::default(),
@@ -418,33 +433,41 @@ impl TableGroups {
     pub async fn reconcile(&self) {
         let state = self.snapshot();
         let mut wanted = BTreeSet::new();
+        let mut partitions: Vec<(u32, u32, Vec<NodeId>, Vec<NodeId>)> = Vec::new();
         for entry in state.tables().values() {
-            let (Some(target), Some(founders)) =
-                (entry.placement.iter().next(), entry.founders.first())
-            else {
+            let Ok(table) = u32::try_from(entry.id) else {
                 continue;
             };
+            for (partition, (target, founders)) in
+                entry.placement.iter().zip(&entry.founders).enumerate()
+            {
+                partitions.push((table, partition as u32, target.to_vec(), founders.clone()));
+            }
+        }
+        for (table, partition, target, founders) in partitions {
+            let (target, founders) = (target.as_slice(), founders.as_slice());
+            let id = group_id(table, partition);
             let in_target = target.contains(&self.node);
             // A replica the placement left stays until its leader has moved the group away
             // from it (a founder's too, after a restart): until then it may still be a voter.
-            let holding = self.groups.find(entry.id).is_some() || founders.contains(&self.node);
-            if !in_target && (!holding || self.is_retired(entry.id)) {
+            let holding = self.groups.find(id).is_some() || founders.contains(&self.node);
+            if !in_target && (!holding || self.is_retired(id)) {
                 continue;
             }
-            if !in_target && self.abandoned(entry.id) {
+            if !in_target && self.abandoned(id) {
                 // Moved away: the group's leader no longer talks to this replica.
-                self.retire(entry.id).await;
+                self.retire(id).await;
                 continue;
             }
-            wanted.insert(entry.id);
-            let opened = match self.groups.find(entry.id) {
+            wanted.insert(id);
+            let opened = match self.groups.find(id) {
                 Some(raft) => Ok(raft),
-                None => self.open(entry.id, in_target).await,
+                None => self.open(id, in_target).await,
             };
             let raft = match opened {
                 Ok(raft) => raft,
                 Err(error) => {
-                    tracing::error!(table = entry.id, %error, "cannot open a table's replica");
+                    tracing::error!(group = id, %error, "cannot open a table's replica");
                     continue;
                 }
             };
@@ -452,19 +475,19 @@ impl TableGroups {
             let started = raft.metrics().borrow().last_log_index.is_some();
             if !started
                 && founders.first() == Some(&self.node)
-                && !self.is_retired(entry.id)
+                && !self.is_retired(id)
                 && let Err(error) = self.found(&raft, founders, &state).await
             {
-                tracing::warn!(table = entry.id, %error, "cannot start a table's group");
+                tracing::warn!(group = id, %error, "cannot start a table's group");
             }
             if self.is_leader(&raft) {
                 // Background work of the table (an index backfill, a time-to-live fill) that a
                 // previous leader left unfinished, or that failed here, (re)starts on the
                 // leader; what already runs here is left alone.
-                if let Ok(table) = u32::try_from(entry.id) {
+                if partition == 0 {
                     self.database.resume_background(table);
                 }
-                self.move_towards(&raft, entry.id, target, &state).await;
+                self.move_towards(&raft, id, target, &state).await;
             }
         }
         let gone: Vec<u64> = self
@@ -579,26 +602,19 @@ impl TableGroups {
     /// the table and marks the group retired here.
     async fn retire(&self, id: u64) {
         self.leaderless_since.lock().remove(&id);
+        let ranges = self.owned.lock().get(&id).cloned();
         self.close(id).await;
-        let Ok(table) = u32::try_from(id) else {
+        let Some(ranges) = ranges.or_else(|| self.group_ranges(id).ok()) else {
             return;
         };
-        let stats = ferrodyn_engine::catalog::stats_key(table, 0);
         let mut batch = WriteBatch::new();
-        batch.delete_range(
-            self.data,
-            &ferrodyn_engine::keys::table_start(table),
-            &ferrodyn_engine::keys::table_end(table),
-        );
-        batch.delete_range(
-            self.meta,
-            &stats,
-            &ferrodyn_engine::catalog::prefix_end(&stats),
-        );
+        for range in &ranges {
+            batch.delete_range(range.keyspace, &range.start, &range.end);
+        }
         batch.put(self.raft_keyspace, &retired_key(id), b"");
         match self.db.write(batch, Durability::Sync) {
-            Ok(_) => tracing::info!(table = id, "retired a table replica that moved away"),
-            Err(error) => tracing::warn!(table = id, %error, "could not drop a moved replica"),
+            Ok(_) => tracing::info!(group = id, "retired a table replica that moved away"),
+            Err(error) => tracing::warn!(group = id, %error, "could not drop a moved replica"),
         }
     }
 
@@ -611,26 +627,19 @@ impl TableGroups {
         if let Some(raft) = self.groups.find(id) {
             return Ok(raft);
         }
-        let table = u32::try_from(id).map_err(|_| format!("table id {id} is too large"))?;
-        let stats = ferrodyn_engine::catalog::stats_key(table, 0);
+        let mut ranges = self.group_ranges(id)?.into_iter();
+        let first = ranges.next().ok_or("a replica group owns no keys")?;
         let machine = StateMachine::new(
             self.db.clone(),
             self.data,
             self.raft_keyspace,
             id,
             PartitionRange {
-                start: ferrodyn_engine::keys::table_start(table).to_vec(),
-                end: ferrodyn_engine::keys::table_end(table).to_vec(),
+                start: first.start,
+                end: first.end,
             },
         )
-        .with_ranges(
-            self.meta,
-            vec![KeyRange {
-                keyspace: self.meta,
-                end: ferrodyn_engine::catalog::prefix_end(&stats),
-                start: stats,
-            }],
-        )
+        .with_ranges(self.meta, ranges.collect())
         .with_observer(Arc::new(EngineObserver {
             database: self.database.clone(),
             changed: None,
@@ -655,13 +664,44 @@ impl TableGroups {
         .await
         .map_err(|e| e.to_string())?;
         self.fences.lock().insert(id, fence);
+        self.owned.lock().insert(id, self.group_ranges(id)?);
         self.groups.insert(id, raft.clone());
         match followed {
             Some((leader, term)) => self.groups.hush(id, crate::peer::Hush { leader, term }),
             None => raft.runtime_config().tick(true),
         }
-        tracing::info!(table = id, "opened a table replica");
+        tracing::info!(group = id, "opened a table replica");
         Ok(raft)
+    }
+
+    /// The keys a table group owns: its partition's ranges of the `data` keyspace (the whole
+    /// table for a table of one partition) and its statistics in `meta`.
+    fn group_ranges(&self, id: u64) -> Result<Vec<KeyRange>, String> {
+        let (table, partition) = group_partition(id);
+        let data = match self.database.partition_ranges(table, partition) {
+            Some(ranges) => ranges,
+            // A table deleted meanwhile: a group of one partition owned all of it.
+            None if partition == 0 => vec![(
+                ferrodyn_engine::keys::table_start(table).to_vec(),
+                ferrodyn_engine::keys::table_end(table).to_vec(),
+            )],
+            None => return Err(format!("table {table} is not in the catalog")),
+        };
+        let stats = ferrodyn_engine::catalog::stats_key(table, partition);
+        let mut ranges: Vec<KeyRange> = data
+            .into_iter()
+            .map(|(start, end)| KeyRange {
+                keyspace: self.data,
+                start,
+                end,
+            })
+            .collect();
+        ranges.push(KeyRange {
+            keyspace: self.meta,
+            end: ferrodyn_engine::catalog::prefix_end(&stats),
+            start: stats,
+        });
+        Ok(ranges)
     }
 
     /// Starts group `raft` with `founders` as its voters, unless it was started before.
@@ -714,33 +754,40 @@ impl TableGroups {
             )
             .await;
             if !matches!(added, Ok(Ok(_))) {
-                tracing::warn!(table = id, node = %node, "a new replica did not catch up yet");
+                tracing::warn!(group = id, node = %node, "a new replica did not catch up yet");
                 return;
             }
         }
         match raft.change_membership(wanted, false).await {
-            Ok(_) => tracing::info!(table = id, "moved a table's replicas to its placement"),
-            Err(error) => tracing::warn!(table = id, %error, "could not move a table's replicas"),
+            Ok(_) => tracing::info!(group = id, "moved a table's replicas to its placement"),
+            Err(error) => tracing::warn!(group = id, %error, "could not move a table's replicas"),
         }
     }
 
-    /// Stops this node's replica of group `id` (its table is gone) and forgets its Raft state.
+    /// Stops this node's replica of group `id` (its table is gone, or it moved away) and
+    /// forgets its Raft state and its data. (A table of one partition dropped its data through
+    /// its group at DeleteTable already; the partitions of a larger table that the deleting node
+    /// did not lead are dropped here, by each replica.)
     async fn close(&self, id: u64) {
         self.fences.lock().remove(&id);
+        let owned = self.owned.lock().remove(&id);
         if let Some(raft) = self.groups.remove(id) {
             if let Err(error) = raft.shutdown().await {
-                tracing::warn!(table = id, %error, "a table replica did not stop cleanly");
+                tracing::warn!(group = id, %error, "a table replica did not stop cleanly");
             }
             let mut batch = WriteBatch::new();
+            for range in owned.iter().flatten() {
+                batch.delete_range(range.keyspace, &range.start, &range.end);
+            }
             batch.delete_range(
                 self.raft_keyspace,
                 &id.to_be_bytes(),
                 &(id + 1).to_be_bytes(),
             );
             if let Err(error) = self.db.write(batch, Durability::Buffered) {
-                tracing::warn!(table = id, %error, "could not drop a table replica's log");
+                tracing::warn!(group = id, %error, "could not drop a table replica's log");
             }
-            tracing::info!(table = id, "closed a table replica");
+            tracing::info!(group = id, "closed a table replica");
         }
     }
 
@@ -777,17 +824,28 @@ impl TableGroups {
         })
     }
 
-    /// Where a request about table `name` must run.
-    pub fn route(&self, name: &str) -> Route {
+    /// Where a request about partition `partition` of table `name` must run (partition 0 for
+    /// requests about the table as a whole).
+    pub fn route(&self, name: &str, partition: u32) -> Route {
         let state = self.state.read();
         let Some(entry) = state.tables().get(name) else {
             // Unknown here: the metadata leader knows every table created so far.
             drop(state);
             return self.route_catalog();
         };
+        let index = partition as usize;
+        if index >= entry.partitions.len() {
+            // A partition the table does not have (yet, here): the request fails or is
+            // placed again wherever it runs; the metadata leader's view is freshest.
+            drop(state);
+            return self.route_catalog();
+        }
+        let Ok(table) = u32::try_from(entry.id) else {
+            return Route::Unknown;
+        };
         let local = self
             .groups
-            .find(entry.id)
+            .find(group_id(table, partition))
             .map(|raft| Self::leader_address(&raft));
         match local {
             Some(Some((leader, _))) if leader == self.node.get() => Route::Here,
@@ -801,11 +859,9 @@ impl TableGroups {
             // replica may know.
             _ => entry
                 .placement
+                .replicas(index)
                 .iter()
-                .next()
-                .into_iter()
-                .flatten()
-                .chain(entry.founders.iter().flatten())
+                .chain(entry.founders.get(index).into_iter().flatten())
                 .filter(|n| **n != self.node && !self.is_suspect(**n))
                 .find_map(|n| state.members().get(n))
                 .map_or(Route::Unknown, |m| Route::Peer(m.peer_address.clone())),
@@ -826,11 +882,15 @@ impl TableGroups {
     /// quorum) and has applied everything committed before now: a read that follows sees every
     /// write acknowledged before it began. Fails if this node does not lead the group; a table
     /// the cluster does not know needs nothing.
-    pub async fn linearize(&self, name: &str) -> Result<(), String> {
-        let Some(id) = self.state.read().tables().get(name).map(|entry| entry.id) else {
+    pub async fn linearize(&self, name: &str, partition: u32) -> Result<(), String> {
+        let Some(table) = self.state.read().tables().get(name).map(|entry| entry.id) else {
             // No such table: the request fails the same wherever it runs.
             return Ok(());
         };
+        let Ok(table) = u32::try_from(table) else {
+            return Ok(());
+        };
+        let id = group_id(table, partition);
         let raft = self.groups.find(id).ok_or("no replica of the table here")?;
         tokio::time::timeout(COMMIT_TIMEOUT, raft.ensure_linearizable())
             .await
@@ -851,19 +911,22 @@ impl TableGroups {
         }
     }
 
-    /// Sends a DynamoDB request to the node at `peer` (forwarded `hops` times before).
+    /// Sends a DynamoDB request to the node at `peer` (forwarded `hops` times before; a Scan
+    /// within `partition` of its table, if given).
     pub async fn forward(
         &self,
         peer: &str,
         target: &str,
         body: Vec<u8>,
         hops: u32,
+        partition: Option<u32>,
     ) -> Result<(u16, Vec<u8>), ForwardError> {
         let mut client = self.channels.client(peer).map_err(ForwardError::unsent)?;
         let request = ForwardRequest {
             target: target.to_owned(),
             body,
             hops,
+            partition,
         };
         let mut request = tonic::Request::new(request);
         request.set_timeout(COMMIT_TIMEOUT + Duration::from_secs(5));
@@ -1040,8 +1103,8 @@ impl Replicator for ClusterReplicator {
                 prev: self.0.metadata_fence.load(Ordering::Acquire),
                 seq: new_write_id(),
             }),
-            Scope::Table(id) => {
-                let id = u64::from(id);
+            Scope::Partition(table, partition) => {
+                let id = group_id(table, partition);
                 let raft = self
                     .0
                     .groups
@@ -1077,7 +1140,7 @@ impl Replicator for ClusterReplicator {
         durability: Durability,
         change: Option<TableChange>,
     ) -> Result<(), CommitError> {
-        if let Scope::Table(_) = scope {
+        if let Scope::Partition(..) = scope {
             // A table's writes take the pipelined path; waiting for it is the synchronous one.
             let (sender, receiver) = tokio::sync::oneshot::channel();
             let done: CommitDone = Box::new(move |result| {
@@ -1099,9 +1162,13 @@ impl Replicator for ClusterReplicator {
             seq: ticket.seq,
         };
         let change = change.map(|change| match change {
-            TableChange::Created { id, name } => MetadataCommand::CreateTable {
+            TableChange::Created {
+                id,
                 name,
-                partitions: 1,
+                partitions,
+            } => MetadataCommand::CreateTable {
+                name,
+                partitions: partitions.max(1) as usize,
                 id: Some(u64::from(id)),
             },
             TableChange::Deleted { name, .. } => MetadataCommand::DeleteTable { name },
@@ -1134,10 +1201,10 @@ impl Replicator for ClusterReplicator {
         durability: Durability,
         done: CommitDone,
     ) {
-        let Scope::Table(id) = scope else {
+        let Scope::Partition(table, partition) = scope else {
             return done(self.commit(scope, ticket, batch, durability, None));
         };
-        let id = u64::from(id);
+        let id = group_id(table, partition);
         let (writes, meta_writes) = match self.0.split(&batch) {
             Ok(split) => split,
             Err(error) => return done(Err(error)),
@@ -1200,7 +1267,7 @@ impl Replicator for ClusterReplicator {
     fn leads(&self, scope: Scope) -> bool {
         let group = match scope {
             Scope::Catalog => return self.0.route_catalog() == Route::Here,
-            Scope::Table(id) => u64::from(id),
+            Scope::Partition(table, partition) => group_id(table, partition),
         };
         self.0
             .groups

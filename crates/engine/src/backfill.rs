@@ -106,9 +106,9 @@ impl Database {
         let end = keys::index_prefix(table.id, index + 1);
         let owner = table.clone();
         self.writers.submit(
-            &table.queue,
+            table.index_queue(),
             Box::new(move |group| {
-                group.drop_range(&start, &end, index, owner.queue.stats());
+                group.drop_range(&start, &end, index, owner.index_queue().stats());
                 Box::new(|result| {
                     if let Err(error) = result {
                         tracing::error!(%error, "dropping a deleted index failed");
@@ -208,7 +208,7 @@ impl Backfill {
         let table = self.table.clone();
         let target = self.target;
         self.writers.submit_background(
-            &self.table.queue,
+            self.table.index_queue(),
             Box::new(move |group| {
                 let decided = match target {
                     Target::Index(index_id) => index_items(group, &table, index_id, keys),

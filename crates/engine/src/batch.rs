@@ -152,15 +152,33 @@ impl Database {
                 }
                 writes.push(write);
             }
-            plans.push((name.clone(), table, writes));
+            // A table of several partitions gets one mutation per partition written; every put
+            // is checked against the indexes first, so that a bad item fails the whole batch.
+            let indexes = table.indexes();
+            for write in &writes {
+                if let Write::Put { item, .. } = write {
+                    indexes.check_item(item)?;
+                }
+            }
+            let mut shares: Vec<(u32, Vec<Write>)> = Vec::new();
+            for write in writes {
+                let partition = table.partition_of_key(write.key());
+                match shares.iter_mut().find(|(p, _)| *p == partition) {
+                    Some((_, share)) => share.push(write),
+                    None => shares.push((partition, vec![write])),
+                }
+            }
+            for (partition, share) in shares {
+                plans.push((name.clone(), table.clone(), partition, share));
+            }
         }
         let metrics_asked = input.return_item_collection_metrics;
         let mut pending = Vec::with_capacity(plans.len());
-        for (name, table, writes) in plans {
+        for (name, table, partition, writes) in plans {
             let (sender, receiver) = oneshot::channel::<ApiResult<Applied>>();
             let owned = table.clone();
             self.writers.submit(
-                &table.queue,
+                table.queue(partition),
                 Box::new(move |group| {
                     let decided = if owned.is_deleted() {
                         Err(ApiError::resource_not_found())
@@ -179,21 +197,28 @@ impl Database {
             );
             pending.push((name, receiver));
         }
-        let mut consumed = Vec::new();
-        let mut collections = BTreeMap::new();
+        // One entry per table, however many partitions its share was written in.
+        let mut per_table: Vec<(String, Consumption, Vec<ItemCollectionMetrics>)> = Vec::new();
         for (name, receiver) in pending {
             let applied = receiver.await.unwrap_or_else(|_| {
                 Err(ApiError::internal(
                     "the write path stopped before answering",
                 ))
             })?;
-            consumed.extend(
-                applied
-                    .consumption
-                    .report(&name, input.return_consumed_capacity),
-            );
-            if !applied.collections.is_empty() {
-                collections.insert(name, applied.collections);
+            match per_table.iter_mut().find(|(n, _, _)| *n == name) {
+                Some((_, consumption, collections)) => {
+                    consumption.add(&applied.consumption);
+                    collections.extend(applied.collections);
+                }
+                None => per_table.push((name, applied.consumption, applied.collections)),
+            }
+        }
+        let mut consumed = Vec::new();
+        let mut collections = BTreeMap::new();
+        for (name, consumption, metrics) in per_table {
+            consumed.extend(consumption.report(&name, input.return_consumed_capacity));
+            if !metrics.is_empty() {
+                collections.insert(name, metrics);
             }
         }
         Ok(BatchWriteItemOutput {

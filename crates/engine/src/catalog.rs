@@ -15,7 +15,7 @@ use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 
 use crate::index::IndexSet;
-use crate::keys::TableId;
+use crate::keys::{self, TableId};
 use crate::replicate::{CommitError, Scope, TableChange};
 use crate::writer::{Counts, PartitionStats, ReplicatorSlot, WriteQueue};
 
@@ -67,6 +67,18 @@ pub struct TableRecord {
     pub tags: BTreeMap<String, String>,
     /// The id the next secondary index gets.
     pub next_index_id: u32,
+    /// How many equal ranges of the partition-key hash space the table is split into, each
+    /// with its own write path (and, in a cluster, its own replica group). Fixed at creation.
+    #[serde(default = "one_partition", skip_serializing_if = "is_one_partition")]
+    pub partitions: u32,
+}
+
+fn one_partition() -> u32 {
+    1
+}
+
+fn is_one_partition(count: &u32) -> bool {
+    *count == 1
 }
 
 /// How a table (or index) pays for throughput.
@@ -175,6 +187,37 @@ impl TableRecord {
             None => schema,
         }
     }
+
+    /// The ranges of the `data` keyspace that hold partition `partition`'s share of the table:
+    /// its items, its local index entries and item collection sizes (all placed by the item's
+    /// partition key), as `(start, end)`. A table of one partition is its whole range (global
+    /// index entries, stream records and the expiry index included).
+    pub fn partition_ranges(&self, partition: u32) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let count = self.partitions.max(1);
+        if count == 1 {
+            return vec![(
+                keys::table_start(self.id).to_vec(),
+                keys::table_end(self.id).to_vec(),
+            )];
+        }
+        let (first, last) = keys::partition_hashes(partition, count);
+        let indexes = std::iter::once(keys::BASE_INDEX)
+            .chain(self.local_indexes.iter().map(|index| index.id))
+            .chain(std::iter::once(keys::COLLECTIONS_INDEX));
+        indexes
+            .map(|index| {
+                let start = keys::hash_position(self.id, index, first).to_vec();
+                let end = match last.checked_add(1) {
+                    Some(next) => keys::hash_position(self.id, index, next).to_vec(),
+                    None => match index.checked_add(1) {
+                        Some(next) => keys::index_prefix(self.id, next).to_vec(),
+                        None => keys::table_end(self.id).to_vec(),
+                    },
+                };
+                (start, end)
+            })
+            .collect()
+    }
 }
 
 /// A table as the request path sees it.
@@ -188,8 +231,8 @@ pub struct Table {
     pub schema: KeySchema,
     /// Its definition (changed by UpdateTable and tagging).
     pub record: RwLock<TableRecord>,
-    /// The ordered write path of its (single, for now) partition.
-    pub queue: Arc<WriteQueue>,
+    /// The ordered write path of each of its partitions (see [`TableRecord::partitions`]).
+    queues: Vec<Arc<WriteQueue>>,
     /// Its secondary indexes, as of its current definition.
     indexes: RwLock<Arc<IndexSet>>,
     /// Set by DeleteTable: queued writes that run after it fail as if the table did not exist.
@@ -197,23 +240,86 @@ pub struct Table {
 }
 
 impl Table {
-    fn new(record: TableRecord, data: Keyspace, meta: Keyspace, stats: PartitionStats) -> Self {
-        let queue = WriteQueue::new(
-            Scope::Table(record.id),
-            data,
-            meta,
-            stats_key(record.id, 0),
-            stats,
-        );
+    fn new(
+        record: TableRecord,
+        data: Keyspace,
+        meta: Keyspace,
+        stats: Vec<PartitionStats>,
+    ) -> Self {
+        let queues = stats
+            .into_iter()
+            .enumerate()
+            .map(|(partition, stats)| {
+                let partition = partition as u32;
+                WriteQueue::new(
+                    Scope::Partition(record.id, partition),
+                    data,
+                    meta,
+                    stats_key(record.id, partition),
+                    stats,
+                )
+            })
+            .collect();
         Table {
             id: record.id,
             name: record.name.clone(),
             schema: record.key_schema(),
             indexes: RwLock::new(Arc::new(IndexSet::of(&record))),
             record: RwLock::new(record),
-            queue,
+            queues,
             deleted: AtomicBool::new(false),
         }
+    }
+
+    /// How many partitions the table has.
+    pub fn partition_count(&self) -> u32 {
+        self.queues.len() as u32
+    }
+
+    /// The write path of partition `partition` (< [`Table::partition_count`]).
+    pub fn queue(&self, partition: u32) -> &Arc<WriteQueue> {
+        &self.queues[partition as usize]
+    }
+
+    /// Every partition's write path, in partition order.
+    pub fn queues(&self) -> &[Arc<WriteQueue>] {
+        &self.queues
+    }
+
+    /// The partition holding the items whose partition key hashes to `hash`.
+    pub fn partition_of_hash(&self, hash: u64) -> u32 {
+        keys::partition_of_hash(hash, self.partition_count())
+    }
+
+    /// The partition that storage key `key` (of the table's items or of an index kept with
+    /// them) belongs to.
+    pub fn partition_of_key(&self, key: &[u8]) -> u32 {
+        if self.queues.len() == 1 {
+            return 0;
+        }
+        self.partition_of_hash(keys::stored_hash(key))
+    }
+
+    /// The write path that numbers the table's stream records. Streams are kept only on tables
+    /// of one partition (see `docs/cluster.md`), so it is the first partition's.
+    pub fn stream_queue(&self) -> &Arc<WriteQueue> {
+        &self.queues[0]
+    }
+
+    /// The write path of the structures kept whole with a table of one partition, outside the
+    /// placement by partition key: global secondary indexes (their backfill and removal) and
+    /// the expiry index of time to live. Tables of several partitions have neither.
+    pub fn index_queue(&self) -> &Arc<WriteQueue> {
+        &self.queues[0]
+    }
+
+    /// The table's statistics: every partition's, added up.
+    pub fn stats(&self) -> PartitionStats {
+        let total = PartitionStats::default();
+        for queue in &self.queues {
+            total.add(queue.stats());
+        }
+        total
     }
 
     /// Its secondary indexes now.
@@ -328,7 +434,13 @@ impl Catalog {
             && let Some(table) = rest.get(..4).and_then(decode_u32)
             && let Some(table) = self.by_id(table)
         {
-            table.queue.stats().clear();
+            match rest.get(4..8).and_then(decode_u32) {
+                Some(partition) if partition < table.partition_count() => {
+                    table.queue(partition).stats().clear()
+                }
+                Some(_) => {}
+                None => table.queues().iter().for_each(|q| q.stats().clear()),
+            }
         }
     }
 
@@ -360,16 +472,19 @@ impl Catalog {
             self.observe(NEXT_TABLE_ID, Some(&next))?;
         }
         for table in self.all() {
-            let stats = load_stats(&self.db, self.meta, &stats_key(table.id, 0))?;
-            table.queue.stats().clear();
-            for (index, counts) in stats.counts.lock().iter() {
-                table.queue.stats().set(*index, *counts);
+            for (partition, queue) in table.queues().iter().enumerate() {
+                let stats =
+                    load_stats(&self.db, self.meta, &stats_key(table.id, partition as u32))?;
+                queue.stats().clear();
+                for (index, counts) in stats.counts.lock().iter() {
+                    queue.stats().set(*index, *counts);
+                }
             }
             let record = table.record.read().clone();
             for stream in &record.streams {
                 let last =
                     crate::stream::last_sequence(&self.db, self.data, table.id, stream.number)?;
-                table.queue.observe_stream_sequence(last);
+                table.stream_queue().observe_stream_sequence(last);
             }
         }
         Ok(())
@@ -392,13 +507,15 @@ impl Catalog {
         }
         if let Some(rest) = key.strip_prefix(STATS_PREFIX) {
             // table id, partition, index id
-            if let (Some(table), Some(index)) = (
+            if let (Some(table), Some(partition), Some(index)) = (
                 rest.get(..4).and_then(decode_u32),
+                rest.get(4..8).and_then(decode_u32),
                 rest.get(8..12).and_then(decode_u32),
             ) && let Some(table) = self.by_id(table)
+                && partition < table.partition_count()
             {
                 let counts = value.and_then(Counts::decode).unwrap_or_default();
-                table.queue.stats().set(index, counts);
+                table.queue(partition).stats().set(index, counts);
             }
             return Ok(());
         }
@@ -515,6 +632,7 @@ impl Catalog {
         let change = TableChange::Created {
             id,
             name: record.name.clone(),
+            partitions: record.partitions,
         };
         replicator.commit(
             Scope::Catalog,
@@ -532,12 +650,10 @@ impl Catalog {
         if let Some(table) = tables.get(&record.name) {
             return Ok(table.clone());
         }
-        let table = Arc::new(Table::new(
-            record,
-            self.data,
-            self.meta,
-            PartitionStats::default(),
-        ));
+        let stats = (0..record.partitions.max(1))
+            .map(|_| PartitionStats::default())
+            .collect();
+        let table = Arc::new(Table::new(record, self.data, self.meta, stats));
         tables.insert(table.clone());
         Ok(table)
     }
@@ -623,7 +739,9 @@ fn load_table(
     meta: Keyspace,
     record: TableRecord,
 ) -> Result<Arc<Table>, CatalogError> {
-    let stats = load_stats(db, meta, &stats_key(record.id, 0))?;
+    let stats = (0..record.partitions.max(1))
+        .map(|partition| load_stats(db, meta, &stats_key(record.id, partition)))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut sequence = 0;
     for stream in &record.streams {
         sequence = sequence.max(crate::stream::last_sequence(
@@ -634,7 +752,7 @@ fn load_table(
         )?);
     }
     let table = Table::new(record, data, meta, stats);
-    table.queue.set_stream_sequence(sequence);
+    table.stream_queue().set_stream_sequence(sequence);
     Ok(Arc::new(table))
 }
 

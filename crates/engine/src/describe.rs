@@ -34,7 +34,7 @@ impl Location {
 /// The description of `table` in `status`.
 pub fn describe(table: &Table, status: TableStatus, location: &Location) -> TableDescription {
     let record = table.record.read();
-    describe_record(&record, status, location, table.queue.stats())
+    describe_record(&record, status, location, &table.stats())
 }
 
 /// The description of a table with `record` and statistics `stats`.

@@ -66,32 +66,36 @@ impl Database {
             == Some(ReturnValuesOnConditionCheckFailure::AllOld);
         let wants_old = condition.is_some() || input.return_values == Some(ReturnValue::AllOld);
         let outcome = self
-            .mutate(&table, move |group, table| {
-                let indexes = table.indexes();
-                let (old, old_size) =
-                    read_old(group, &storage_key, wants_old || indexes.needs_old_item())?;
-                check_condition(condition.as_ref(), old.as_ref(), return_on_failure)?;
-                let staged = stage_change(
-                    group,
-                    table,
-                    &indexes,
-                    Change {
-                        storage_key,
-                        old: Version::of(old.as_ref(), old_size),
-                        old_size,
-                        new: Some(Version {
-                            item: &item,
-                            size: new_size,
-                        }),
-                        cause: Cause::Request,
-                    },
-                )?;
-                Ok(WriteOutcome {
-                    old,
-                    new: None,
-                    staged,
-                })
-            })
+            .mutate(
+                &table,
+                table.partition_of_key(&storage_key),
+                move |group, table| {
+                    let indexes = table.indexes();
+                    let (old, old_size) =
+                        read_old(group, &storage_key, wants_old || indexes.needs_old_item())?;
+                    check_condition(condition.as_ref(), old.as_ref(), return_on_failure)?;
+                    let staged = stage_change(
+                        group,
+                        table,
+                        &indexes,
+                        Change {
+                            storage_key,
+                            old: Version::of(old.as_ref(), old_size),
+                            old_size,
+                            new: Some(Version {
+                                item: &item,
+                                size: new_size,
+                            }),
+                            cause: Cause::Request,
+                        },
+                    )?;
+                    Ok(WriteOutcome {
+                        old,
+                        new: None,
+                        staged,
+                    })
+                },
+            )
             .await?;
         Ok(PutItemOutput {
             attributes: match input.return_values {
@@ -152,43 +156,47 @@ impl Database {
             == Some(ReturnValuesOnConditionCheckFailure::AllOld);
         let updated_paths = update.as_ref().map(|u| u.updated_paths().clone());
         let outcome = self
-            .mutate(&table, move |group, table| {
-                let indexes = table.indexes();
-                let (old, old_size) = read_old(group, &storage_key, true)?;
-                check_condition(condition.as_ref(), old.as_ref(), return_on_failure)?;
-                // Taking attributes away from an item that does not exist leaves it not
-                // existing: DynamoDB creates no item for an update of only REMOVE and DELETE,
-                // and does not look at their paths (`REMOVE a.b` is no error there).
-                let creates_nothing =
-                    old.is_none() && update.as_ref().is_some_and(|u| u.only_removes());
-                let new = if creates_nothing {
-                    None
-                } else {
-                    Some(apply_update(update.as_ref(), old.as_ref(), key_item)?)
-                };
-                let new_size = new.as_ref().map_or(0, item_size);
-                if new_size > ITEM_BYTES_MAX {
-                    return Err(ApiError::validation(
-                        "Item size to update has exceeded the maximum allowed size",
-                    ));
-                }
-                let staged = stage_change(
-                    group,
-                    table,
-                    &indexes,
-                    Change {
-                        storage_key,
-                        old: Version::of(old.as_ref(), old_size),
-                        old_size,
-                        new: new.as_ref().map(|item| Version {
-                            item,
-                            size: new_size,
-                        }),
-                        cause: Cause::Request,
-                    },
-                )?;
-                Ok(WriteOutcome { old, new, staged })
-            })
+            .mutate(
+                &table,
+                table.partition_of_key(&storage_key),
+                move |group, table| {
+                    let indexes = table.indexes();
+                    let (old, old_size) = read_old(group, &storage_key, true)?;
+                    check_condition(condition.as_ref(), old.as_ref(), return_on_failure)?;
+                    // Taking attributes away from an item that does not exist leaves it not
+                    // existing: DynamoDB creates no item for an update of only REMOVE and DELETE,
+                    // and does not look at their paths (`REMOVE a.b` is no error there).
+                    let creates_nothing =
+                        old.is_none() && update.as_ref().is_some_and(|u| u.only_removes());
+                    let new = if creates_nothing {
+                        None
+                    } else {
+                        Some(apply_update(update.as_ref(), old.as_ref(), key_item)?)
+                    };
+                    let new_size = new.as_ref().map_or(0, item_size);
+                    if new_size > ITEM_BYTES_MAX {
+                        return Err(ApiError::validation(
+                            "Item size to update has exceeded the maximum allowed size",
+                        ));
+                    }
+                    let staged = stage_change(
+                        group,
+                        table,
+                        &indexes,
+                        Change {
+                            storage_key,
+                            old: Version::of(old.as_ref(), old_size),
+                            old_size,
+                            new: new.as_ref().map(|item| Version {
+                                item,
+                                size: new_size,
+                            }),
+                            cause: Cause::Request,
+                        },
+                    )?;
+                    Ok(WriteOutcome { old, new, staged })
+                },
+            )
             .await?;
         let attributes = match input.return_values {
             Some(ReturnValue::AllOld) => outcome.old,
@@ -231,29 +239,33 @@ impl Database {
             == Some(ReturnValuesOnConditionCheckFailure::AllOld);
         let wants_old = condition.is_some() || input.return_values == Some(ReturnValue::AllOld);
         let outcome = self
-            .mutate(&table, move |group, table| {
-                let indexes = table.indexes();
-                let (old, old_size) =
-                    read_old(group, &storage_key, wants_old || indexes.needs_old_item())?;
-                check_condition(condition.as_ref(), old.as_ref(), return_on_failure)?;
-                let staged = stage_change(
-                    group,
-                    table,
-                    &indexes,
-                    Change {
-                        storage_key,
-                        old: Version::of(old.as_ref(), old_size),
-                        old_size,
+            .mutate(
+                &table,
+                table.partition_of_key(&storage_key),
+                move |group, table| {
+                    let indexes = table.indexes();
+                    let (old, old_size) =
+                        read_old(group, &storage_key, wants_old || indexes.needs_old_item())?;
+                    check_condition(condition.as_ref(), old.as_ref(), return_on_failure)?;
+                    let staged = stage_change(
+                        group,
+                        table,
+                        &indexes,
+                        Change {
+                            storage_key,
+                            old: Version::of(old.as_ref(), old_size),
+                            old_size,
+                            new: None,
+                            cause: Cause::Request,
+                        },
+                    )?;
+                    Ok(WriteOutcome {
+                        old,
                         new: None,
-                        cause: Cause::Request,
-                    },
-                )?;
-                Ok(WriteOutcome {
-                    old,
-                    new: None,
-                    staged,
-                })
-            })
+                        staged,
+                    })
+                },
+            )
             .await?;
         Ok(DeleteItemOutput {
             attributes: match input.return_values {
@@ -271,15 +283,21 @@ impl Database {
         })
     }
 
-    /// Runs `decide` on the table's write path and waits until its writes are durable.
-    async fn mutate<F>(&self, table: &Arc<Table>, decide: F) -> ApiResult<WriteOutcome>
+    /// Runs `decide` on the write path of the table's partition `partition` and waits until its
+    /// writes are durable.
+    async fn mutate<F>(
+        &self,
+        table: &Arc<Table>,
+        partition: u32,
+        decide: F,
+    ) -> ApiResult<WriteOutcome>
     where
         F: FnOnce(&mut Group<'_>, &Table) -> ApiResult<WriteOutcome> + Send + 'static,
     {
         let (sender, receiver) = oneshot::channel();
         let owned = table.clone();
         self.writers.submit(
-            &table.queue,
+            table.queue(partition),
             Box::new(move |group| {
                 let decided = if owned.is_deleted() {
                     Err(ApiError::resource_not_found())

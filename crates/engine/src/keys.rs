@@ -79,6 +79,39 @@ pub fn hash_position(table_id: TableId, index_id: u32, hash: u64) -> [u8; PREFIX
     out
 }
 
+/// The hash of partition key `value` (`None` for a value that cannot be a key).
+pub fn partition_hash(value: &ferrodyn_model::AttributeValue) -> Option<u64> {
+    let value = KeyValue::from_attribute(value)?;
+    let mut encoded = Vec::with_capacity(32);
+    value.encode(&mut encoded);
+    Some(hash64(&encoded))
+}
+
+/// The partition (of `count` equal ranges of the hash space, `count` ≥ 1) that partition-key hash
+/// `hash` falls in. Partition `i` starts at `i · ⌊2^64 / count⌋`; the last one runs to the end.
+pub fn partition_of_hash(hash: u64, count: u32) -> u32 {
+    let count = u64::from(count.max(1));
+    if count == 1 {
+        return 0;
+    }
+    let width = ((1u128 << 64) / u128::from(count)) as u64;
+    (hash / width).min(count - 1) as u32
+}
+
+/// The first and last partition-key hash of partition `partition` of `count` (see
+/// [`partition_of_hash`]).
+pub fn partition_hashes(partition: u32, count: u32) -> (u64, u64) {
+    let count = count.max(1);
+    let width = (1u128 << 64) / u128::from(count);
+    let first = (u128::from(partition) * width) as u64;
+    let last = if partition + 1 >= count {
+        u64::MAX
+    } else {
+        (u128::from(partition + 1) * width - 1) as u64
+    };
+    (first, last)
+}
+
 /// The bytes after the 16-byte prefix of a storage key: the encoded primary key.
 pub fn encoded_primary_key(storage_key: &[u8]) -> &[u8] {
     &storage_key[PREFIX_BYTES.min(storage_key.len())..]
@@ -114,5 +147,25 @@ mod tests {
         assert!(ka < kb);
         assert!(ka.as_slice() >= &table_start(7)[..] && ka.as_slice() < &table_end(7)[..]);
         assert_eq!(stored_hash(&ka), stored_hash(&kb));
+    }
+
+    #[test]
+    fn partitions_cover_the_hash_space_in_order() {
+        for count in [1u32, 2, 3, 4, 7, 64] {
+            let mut next = 0u64;
+            for p in 0..count {
+                let (first, last) = partition_hashes(p, count);
+                assert_eq!(
+                    first, next,
+                    "partition {p} of {count} starts where the last ended"
+                );
+                assert!(first <= last);
+                for hash in [first, last, first + (last - first) / 2] {
+                    assert_eq!(partition_of_hash(hash, count), p);
+                }
+                next = last.wrapping_add(1);
+            }
+            assert_eq!(partition_hashes(count - 1, count).1, u64::MAX);
+        }
     }
 }

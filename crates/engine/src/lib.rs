@@ -64,6 +64,9 @@ pub struct DatabaseConfig {
     /// The node will be a cluster member: it writes nothing (and runs no background job) until
     /// [`Database::set_replicator`] gives it the cluster's replicator.
     pub replicated: bool,
+    /// How many partitions a new table without global secondary indexes or a stream gets (1 on
+    /// a single node; see [`catalog::TableRecord::partitions`]).
+    pub table_partitions: u32,
 }
 
 impl DatabaseConfig {
@@ -79,6 +82,7 @@ impl DatabaseConfig {
             writer_threads: 4,
             sweep: ttl::SweepSettings::default(),
             replicated: false,
+            table_partitions: 1,
         }
     }
 }
@@ -98,6 +102,8 @@ pub struct Database {
     stream_retention_ms: u64,
     /// Backfills running on this node: (table id, what they fill).
     backfills: backfill::Running,
+    /// Partitions of a new table that can have several.
+    table_partitions: u32,
 }
 
 /// The database could not be opened.
@@ -142,6 +148,7 @@ impl Database {
             sweeper,
             stream_retention_ms: config.sweep.stream_retention.as_millis() as u64,
             backfills: Arc::default(),
+            table_partitions: config.table_partitions.clamp(1, 64),
             db,
             data,
             meta,
@@ -189,6 +196,21 @@ impl Database {
             .is_some_and(|t| t.enabled && t.filling)
         {
             self.start_ttl_fill(table.clone());
+        }
+    }
+
+    /// Runs `request`; a Scan only within partition `partition` of its table, if given (see
+    /// [`Database::scan_in`]).
+    pub async fn execute_in(
+        &self,
+        request: Request,
+        partition: Option<u32>,
+    ) -> ApiResult<Response> {
+        match (request, partition) {
+            (Request::Scan(request), Some(_)) => {
+                Ok(Response::Scan(self.scan_in(request, partition)?))
+            }
+            (request, _) => self.execute(request).await,
         }
     }
 
@@ -298,7 +320,7 @@ impl Database {
                     if let Some((table, sequence)) = stream::sequence_in(key)
                         && let Some(table) = self.catalog.by_id(table)
                     {
-                        table.queue.observe_stream_sequence(sequence);
+                        table.stream_queue().observe_stream_sequence(sequence);
                     }
                 }
                 _ => {}

@@ -123,6 +123,8 @@ struct PageSpec<'a> {
     /// does not project).
     fetch_from_table: bool,
     limit: Option<usize>,
+    /// Remember the key of the last entry read (a scan of one partition of several).
+    track_last: bool,
 }
 
 /// One page of a Query or Scan.
@@ -133,6 +135,8 @@ struct Page {
     bytes_read: usize,
     fetched_bytes: usize,
     last_evaluated_key: Option<Item>,
+    /// The key of the last entry read, with [`PageSpec::track_last`].
+    last_read: Option<Item>,
 }
 
 impl Database {
@@ -200,6 +204,7 @@ impl Database {
                 expressions.projection.as_ref(),
             )?,
             limit: input.limit.map(|l| l.max(1) as usize),
+            track_last: false,
         };
         let page = self.read_page(&lower, &upper, direction, &spec)?;
         Ok(page.into_output(
@@ -213,6 +218,19 @@ impl Database {
 
     /// Scan, whole or one segment of a parallel scan.
     pub fn scan(&self, request: Parsed<ScanInput>) -> ApiResult<ScanOutput> {
+        self.scan_in(request, None)
+    }
+
+    /// Scan, within partition `partition` of the table if given (a cluster runs a scan of a
+    /// table of several partitions one partition at a time, each at its leader). A page that
+    /// reaches the end of the partition, having read something, ends with the last key read as
+    /// its `LastEvaluatedKey` when the scan goes on past the partition, as DynamoDB's pages may
+    /// end early; the next page starts in the partition of that key and moves on from there.
+    pub fn scan_in(
+        &self,
+        request: Parsed<ScanInput>,
+        partition: Option<u32>,
+    ) -> ApiResult<ScanOutput> {
         let Parsed { input, expressions } = request;
         let table = self.table_for_items(&input.table_name)?;
         let consistent = input.consistent_read.unwrap_or(false);
@@ -242,6 +260,27 @@ impl Database {
             }
             lower = Bound::Excluded(start_key);
         }
+        // Within one partition: the scan's range cut to the partition's hashes.
+        let mut goes_on = false;
+        let (lower, upper) = match partition.filter(|_| table.partition_count() > 1) {
+            Some(partition) => {
+                let (first, last) = keys::partition_hashes(partition, table.partition_count());
+                let start = keys::hash_position(table.id, index_id, first).to_vec();
+                let end = match last.checked_add(1) {
+                    Some(next) => keys::hash_position(table.id, index_id, next).to_vec(),
+                    None => keys::index_prefix(table.id, index_id + 1).to_vec(),
+                };
+                goes_on = match &upper {
+                    Bound::Excluded(upper) => upper.as_slice() > end.as_slice(),
+                    _ => true,
+                };
+                (
+                    max_lower(lower, Bound::Included(start)),
+                    min_upper(upper, Bound::Excluded(end)),
+                )
+            }
+            None => (lower, upper),
+        };
         let spec = PageSpec {
             source: &source,
             filter: expressions.filter.as_ref(),
@@ -253,8 +292,12 @@ impl Database {
                 expressions.projection.as_ref(),
             )?,
             limit: input.limit.map(|l| l.max(1) as usize),
+            track_last: goes_on,
         };
-        let page = self.read_page(&lower, &upper, Direction::Forward, &spec)?;
+        let mut page = self.read_page(&lower, &upper, Direction::Forward, &spec)?;
+        if page.last_evaluated_key.is_none() {
+            page.last_evaluated_key = page.last_read.take();
+        }
         Ok(page.into_output(
             &source,
             &input.table_name,
@@ -278,6 +321,7 @@ impl Database {
             bytes_read: 0,
             fetched_bytes: 0,
             last_evaluated_key: None,
+            last_read: None,
         };
         if is_empty_range(lower, upper) {
             return Ok(page);
@@ -297,6 +341,8 @@ impl Database {
                 || page.bytes_read >= PAGE_BYTES_MAX;
             if full {
                 page.last_evaluated_key = Some(spec.source.last_key(&item));
+            } else if spec.track_last {
+                page.last_read = Some(spec.source.last_key(&item));
             }
             if spec.fetch_from_table {
                 // A local index's entry names its item by the table key it carries.
@@ -481,6 +527,39 @@ fn as_slice_bound(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
         Bound::Included(key) => Bound::Included(key.as_slice()),
         Bound::Excluded(key) => Bound::Excluded(key.as_slice()),
         Bound::Unbounded => Bound::Unbounded,
+    }
+}
+
+/// The higher of two lower bounds.
+fn max_lower(a: Bound<Vec<u8>>, b: Bound<Vec<u8>>) -> Bound<Vec<u8>> {
+    let key = |bound: &Bound<Vec<u8>>| match bound {
+        Bound::Included(k) | Bound::Excluded(k) => Some(k.clone()),
+        Bound::Unbounded => None,
+    };
+    match (key(&a), key(&b)) {
+        (None, _) => b,
+        (_, None) => a,
+        (Some(x), Some(y)) if x > y => a,
+        (Some(x), Some(y)) if y > x => b,
+        // The same key: excluded is the higher bound.
+        _ if matches!(a, Bound::Excluded(_)) => a,
+        _ => b,
+    }
+}
+
+/// The lower of two upper bounds.
+fn min_upper(a: Bound<Vec<u8>>, b: Bound<Vec<u8>>) -> Bound<Vec<u8>> {
+    let key = |bound: &Bound<Vec<u8>>| match bound {
+        Bound::Included(k) | Bound::Excluded(k) => Some(k.clone()),
+        Bound::Unbounded => None,
+    };
+    match (key(&a), key(&b)) {
+        (None, _) => b,
+        (_, None) => a,
+        (Some(x), Some(y)) if x < y => a,
+        (Some(x), Some(y)) if y < x => b,
+        _ if matches!(a, Bound::Excluded(_)) => a,
+        _ => b,
     }
 }
 

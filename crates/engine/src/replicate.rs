@@ -24,14 +24,14 @@ use ferrodyn_storage::{Db, Durability, WriteBatch};
 
 use crate::keys::TableId;
 
-/// What a batch writes: the catalog (shared by every table), or one table's items, indexes,
-/// stream records and statistics.
+/// What a batch writes: the catalog (shared by every table), or the items, indexes, stream
+/// records and statistics of one partition of a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
     /// Table definitions and the next table id (`meta` keyspace).
     Catalog,
-    /// One table's data.
-    Table(TableId),
+    /// One partition of a table's data: `(table, partition)`.
+    Partition(TableId, u32),
 }
 
 /// A change of the set of tables that a catalog batch makes, for the cluster's own metadata.
@@ -43,6 +43,8 @@ pub enum TableChange {
         id: TableId,
         /// Its name.
         name: String,
+        /// How many partitions it has.
+        partitions: u32,
     },
     /// The batch deletes table `name`.
     Deleted {

@@ -1,7 +1,11 @@
 //! Which tables a request is about: what a cluster needs to send it to the node that leads them.
 
+use std::collections::BTreeMap;
+
 use ferrodyn_api::Request;
 use ferrodyn_api::arn::ResourceArn;
+use ferrodyn_api::wire::ScanInput;
+use ferrodyn_model::AttributeValue;
 
 /// Where a request must run, as far as the tables it names say.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,5 +84,153 @@ pub fn is_consistent_read(request: &Request) -> bool {
             .values()
             .any(|keys| keys.consistent_read == Some(true)),
         _ => false,
+    }
+}
+
+/// Where a request runs among the partitions of its table (tables of several partitions only).
+impl crate::Database {
+    /// The ranges of the `data` keyspace holding partition `partition` of the table with id
+    /// `table` (see [`crate::catalog::TableRecord::partition_ranges`]), if the table exists.
+    pub fn partition_ranges(
+        &self,
+        table: crate::keys::TableId,
+        partition: u32,
+    ) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
+        let table = self.catalog.by_id(table)?;
+        let record = table.record.read();
+        Some(record.partition_ranges(partition))
+    }
+
+    /// How many partitions table `name` has (1 for a table this node does not know).
+    pub fn partition_count(&self, name: &str) -> u32 {
+        self.catalog.get(name).map_or(1, |t| t.partition_count())
+    }
+
+    /// The partition of its table that an item operation or a Query runs in: the one its
+    /// partition key falls in. `None` for other requests, and for requests that fail wherever
+    /// they run (no such table, no partition key): they run at the table's first partition.
+    pub fn partition_of(&self, request: &Request) -> Option<u32> {
+        let (name, value) = match request {
+            Request::PutItem(r) => (
+                &r.input.table_name,
+                self.key_value(&r.input.table_name, &r.input.item),
+            ),
+            Request::GetItem(r) => (
+                &r.input.table_name,
+                self.key_value(&r.input.table_name, &r.input.key),
+            ),
+            Request::UpdateItem(r) => (
+                &r.input.table_name,
+                self.key_value(&r.input.table_name, &r.input.key),
+            ),
+            Request::DeleteItem(r) => (
+                &r.input.table_name,
+                self.key_value(&r.input.table_name, &r.input.key),
+            ),
+            Request::Query(r) => {
+                let table = self.catalog.get(&r.input.table_name)?;
+                let name = &table.schema.partition.name;
+                let clause = r
+                    .expressions
+                    .key_condition
+                    .as_ref()?
+                    .clauses()
+                    .iter()
+                    .find(|c| c.attribute == *name && c.values.len() == 1)?;
+                (&r.input.table_name, Some(clause.values[0].clone()))
+            }
+            _ => return None,
+        };
+        let table = self.catalog.get(name)?;
+        Some(table.partition_of_hash(crate::keys::partition_hash(&value?)?))
+    }
+
+    /// For each table of a BatchGetItem or BatchWriteItem, the partition of each of its keys
+    /// or writes, in request order (0 where a key cannot be placed: it fails wherever it runs).
+    pub fn batch_partitions(&self, request: &Request) -> BTreeMap<String, Vec<u32>> {
+        let place = |name: &str, value: Option<AttributeValue>| -> u32 {
+            match (self.catalog.get(name), value) {
+                (Some(table), Some(value)) => crate::keys::partition_hash(&value)
+                    .map_or(0, |hash| table.partition_of_hash(hash)),
+                _ => 0,
+            }
+        };
+        let mut out = BTreeMap::new();
+        match request {
+            Request::BatchGetItem(r) => {
+                for (name, keys) in &r.input.request_items {
+                    let partitions = keys
+                        .keys
+                        .iter()
+                        .map(|key| place(name, self.key_value(name, key)))
+                        .collect();
+                    out.insert(name.clone(), partitions);
+                }
+            }
+            Request::BatchWriteItem(input) => {
+                for (name, writes) in &input.request_items {
+                    let partitions = writes
+                        .iter()
+                        .map(|write| {
+                            let item = match (&write.put_request, &write.delete_request) {
+                                (Some(put), _) => Some(&put.item),
+                                (None, Some(delete)) => Some(&delete.key),
+                                (None, None) => None,
+                            };
+                            place(name, item.and_then(|item| self.key_value(name, item)))
+                        })
+                        .collect();
+                    out.insert(name.clone(), partitions);
+                }
+            }
+            _ => {}
+        }
+        out
+    }
+
+    /// The partitions a Scan (or one segment of a parallel scan) covers, in the order it reads
+    /// them, from the one its `ExclusiveStartKey` is in. Empty for a table of one partition.
+    pub fn scan_partitions(&self, input: &ScanInput) -> Vec<u32> {
+        let Some(table) = self.catalog.get(&input.table_name) else {
+            return Vec::new();
+        };
+        let count = table.partition_count();
+        if count == 1 {
+            return Vec::new();
+        }
+        let (first_hash, last_hash) = match (input.segment, input.total_segments) {
+            (Some(segment), Some(total)) if total > 1 && segment < total => {
+                let boundary =
+                    |s: i32| ((u128::from(s as u64) << 64) / u128::from(total as u64)) as u64;
+                let last = if segment + 1 >= total {
+                    u64::MAX
+                } else {
+                    boundary(segment + 1) - 1
+                };
+                (boundary(segment), last)
+            }
+            _ => (0, u64::MAX),
+        };
+        let mut first = table.partition_of_hash(first_hash);
+        let last = table.partition_of_hash(last_hash);
+        let start = input
+            .exclusive_start_key
+            .as_ref()
+            .and_then(|key| self.key_value(&input.table_name, key))
+            .and_then(|value| crate::keys::partition_hash(&value));
+        if let Some(hash) = start {
+            first = first.max(table.partition_of_hash(hash)).min(last);
+        }
+        (first..=last).collect()
+    }
+
+    /// The partition key value of `item` (or key) in table `name`.
+    fn key_value(
+        &self,
+        name: &str,
+        item: &BTreeMap<String, AttributeValue>,
+    ) -> Option<AttributeValue> {
+        let table = self.catalog.get(name)?;
+        item.get(&table.schema.partition.name).cloned()
     }
 }

@@ -159,7 +159,9 @@ pub fn record_change(
     let old = old.filter(|_| with_old);
     let size = item_size(&keys) + new.map_or(0, item_size) + old.map_or(0, item_size);
     let now = clock::now_millis();
-    let sequence = table.queue.next_stream_sequence(sequence_floor(now));
+    let sequence = table
+        .stream_queue()
+        .next_stream_sequence(sequence_floor(now));
     let mut value = Vec::with_capacity(64 + size * 2);
     value.push(1);
     value.push(event);
@@ -519,7 +521,7 @@ impl Database {
         let bounds = self.sequence_bounds(table.id, stream.number)?;
         let last = match (stream.enabled(), bounds) {
             // An open shard's next record comes after everything recorded so far.
-            (true, _) => table.queue.stream_sequence(),
+            (true, _) => table.stream_queue().stream_sequence(),
             (false, Some((_, last))) => last,
             (false, None) => 0,
         };

@@ -17,8 +17,7 @@ use crate::Database;
 use crate::catalog::{Billing, CatalogError, IndexRecord, SseRecord, StreamRecord, TableRecord};
 use crate::clock;
 use crate::describe::describe;
-use crate::keys;
-use crate::replicate::CommitError;
+use crate::replicate::{CommitError, Scope};
 
 /// Decreases of a table's provisioned throughput allowed at any time of a UTC day.
 const DECREASES_PER_DAY: i64 = 4;
@@ -139,7 +138,15 @@ impl Database {
         let local_indexes: Vec<IndexRecord> = local_indexes.into_iter().map(&mut number).collect();
         let global_indexes: Vec<IndexRecord> =
             global_indexes.into_iter().map(&mut number).collect();
+        // Global secondary indexes and streams are kept with a table's only partition (their
+        // entries are not placed by the table's partition key).
+        let partitions = if global_indexes.is_empty() && streams.is_empty() {
+            self.table_partitions
+        } else {
+            1
+        };
         let record = TableRecord {
+            partitions,
             next_index_id,
             format: 0,
             id: 0,
@@ -234,36 +241,50 @@ impl Database {
             global_secondary_indexes: None,
             ..describe(&table, TableStatus::Deleting, &self.location)
         };
-        let (sender, receiver) = oneshot::channel();
-        let meta = self.meta;
-        let dropped = table.clone();
-        self.writers.submit(
-            &table.queue,
-            Box::new(move |group| {
-                let start = keys::table_start(dropped.id);
-                let end = keys::table_end(dropped.id);
-                let stats_key = crate::catalog::stats_key(dropped.id, 0);
-                group.drop_partition(&start, &end, meta, &stats_key);
-                Box::new(move |result| {
-                    let _ = sender.send(result);
-                })
-            }),
-        );
         // The data goes first, then the definition: a crash in between leaves an empty table
-        // that a second DeleteTable removes, never data that no table owns.
-        match receiver.await {
-            Ok(Ok(())) => {
-                self.catalog.delete_record(&table).map_err(catalog_failed)?;
-                tracing::info!(table = %table.name, id = table.id, "deleted table");
-                Ok(DeleteTableOutput {
-                    table_description: Some(description),
-                })
+        // that a second DeleteTable removes, never data that no table owns. A table of several
+        // partitions in a cluster drops here the partitions led here; every other replica drops
+        // its copy when its group closes (the cluster no longer lists the table).
+        let replicator = self.replicator.get();
+        let mut dropping = Vec::new();
+        for partition in 0..table.partition_count() {
+            if table.partition_count() > 1
+                && !replicator.leads(Scope::Partition(table.id, partition))
+            {
+                continue;
             }
-            Ok(Err(error)) => Err(commit_failed(error)),
-            Err(_) => Err(ApiError::internal(
-                "the writer stopped before deleting the table",
-            )),
+            let (sender, receiver) = oneshot::channel();
+            let meta = self.meta;
+            let dropped = table.clone();
+            self.writers.submit(
+                table.queue(partition),
+                Box::new(move |group| {
+                    let ranges = dropped.record.read().partition_ranges(partition);
+                    let stats_key = crate::catalog::stats_key(dropped.id, partition);
+                    group.drop_partition(&ranges, meta, &stats_key);
+                    Box::new(move |result| {
+                        let _ = sender.send(result);
+                    })
+                }),
+            );
+            dropping.push(receiver);
         }
+        for receiver in dropping {
+            match receiver.await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => return Err(commit_failed(error)),
+                Err(_) => {
+                    return Err(ApiError::internal(
+                        "the writer stopped before deleting the table",
+                    ));
+                }
+            }
+        }
+        self.catalog.delete_record(&table).map_err(catalog_failed)?;
+        tracing::info!(table = %table.name, id = table.id, "deleted table");
+        Ok(DeleteTableOutput {
+            table_description: Some(description),
+        })
     }
 
     /// UpdateTable: billing mode, provisioned throughput, streams, deletion protection, table
@@ -356,6 +377,7 @@ impl Database {
                 (true, true) => return Err(ApiError::stream_already_enabled(&record.name)),
                 (false, false) => return Err(ApiError::no_stream_to_disable(&record.name)),
                 (true, false) => {
+                    refuse_on_partitioned(&record, "a stream")?;
                     let number = record.streams.last().map_or(0, |s| s.number + 1);
                     let mut stream = new_stream(number, spec.stream_view_type, now);
                     // Labels of one table's streams stay distinct.
@@ -400,6 +422,9 @@ impl Database {
         }
         let mut changes = IndexChanges::default();
         for update in input.global_secondary_index_updates.iter().flatten() {
+            if update.create.is_some() {
+                refuse_on_partitioned(&record, "a global secondary index")?;
+            }
             apply_index_update(&mut record, update, target_ppr, &mut changes)?;
         }
         self.catalog
@@ -725,4 +750,18 @@ pub(crate) fn catalog_failed(error: CatalogError) -> ApiError {
 pub(crate) fn internal(error: impl std::fmt::Display) -> ApiError {
     tracing::error!(%error, "internal error");
     ApiError::internal(format!("Internal server error: {error}"))
+}
+
+/// Global secondary indexes, streams and time to live are kept only on tables of one partition
+/// for now: their entries are not placed by the table's partition key, so on a table of several
+/// partitions they would span replica groups.
+pub(crate) fn refuse_on_partitioned(record: &TableRecord, what: &str) -> ApiResult<()> {
+    if record.partitions > 1 {
+        return Err(ApiError::validation(&format!(
+            "Table {} has {} partitions: {what} needs a table of one partition on this cluster \
+             (start the nodes with --table-partitions 1)",
+            record.name, record.partitions
+        )));
+    }
+    Ok(())
 }

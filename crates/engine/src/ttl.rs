@@ -144,6 +144,9 @@ impl Database {
         if !spec.enabled && !enabled {
             return Err(ApiError::time_to_live_already_disabled());
         }
+        if spec.enabled {
+            crate::table_ops::refuse_on_partitioned(&record, "time to live")?;
+        }
         // Disabling names the attribute time to live is on; like the checks above, this comes
         // before the limit on how often the setting may change.
         if let Some(current) = current.as_ref().filter(|t| t.enabled && !spec.enabled)
@@ -213,7 +216,7 @@ impl Database {
         let start = keys::index_prefix(table.id, TTL_INDEX);
         let end = keys::index_prefix(table.id, TTL_INDEX + 1);
         self.writers.submit(
-            &table.queue,
+            table.index_queue(),
             Box::new(move |group| {
                 group.delete_range(&start, &end);
                 Box::new(|result| {
@@ -305,7 +308,7 @@ impl SweepJob {
                     continue;
                 };
                 // In a cluster, only the leader of a table's group sweeps it.
-                if !replicator.leads(Scope::Table(table.id)) {
+                if !replicator.leads(Scope::Partition(table.id, 0)) {
                     continue;
                 }
                 if let Err(error) = self.sweep(&table, &ttl.attribute) {
@@ -382,7 +385,7 @@ impl SweepJob {
         let owner = table.clone();
         let attribute = attribute.to_owned();
         self.writers.submit_background(
-            &table.queue,
+            table.index_queue(),
             Box::new(move |group| {
                 let decided = delete_expired_items(group, &owner, &attribute, entries, now);
                 Box::new(move |durable| {

@@ -134,12 +134,14 @@ impl<'a> Group<'a> {
 
     /// Stages the removal of every key in `start..end` of the partition's keyspace, and of the
     /// partition's statistics records: the partition is gone (DeleteTable).
-    pub fn drop_partition(&mut self, start: &[u8], end: &[u8], meta: Keyspace, stats: &[u8]) {
-        self.batch.delete_range(self.keyspace, start, end);
+    pub fn drop_partition(&mut self, ranges: &[(Vec<u8>, Vec<u8>)], meta: Keyspace, stats: &[u8]) {
+        for (start, end) in ranges {
+            self.batch.delete_range(self.keyspace, start, end);
+            self.deleted.push((start.clone(), end.clone()));
+        }
         self.batch
             .delete_range(meta, stats, &crate::catalog::prefix_end(stats));
         self.overlay.clear();
-        self.deleted.push((start.to_vec(), end.to_vec()));
         self.dropped = true;
     }
 
@@ -246,6 +248,18 @@ impl PartitionStats {
     /// Total size of the partition's items in bytes.
     pub fn bytes(&self) -> i64 {
         self.of(0).bytes
+    }
+
+    /// Adds `other`'s counts to these.
+    pub fn add(&self, other: &PartitionStats) {
+        let theirs = other.counts.lock().clone();
+        let mut all = self.counts.lock();
+        for (index, counts) in theirs {
+            match all.iter_mut().find(|(i, _)| *i == index) {
+                Some((_, current)) => current.add(counts),
+                None => all.push((index, counts)),
+            }
+        }
     }
 
     /// Forgets every count (the partition's data was dropped).

@@ -82,6 +82,10 @@ pub struct Config {
     /// Seconds a member may not answer before its replicas are rebuilt on the others (cluster
     /// mode). Default 60.
     pub failure_timeout_secs: u64,
+    /// Partitions (replica groups) of each new table without global secondary indexes or a
+    /// stream, on a cluster member. Default 1. Tables of several partitions refuse global
+    /// secondary indexes, streams and time to live for now.
+    pub table_partitions: u32,
 }
 
 impl Default for Config {
@@ -106,6 +110,7 @@ impl Default for Config {
             peer_listen: None,
             join: None,
             failure_timeout_secs: 60,
+            table_partitions: 1,
         }
     }
 }

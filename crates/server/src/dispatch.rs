@@ -94,6 +94,9 @@ impl Dispatcher {
         };
         database.endpoint_address = config.listen.to_string();
         database.replicated = config.peer_listen.is_some();
+        if database.replicated {
+            database.table_partitions = config.table_partitions;
+        }
         let database = Database::open(database).map_err(|error| match error {
             ferrodyn_engine::OpenError::Storage(ferrodyn_storage::Error::Locked {
                 dir, ..
@@ -198,11 +201,18 @@ impl Dispatcher {
         match self.cluster.get() {
             None => Ok(Reply {
                 status: 200,
-                body: self.execute_here(request, &arns).await?,
+                body: self.execute_here(request, &arns, None).await?,
             }),
-            Some(tables) => Ok(self
-                .routed(tables, operation, body, request, &arns, 0)
-                .await),
+            Some(tables) => {
+                let call = Call {
+                    operation,
+                    body,
+                    arns: &arns,
+                    hops: 0,
+                    partition: None,
+                };
+                Ok(self.routed(tables, call, request).await)
+            }
         }
     }
 
@@ -214,8 +224,13 @@ impl Dispatcher {
         Ok((request, arns))
     }
 
-    async fn execute_here(&self, request: Request, arns: &TableArns) -> Result<Vec<u8>, ApiError> {
-        let mut response = self.database.execute(request).await?;
+    async fn execute_here(
+        &self,
+        request: Request,
+        arns: &TableArns,
+        partition: Option<u32>,
+    ) -> Result<Vec<u8>, ApiError> {
+        let mut response = self.database.execute_in(request, partition).await?;
         arns.restore(&mut response);
         let mut out = Vec::with_capacity(256);
         write_response(&response, &mut out);
@@ -223,8 +238,14 @@ impl Dispatcher {
     }
 
     /// Runs a request another node forwarded here (its signature was checked there), forwarded
-    /// `hops` times so far.
-    pub async fn dispatch_forwarded(&self, target: &str, body: &[u8], hops: u32) -> Reply {
+    /// `hops` times so far; a Scan within `partition` of its table, if given.
+    pub async fn dispatch_forwarded(
+        &self,
+        target: &str,
+        body: &[u8],
+        hops: u32,
+        partition: Option<u32>,
+    ) -> Reply {
         let operation = match Operation::from_target(Some(target)) {
             Ok(operation) => operation,
             Err(error) => return Reply::error(&error),
@@ -233,15 +254,63 @@ impl Dispatcher {
             Ok(decoded) => decoded,
             Err(error) => return Reply::error(&error),
         };
+        let call = Call {
+            operation,
+            body,
+            arns: &arns,
+            hops,
+            partition,
+        };
         match self.cluster.get() {
-            Some(tables) => {
-                self.routed(tables, operation, body, request, &arns, hops)
-                    .await
-            }
-            None => match self.execute_here(request, &arns).await {
+            Some(tables) => self.routed(tables, call, request).await,
+            None => match self.execute_here(request, &arns, partition).await {
                 Ok(body) => Reply { status: 200, body },
                 Err(error) => Reply::error(&error),
             },
+        }
+    }
+
+    /// Where `request` runs: the leader of its table's group (of the partition it is about, for
+    /// a table of several), or each share of a batch at the leader of its keys' partitions.
+    fn place(&self, tables: &TableGroups, call: &Call<'_>, request: &Request) -> Placement {
+        match target_of(request) {
+            Target::Anywhere => Placement::One(Route::Here),
+            Target::Catalog => Placement::One(tables.route_catalog()),
+            Target::Table(name) => {
+                if let (Request::Scan(scan), None) = (request, call.partition) {
+                    let order = self.database.scan_partitions(&scan.input);
+                    if !order.is_empty() {
+                        return Placement::Scan(order);
+                    }
+                }
+                let partition = call
+                    .partition
+                    .or_else(|| self.database.partition_of(request))
+                    .unwrap_or(0);
+                Placement::One(tables.route(&name, partition))
+            }
+            Target::Tables(_) => {
+                let mut shares: Vec<(Route, Share)> = Vec::new();
+                for (name, partitions) in self.database.batch_partitions(request) {
+                    for (entry, partition) in partitions.into_iter().enumerate() {
+                        let route = tables.route(&name, partition);
+                        let share = match shares.iter_mut().find(|(r, _)| *r == route) {
+                            Some((_, share)) => share,
+                            None => {
+                                shares.push((route, Share::default()));
+                                &mut shares.last_mut().expect("just pushed").1
+                            }
+                        };
+                        share.entry(name.clone()).or_default().push(entry);
+                    }
+                }
+                if shares.len() <= 1 {
+                    let route = shares.pop().map_or(Route::Here, |(route, _)| route);
+                    Placement::One(route)
+                } else {
+                    Placement::Batch(shares.into_iter().map(|(_, share)| share).collect())
+                }
+            }
         }
     }
 
@@ -254,36 +323,29 @@ impl Dispatcher {
     fn routed<'a>(
         &'a self,
         tables: &'a Arc<TableGroups>,
-        operation: Operation,
-        body: &'a [u8],
+        call: Call<'a>,
         request: Request,
-        arns: &'a TableArns,
-        hops: u32,
     ) -> std::pin::Pin<Box<dyn Future<Output = Reply> + Send + 'a>> {
         Box::pin(async move {
             let deadline = tokio::time::Instant::now() + ROUTE_DEADLINE;
             let mut backoff = Duration::from_millis(5);
             loop {
-                let route = match target_of(&request) {
-                    Target::Anywhere => Route::Here,
-                    Target::Catalog => tables.route_catalog(),
-                    Target::Table(name) => tables.route(&name),
-                    Target::Tables(names) => {
-                        let routes: Vec<Route> = names.iter().map(|n| tables.route(n)).collect();
-                        if routes.windows(2).all(|w| w[0] == w[1]) {
-                            routes.into_iter().next().unwrap_or(Route::Here)
-                        } else {
-                            let shares = shares_by_route(&names, &routes);
-                            return self
-                                .split_batch(tables, operation, body, &shares, arns, hops)
-                                .await;
-                        }
+                let route = match self.place(tables, &call, &request) {
+                    Placement::One(route) => route,
+                    Placement::Batch(shares) => {
+                        return self.split_batch(tables, &call, &shares).await;
+                    }
+                    Placement::Scan(order) => {
+                        return self.scan_partitions(tables, &call, request, &order).await;
                     }
                 };
                 let why = match route {
-                    Route::Here => match self.linearize(tables, &request).await {
+                    Route::Here => match self.linearize(tables, &request, call.partition).await {
                         Err(why) => why,
-                        Ok(()) => match self.execute_here(request.clone(), arns).await {
+                        Ok(()) => match self
+                            .execute_here(request.clone(), call.arns, call.partition)
+                            .await
+                        {
                             Ok(body) => return Reply { status: 200, body },
                             Err(error) if error.kind == ErrorKind::ServiceUnavailable => {
                                 error.message
@@ -291,15 +353,21 @@ impl Dispatcher {
                             Err(error) => return Reply::error(&error),
                         },
                     },
-                    Route::Peer(peer) if hops < MAX_HOPS => {
-                        let target = operation.target();
+                    Route::Peer(peer) if call.hops < MAX_HOPS => {
+                        let target = call.operation.target();
                         match tables
-                            .forward(&peer, &target, body.to_vec(), hops + 1)
+                            .forward(
+                                &peer,
+                                &target,
+                                call.body.to_vec(),
+                                call.hops + 1,
+                                call.partition,
+                            )
                             .await
                         {
                             Ok((503, body)) => String::from_utf8_lossy(&body).into_owned(),
                             Ok((status, body)) => return Reply { status, body },
-                            Err(error) if error.may_have_run && !operation.is_read_only() => {
+                            Err(error) if error.may_have_run && !call.operation.is_read_only() => {
                                 // Sending it again could apply it twice: the client decides,
                                 // as with any request whose outcome DynamoDB cannot tell.
                                 tracing::warn!(%peer, reason = %error, "a forwarded write's outcome is unknown");
@@ -311,7 +379,7 @@ impl Dispatcher {
                             Err(error) => error.message,
                         }
                     }
-                    Route::Peer(_) | Route::Unknown if hops > 0 => {
+                    Route::Peer(_) | Route::Unknown if call.hops > 0 => {
                         // Forwarded here already: let the first node retry, rather than
                         // waiting here while it waits for this node.
                         return Reply::error(&ApiError::service_unavailable(
@@ -334,65 +402,145 @@ impl Dispatcher {
     }
 
     /// Before a strongly consistent read runs here: confirms this node still leads the groups of
-    /// the tables it reads.
-    async fn linearize(&self, tables: &TableGroups, request: &Request) -> Result<(), String> {
+    /// the partitions it reads.
+    async fn linearize(
+        &self,
+        tables: &TableGroups,
+        request: &Request,
+        partition: Option<u32>,
+    ) -> Result<(), String> {
         if !is_consistent_read(request) {
             return Ok(());
         }
-        let names = match target_of(request) {
-            Target::Table(name) => vec![name],
-            Target::Tables(names) => names,
+        let reads: Vec<(String, u32)> = match target_of(request) {
+            Target::Table(name) => {
+                let partition = partition
+                    .or_else(|| self.database.partition_of(request))
+                    .unwrap_or(0);
+                vec![(name, partition)]
+            }
+            Target::Tables(_) => {
+                let mut reads = Vec::new();
+                for (name, partitions) in self.database.batch_partitions(request) {
+                    let mut partitions = partitions;
+                    partitions.sort_unstable();
+                    partitions.dedup();
+                    reads.extend(partitions.into_iter().map(|p| (name.clone(), p)));
+                }
+                reads
+            }
             Target::Anywhere | Target::Catalog => Vec::new(),
         };
-        for name in names {
-            tables.linearize(&name).await?;
+        for (name, partition) in reads {
+            tables.linearize(&name, partition).await?;
         }
         Ok(())
     }
 
-    /// A batch over tables led by different nodes: each node's share runs there, and the answers
-    /// are merged as DynamoDB would have answered the whole.
-    async fn split_batch(
+    /// A Scan of a table of several partitions: the partitions in `order`, one at a time, each
+    /// at its leader. A page holds what one partition gave: the first that read anything ends
+    /// the page (with a `LastEvaluatedKey` if the scan goes on); empty partitions are passed.
+    async fn scan_partitions(
         &self,
         tables: &Arc<TableGroups>,
-        operation: Operation,
-        body: &[u8],
-        shares: &[Vec<&String>],
-        arns: &TableArns,
-        hops: u32,
+        call: &Call<'_>,
+        request: Request,
+        order: &[u32],
     ) -> Reply {
-        let Ok(serde_json::Value::Object(whole)) =
-            serde_json::from_slice::<serde_json::Value>(body)
-        else {
-            return Reply::error(&ApiError::internal("a validated batch did not parse again"));
-        };
-        let mut merged = serde_json::Map::new();
-        for share in shares {
-            let mut part = whole.clone();
-            if let Some(serde_json::Value::Object(items)) = part.get_mut("RequestItems") {
-                items.retain(|key, _| share.iter().any(|name| *name == arns.name_of(key)));
-            }
-            let part_body = serde_json::to_vec(&part).expect("JSON encodes");
-            let (request, part_arns) = match self.decode(operation, &part_body) {
-                Ok(decoded) => decoded,
-                Err(error) => return Reply::error(&error),
+        let mut reply = Reply::error(&ApiError::internal("a scan covered no partition"));
+        for (i, partition) in order.iter().enumerate() {
+            let part = Call {
+                partition: Some(*partition),
+                ..*call
             };
-            let reply = self
-                .routed(tables, operation, &part_body, request, &part_arns, hops)
-                .await;
-            if reply.status != 200 {
+            reply = self.routed(tables, part, request.clone()).await;
+            let last = i + 1 == order.len();
+            if reply.status != 200 || last {
                 return reply;
             }
             let Ok(serde_json::Value::Object(answer)) =
                 serde_json::from_slice::<serde_json::Value>(&reply.body)
             else {
+                return Reply::error(&ApiError::internal("a scan's share answered badly"));
+            };
+            let scanned = answer
+                .get("ScannedCount")
+                .and_then(serde_json::Value::as_i64)
+                .unwrap_or(0);
+            if scanned > 0 || answer.contains_key("LastEvaluatedKey") {
+                return reply;
+            }
+        }
+        reply
+    }
+
+    /// A batch whose keys are led by different nodes: each node's share runs there, and the
+    /// answers are merged as DynamoDB would have answered the whole.
+    async fn split_batch(
+        &self,
+        tables: &Arc<TableGroups>,
+        call: &Call<'_>,
+        shares: &[Share],
+    ) -> Reply {
+        let Ok(serde_json::Value::Object(whole)) =
+            serde_json::from_slice::<serde_json::Value>(call.body)
+        else {
+            return Reply::error(&ApiError::internal("a validated batch did not parse again"));
+        };
+        let mut merged = serde_json::Value::Object(serde_json::Map::new());
+        for share in shares {
+            let mut part = whole.clone();
+            if let Some(serde_json::Value::Object(items)) = part.get_mut("RequestItems") {
+                items.retain(|key, value| {
+                    let Some(entries) = share.get(call.arns.name_of(key)) else {
+                        return false;
+                    };
+                    // BatchWriteItem: a list of writes; BatchGetItem: its `Keys`.
+                    let list = match value {
+                        serde_json::Value::Array(list) => Some(list),
+                        serde_json::Value::Object(keys) => match keys.get_mut("Keys") {
+                            Some(serde_json::Value::Array(list)) => Some(list),
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    if let Some(list) = list {
+                        let taken = std::mem::take(list);
+                        *list = taken
+                            .into_iter()
+                            .enumerate()
+                            .filter(|(i, _)| entries.contains(i))
+                            .map(|(_, entry)| entry)
+                            .collect();
+                    }
+                    true
+                });
+            }
+            let part_body = serde_json::to_vec(&part).expect("JSON encodes");
+            let (request, part_arns) = match self.decode(call.operation, &part_body) {
+                Ok(decoded) => decoded,
+                Err(error) => return Reply::error(&error),
+            };
+            let part_call = Call {
+                body: &part_body,
+                arns: &part_arns,
+                ..*call
+            };
+            let reply = self.routed(tables, part_call, request).await;
+            if reply.status != 200 {
+                return reply;
+            }
+            let Ok(answer) = serde_json::from_slice::<serde_json::Value>(&reply.body) else {
                 return Reply::error(&ApiError::internal("a batch's share answered badly"));
             };
             merge_batch_answer(&mut merged, answer);
         }
+        if let Some(serde_json::Value::Array(consumed)) = merged.get_mut("ConsumedCapacity") {
+            *consumed = fold_capacity(std::mem::take(consumed));
+        }
         Reply {
             status: 200,
-            body: serde_json::to_vec(&serde_json::Value::Object(merged)).expect("JSON encodes"),
+            body: serde_json::to_vec(&merged).expect("JSON encodes"),
         }
     }
 
@@ -413,18 +561,32 @@ const ROUTE_DEADLINE: Duration = Duration::from_secs(10);
 /// one that does, which passes it to the leader.
 const MAX_HOPS: u32 = 2;
 
-/// The tables `names` grouped by their `routes` (in the order each route first appears): one
-/// share of a batch per node that runs it.
-fn shares_by_route<'a>(names: &'a [String], routes: &[Route]) -> Vec<Vec<&'a String>> {
-    let mut shares: Vec<(&Route, Vec<&String>)> = Vec::new();
-    for (name, route) in names.iter().zip(routes) {
-        match shares.iter_mut().find(|(r, _)| *r == route) {
-            Some((_, share)) => share.push(name),
-            None => shares.push((route, vec![name])),
-        }
-    }
-    shares.into_iter().map(|(_, share)| share).collect()
+/// One request as the routing sees it.
+#[derive(Clone, Copy)]
+struct Call<'a> {
+    operation: Operation,
+    /// Its JSON body.
+    body: &'a [u8],
+    /// The tables it named by ARN.
+    arns: &'a TableArns,
+    /// How many times it was forwarded so far.
+    hops: u32,
+    /// For a Scan of a table of several partitions: the one partition to read.
+    partition: Option<u32>,
 }
+
+/// Where a request runs.
+enum Placement {
+    /// At one node.
+    One(Route),
+    /// A batch in shares, each at one node.
+    Batch(Vec<Share>),
+    /// A Scan, partition by partition in this order.
+    Scan(Vec<u32>),
+}
+
+/// A share of a batch: per table (by name), the positions of its keys or writes in the request.
+type Share = std::collections::BTreeMap<String, Vec<usize>>;
 
 /// `base` give or take half, so that retries of many clients spread out.
 fn jitter(base: Duration) -> Duration {
@@ -435,20 +597,46 @@ fn jitter(base: Duration) -> Duration {
     half + Duration::from_nanos(u64::from(nanos) % (base.as_nanos() as u64 + 1))
 }
 
-/// Adds one share's answer of a BatchGetItem or BatchWriteItem to the whole: maps of tables are
-/// joined, lists (ConsumedCapacity) appended.
-fn merge_batch_answer(
-    merged: &mut serde_json::Map<String, serde_json::Value>,
-    answer: serde_json::Map<String, serde_json::Value>,
-) {
+/// Adds one share's answer of a BatchGetItem or BatchWriteItem to the whole: maps are merged
+/// key by key, lists appended, numbers (capacity units) added.
+fn merge_batch_answer(merged: &mut serde_json::Value, answer: serde_json::Value) {
     use serde_json::Value;
-    for (field, value) in answer {
-        match (merged.get_mut(&field), value) {
-            (Some(Value::Object(into)), Value::Object(from)) => into.extend(from),
-            (Some(Value::Array(into)), Value::Array(from)) => into.extend(from),
-            (_, value) => {
-                merged.insert(field, value);
+    match (merged, answer) {
+        (Value::Object(into), Value::Object(from)) => {
+            for (field, value) in from {
+                match into.get_mut(&field) {
+                    Some(existing) => merge_batch_answer(existing, value),
+                    None => {
+                        into.insert(field, value);
+                    }
+                }
             }
         }
+        (Value::Array(into), Value::Array(from)) => into.extend(from),
+        (Value::Number(into), Value::Number(from)) => {
+            if let (Some(a), Some(b)) = (into.as_f64(), from.as_f64())
+                && let Some(sum) = serde_json::Number::from_f64(a + b)
+            {
+                *into = sum;
+            }
+        }
+        (into, from) => *into = from,
     }
+}
+
+/// The ConsumedCapacity entries of a merged batch answer, one per table: the shares of a table
+/// read or written at several nodes are added up.
+fn fold_capacity(entries: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
+    let mut folded: Vec<serde_json::Value> = Vec::new();
+    for entry in entries {
+        let table = entry.get("TableName").cloned();
+        match folded
+            .iter_mut()
+            .find(|e| e.get("TableName") == table.as_ref())
+        {
+            Some(into) => merge_batch_answer(into, entry),
+            None => folded.push(entry),
+        }
+    }
+    folded
 }

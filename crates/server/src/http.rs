@@ -69,12 +69,13 @@ impl ferrodyn_cluster::peer::RequestHandler for Forwarded {
         target: String,
         body: Vec<u8>,
         hops: u32,
+        partition: Option<u32>,
     ) -> std::pin::Pin<Box<dyn Future<Output = (u16, Vec<u8>)> + Send + '_>> {
         Box::pin(async move {
             let reply = self
                 .0
                 .dispatcher
-                .dispatch_forwarded(&target, &body, hops)
+                .dispatch_forwarded(&target, &body, hops, partition)
                 .await;
             (reply.status, reply.body)
         })

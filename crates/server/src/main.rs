@@ -117,6 +117,11 @@ struct ServeArgs {
     /// [default: 60].
     #[arg(long, env = "FERRODYN_FAILURE_TIMEOUT_SECS")]
     failure_timeout_secs: Option<u64>,
+    /// Partitions of each new table without global secondary indexes or a stream, each its
+    /// own replica group (cluster members; 1 to 64) [default: 1]. Such tables refuse global
+    /// secondary indexes, streams and time to live.
+    #[arg(long, env = "FERRODYN_TABLE_PARTITIONS", value_parser = clap::value_parser!(u32).range(1..=64))]
+    table_partitions: Option<u32>,
 }
 
 /// `ferrodyn cluster ...`.
@@ -269,6 +274,9 @@ impl ServeArgs {
         }
         if let Some(secs) = self.failure_timeout_secs {
             config.failure_timeout_secs = secs;
+        }
+        if let Some(partitions) = self.table_partitions {
+            config.table_partitions = partitions;
         }
         if config.join.is_some() && config.peer_listen.is_none() {
             anyhow::bail!("--join needs --peer-listen: a member must have a peer port");
