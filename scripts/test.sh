@@ -32,5 +32,8 @@ if [ -f tests/conformance/requirements.txt ]; then
     FERRODYN_BIN="$bin" .venv/bin/python -m pytest -q -p no:cacheprovider tests/conformance
     echo "==> conformance suite against a 3-node cluster (each call to the next node)"
     FERRODYN_CLUSTER=3 FERRODYN_BIN="$bin" .venv/bin/python -m pytest -q -p no:cacheprovider tests/conformance
+    echo "==> conformance suite against a 3-node cluster whose tables have 4 partitions each"
+    FERRODYN_CLUSTER=3 FERRODYN_TABLE_PARTITIONS=4 FERRODYN_BIN="$bin" \
+        .venv/bin/python -m pytest -q -p no:cacheprovider tests/conformance
 fi
 echo "==> all tests passed"

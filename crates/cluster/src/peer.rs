@@ -37,23 +37,78 @@ pub mod proto {
 use proto::peer_client::PeerClient;
 use proto::peer_server::{Peer, PeerServer};
 use proto::{
-    ForwardReply, ForwardRequest, JoinReply, JoinRequest, PingReply, PingRequest, ProbeForReply,
-    ProbeForRequest, ProposeReply, ProposeRequest, QuiesceReply, QuiesceRequest, RaftReply,
-    RaftRequest,
+    ForwardReply, ForwardRequest, JoinReply, JoinRequest, PageProgress, PageShare, PingReply,
+    PingRequest, ProbeForReply, ProbeForRequest, ProposeReply, ProposeRequest, QuiesceReply,
+    QuiesceRequest, RaftReply, RaftRequest,
 };
 
 /// Runs DynamoDB requests that other nodes forward to this one.
 pub trait RequestHandler: Send + Sync {
     /// Runs the request `target` (the `X-Amz-Target` operation) with JSON `body`, forwarded
-    /// `hops` times already (a Scan within `partition` of its table, if given); returns the
-    /// HTTP status and the JSON body.
+    /// `hops` times already (one share of a page, with `share`: see
+    /// [`ferrodyn_engine::PageShare`]); returns the HTTP status and the JSON body.
     fn handle(
         &self,
         target: String,
         body: Vec<u8>,
         hops: u32,
-        partition: Option<u32>,
-    ) -> std::pin::Pin<Box<dyn Future<Output = (u16, Vec<u8>)> + Send + '_>>;
+        share: Option<ferrodyn_engine::PageShare>,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Answer> + Send + '_>>;
+}
+
+/// The answer to a forwarded request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// JSON body.
+    pub body: Vec<u8>,
+    /// How far a share of a page got (a Scan's or a BatchGetItem's).
+    pub progress: Option<ferrodyn_engine::PageProgress>,
+}
+
+impl From<ferrodyn_engine::PageShare> for PageShare {
+    fn from(slice: ferrodyn_engine::PageShare) -> Self {
+        PageShare {
+            partition: slice.partition,
+            count_before: slice.count_before,
+            scanned_before: slice.scanned_before,
+            bytes_before: slice.bytes_before,
+            fetched_before: slice.fetched_before,
+        }
+    }
+}
+
+impl From<PageShare> for ferrodyn_engine::PageShare {
+    fn from(slice: PageShare) -> Self {
+        ferrodyn_engine::PageShare {
+            partition: slice.partition,
+            count_before: slice.count_before,
+            scanned_before: slice.scanned_before,
+            bytes_before: slice.bytes_before,
+            fetched_before: slice.fetched_before,
+        }
+    }
+}
+
+impl From<ferrodyn_engine::PageProgress> for PageProgress {
+    fn from(progress: ferrodyn_engine::PageProgress) -> Self {
+        PageProgress {
+            bytes_read: progress.bytes_read,
+            fetched_bytes: progress.fetched_bytes,
+            exhausted: progress.exhausted,
+        }
+    }
+}
+
+impl From<PageProgress> for ferrodyn_engine::PageProgress {
+    fn from(progress: PageProgress) -> Self {
+        ferrodyn_engine::PageProgress {
+            bytes_read: progress.bytes_read,
+            fetched_bytes: progress.fetched_bytes,
+            exhausted: progress.exhausted,
+        }
+    }
 }
 
 /// Where the node's [`RequestHandler`] is put once the server has one. Cheap to clone.
@@ -458,16 +513,19 @@ impl Peer for PeerService {
             target,
             body,
             hops,
-            partition,
+            share,
         } = request.into_inner();
         let handler =
             self.handler.0.get().cloned().ok_or_else(|| {
                 tonic::Status::unavailable("this node is not serving requests yet")
             })?;
-        let (status, body) = handler.handle(target, body, hops, partition).await;
+        let answer = handler
+            .handle(target, body, hops, share.map(Into::into))
+            .await;
         Ok(tonic::Response::new(ForwardReply {
-            status: u32::from(status),
-            body,
+            status: u32::from(answer.status),
+            body: answer.body,
+            progress: answer.progress.map(Into::into),
         }))
     }
 
@@ -669,7 +727,7 @@ mod tests {
             target: "DynamoDB_20120810.PutItem".into(),
             body: b"{}".to_vec(),
             hops: 1,
-            partition: None,
+            share: None,
         };
         client.forward(request).await.unwrap_err()
     }

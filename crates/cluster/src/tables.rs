@@ -911,22 +911,22 @@ impl TableGroups {
         }
     }
 
-    /// Sends a DynamoDB request to the node at `peer` (forwarded `hops` times before; a Scan
-    /// within `partition` of its table, if given).
+    /// Sends a DynamoDB request to the node at `peer` (forwarded `hops` times before; one share
+    /// of a page, with `share`).
     pub async fn forward(
         &self,
         peer: &str,
         target: &str,
         body: Vec<u8>,
         hops: u32,
-        partition: Option<u32>,
-    ) -> Result<(u16, Vec<u8>), ForwardError> {
+        share: Option<ferrodyn_engine::PageShare>,
+    ) -> Result<crate::peer::Answer, ForwardError> {
         let mut client = self.channels.client(peer).map_err(ForwardError::unsent)?;
         let request = ForwardRequest {
             target: target.to_owned(),
             body,
             hops,
-            partition,
+            share: share.map(Into::into),
         };
         let mut request = tonic::Request::new(request);
         request.set_timeout(COMMIT_TIMEOUT + Duration::from_secs(5));
@@ -942,7 +942,11 @@ impl TableGroups {
             message: "a forwarded reply's status is not HTTP".to_owned(),
             may_have_run: true,
         })?;
-        Ok((status, reply.body))
+        Ok(crate::peer::Answer {
+            status,
+            body: reply.body,
+            progress: reply.progress.map(Into::into),
+        })
     }
 
     /// Proposes `proposal` to the metadata group through its leader, wherever it is, and waits

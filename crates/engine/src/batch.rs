@@ -26,7 +26,7 @@ use crate::table_ops::{commit_failed, internal};
 use crate::writer::Group;
 
 /// BatchGetItem answers at most this many bytes of items; the rest are `UnprocessedKeys`.
-const RESPONSE_BYTES_MAX: usize = 16 * 1024 * 1024;
+pub(crate) const RESPONSE_BYTES_MAX: usize = 16 * 1024 * 1024;
 
 /// One write of a BatchWriteItem, checked.
 enum Write {
@@ -54,6 +54,17 @@ impl Database {
         &self,
         request: Parsed<BatchGetItemInput, BTreeMap<String, ParsedExpressions>>,
     ) -> ApiResult<BatchGetItemOutput> {
+        self.batch_get_share(request, 0).map(|(output, _)| output)
+    }
+
+    /// BatchGetItem, as a share of a batch whose other shares answered `bytes_before` bytes of
+    /// items already (a cluster runs a batch in shares, at the leaders of their keys): the
+    /// share stops at the whole answer's limit. Also returns the whole answer's bytes so far.
+    pub(crate) fn batch_get_share(
+        &self,
+        request: Parsed<BatchGetItemInput, BTreeMap<String, ParsedExpressions>>,
+        bytes_before: usize,
+    ) -> ApiResult<(BatchGetItemOutput, usize)> {
         let Parsed { input, expressions } = request;
         // Check every table and key before reading anything.
         let mut plans = Vec::with_capacity(input.request_items.len());
@@ -68,7 +79,7 @@ impl Database {
         }
         let mut output = BatchGetItemOutput::default();
         let mut consumed = Vec::new();
-        let mut response_bytes = 0usize;
+        let mut response_bytes = bytes_before;
         for (name, request, storage_keys) in plans {
             let projection = expressions.get(name).and_then(|e| e.projection.as_ref());
             let consistent = request.consistent_read.unwrap_or(false);
@@ -106,7 +117,7 @@ impl Database {
             consumed.extend(Consumption::table(units).report(name, input.return_consumed_capacity));
         }
         output.consumed_capacity = (!consumed.is_empty()).then_some(consumed);
-        Ok(output)
+        Ok((output, response_bytes))
     }
 
     /// BatchWriteItem.

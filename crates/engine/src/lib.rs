@@ -34,6 +34,8 @@ pub mod stream;
 mod table_ops;
 pub mod ttl;
 
+pub use query::{PageProgress, PageShare};
+
 use std::sync::Arc;
 
 use ferrodyn_api::{ApiError, ApiResult, Request, Response};
@@ -199,18 +201,29 @@ impl Database {
         }
     }
 
-    /// Runs `request`; a Scan only within partition `partition` of its table, if given (see
-    /// [`Database::scan_in`]).
+    /// Runs `request`; with `share`, a Scan as one partition's share of a page (see
+    /// [`Database::scan_in`]) or a BatchGetItem as one share of the batch (its answer's size
+    /// limit counts the bytes the earlier shares answered), and then says how far the page got.
     pub async fn execute_in(
         &self,
         request: Request,
-        partition: Option<u32>,
-    ) -> ApiResult<Response> {
-        match (request, partition) {
+        share: Option<query::PageShare>,
+    ) -> ApiResult<(Response, Option<query::PageProgress>)> {
+        match (request, share) {
             (Request::Scan(request), Some(_)) => {
-                Ok(Response::Scan(self.scan_in(request, partition)?))
+                let (output, progress) = self.scan_in(request, share)?;
+                Ok((Response::Scan(output), Some(progress)))
             }
-            (request, _) => self.execute(request).await,
+            (Request::BatchGetItem(request), Some(share)) => {
+                let (output, bytes) = self.batch_get_share(request, share.bytes_before as usize)?;
+                let progress = query::PageProgress {
+                    bytes_read: bytes as u64,
+                    fetched_bytes: 0,
+                    exhausted: bytes < batch::RESPONSE_BYTES_MAX,
+                };
+                Ok((Response::BatchGetItem(output), Some(progress)))
+            }
+            (request, _) => Ok((self.execute(request).await?, None)),
         }
     }
 

@@ -123,11 +123,40 @@ struct PageSpec<'a> {
     /// does not project).
     fetch_from_table: bool,
     limit: Option<usize>,
-    /// Remember the key of the last entry read (a scan of one partition of several).
-    track_last: bool,
+}
+
+/// Where a share of a page starts, for the requests a cluster runs in shares at several nodes:
+/// a Scan of a table of several partitions (one partition per share: this partition, and the
+/// page's totals so far; see [`Database::scan_in`]) and a BatchGetItem (the bytes of items the
+/// earlier shares answered).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PageShare {
+    /// The partition to read.
+    pub partition: u32,
+    /// Items of the page that matched the filter so far.
+    pub count_before: u64,
+    /// Items of the page read so far.
+    pub scanned_before: u64,
+    /// Bytes of the page read so far.
+    pub bytes_before: u64,
+    /// Bytes of items fetched from the table so far (a local index's scan).
+    pub fetched_before: u64,
+}
+
+/// How far a share of a page got (see [`PageShare`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PageProgress {
+    /// Bytes of the page read, in all.
+    pub bytes_read: u64,
+    /// Bytes fetched from the table, in all.
+    pub fetched_bytes: u64,
+    /// The share read its range to the end without filling the page: the next partition's
+    /// share may go on.
+    pub exhausted: bool,
 }
 
 /// One page of a Query or Scan.
+#[derive(Default)]
 struct Page {
     items: Vec<Item>,
     count: usize,
@@ -135,8 +164,6 @@ struct Page {
     bytes_read: usize,
     fetched_bytes: usize,
     last_evaluated_key: Option<Item>,
-    /// The key of the last entry read, with [`PageSpec::track_last`].
-    last_read: Option<Item>,
 }
 
 impl Database {
@@ -204,9 +231,8 @@ impl Database {
                 expressions.projection.as_ref(),
             )?,
             limit: input.limit.map(|l| l.max(1) as usize),
-            track_last: false,
         };
-        let page = self.read_page(&lower, &upper, direction, &spec)?;
+        let page = self.read_page(&lower, &upper, direction, &spec, Page::default())?;
         Ok(page.into_output(
             &source,
             &input.table_name,
@@ -218,19 +244,21 @@ impl Database {
 
     /// Scan, whole or one segment of a parallel scan.
     pub fn scan(&self, request: Parsed<ScanInput>) -> ApiResult<ScanOutput> {
-        self.scan_in(request, None)
+        self.scan_in(request, None).map(|(output, _)| output)
     }
 
-    /// Scan, within partition `partition` of the table if given (a cluster runs a scan of a
-    /// table of several partitions one partition at a time, each at its leader). A page that
-    /// reaches the end of the partition, having read something, ends with the last key read as
-    /// its `LastEvaluatedKey` when the scan goes on past the partition, as DynamoDB's pages may
-    /// end early; the next page starts in the partition of that key and moves on from there.
+    /// Scan, or with `slice` the share of one partition of a table of several in a page (a
+    /// cluster reads such a table one partition at a time, each at its leader, and joins the
+    /// shares into one page). The share continues the page so far: its `Count`,
+    /// `ScannedCount` and consumed capacity are the page's totals, and it stops where the
+    /// whole page would (the limit, 1 MB), with a `LastEvaluatedKey`. It says how far the page
+    /// got and whether it read the partition to its end, so that the next partition's share
+    /// can go on.
     pub fn scan_in(
         &self,
         request: Parsed<ScanInput>,
-        partition: Option<u32>,
-    ) -> ApiResult<ScanOutput> {
+        slice: Option<PageShare>,
+    ) -> ApiResult<(ScanOutput, PageProgress)> {
         let Parsed { input, expressions } = request;
         let table = self.table_for_items(&input.table_name)?;
         let consistent = input.consistent_read.unwrap_or(false);
@@ -261,18 +289,14 @@ impl Database {
             lower = Bound::Excluded(start_key);
         }
         // Within one partition: the scan's range cut to the partition's hashes.
-        let mut goes_on = false;
-        let (lower, upper) = match partition.filter(|_| table.partition_count() > 1) {
-            Some(partition) => {
-                let (first, last) = keys::partition_hashes(partition, table.partition_count());
+        let (lower, upper) = match slice.filter(|_| table.partition_count() > 1) {
+            Some(slice) => {
+                let (first, last) =
+                    keys::partition_hashes(slice.partition, table.partition_count());
                 let start = keys::hash_position(table.id, index_id, first).to_vec();
                 let end = match last.checked_add(1) {
                     Some(next) => keys::hash_position(table.id, index_id, next).to_vec(),
                     None => keys::index_prefix(table.id, index_id + 1).to_vec(),
-                };
-                goes_on = match &upper {
-                    Bound::Excluded(upper) => upper.as_slice() > end.as_slice(),
-                    _ => true,
                 };
                 (
                     max_lower(lower, Bound::Included(start)),
@@ -292,37 +316,39 @@ impl Database {
                 expressions.projection.as_ref(),
             )?,
             limit: input.limit.map(|l| l.max(1) as usize),
-            track_last: goes_on,
         };
-        let mut page = self.read_page(&lower, &upper, Direction::Forward, &spec)?;
-        if page.last_evaluated_key.is_none() {
-            page.last_evaluated_key = page.last_read.take();
-        }
-        Ok(page.into_output(
+        let before = slice.map_or_else(Page::default, |slice| Page {
+            count: slice.count_before as usize,
+            scanned: slice.scanned_before as usize,
+            bytes_read: slice.bytes_before as usize,
+            fetched_bytes: slice.fetched_before as usize,
+            ..Page::default()
+        });
+        let page = self.read_page(&lower, &upper, Direction::Forward, &spec, before)?;
+        let progress = PageProgress {
+            bytes_read: page.bytes_read as u64,
+            fetched_bytes: page.fetched_bytes as u64,
+            exhausted: page.last_evaluated_key.is_none(),
+        };
+        let output = page.into_output(
             &source,
             &input.table_name,
             consistent,
             input.return_consumed_capacity,
             spec.count_only,
-        ))
+        );
+        Ok((output, progress))
     }
 
+    /// Reads a page (or, for a scan of several partitions, adds to the page so far, `page`).
     fn read_page(
         &self,
         lower: &Bound<Vec<u8>>,
         upper: &Bound<Vec<u8>>,
         direction: Direction,
         spec: &PageSpec<'_>,
+        mut page: Page,
     ) -> ApiResult<Page> {
-        let mut page = Page {
-            items: Vec::new(),
-            count: 0,
-            scanned: 0,
-            bytes_read: 0,
-            fetched_bytes: 0,
-            last_evaluated_key: None,
-            last_read: None,
-        };
         if is_empty_range(lower, upper) {
             return Ok(page);
         }
@@ -341,8 +367,6 @@ impl Database {
                 || page.bytes_read >= PAGE_BYTES_MAX;
             if full {
                 page.last_evaluated_key = Some(spec.source.last_key(&item));
-            } else if spec.track_last {
-                page.last_read = Some(spec.source.last_key(&item));
             }
             if spec.fetch_from_table {
                 // A local index's entry names its item by the table key it carries.

@@ -8,7 +8,7 @@ use ferrodyn_api::{
 };
 use ferrodyn_cluster::tables::{Route, TableGroups};
 use ferrodyn_engine::route::{Target, is_consistent_read, target_of};
-use ferrodyn_engine::{Database, DatabaseConfig};
+use ferrodyn_engine::{Database, DatabaseConfig, PageProgress, PageShare};
 use ferrodyn_storage::fs::{MemFileSystem, RealFileSystem};
 use hyper::HeaderMap;
 use std::sync::Arc;
@@ -25,6 +25,8 @@ pub struct Reply {
     pub status: u16,
     /// JSON body.
     pub body: Vec<u8>,
+    /// How far a share of a page got (a Scan's or a BatchGetItem's, see [`PageShare`]).
+    pub progress: Option<PageProgress>,
 }
 
 impl Reply {
@@ -35,6 +37,7 @@ impl Reply {
         Reply {
             status: error.http_status(),
             body: error.to_json(),
+            progress: None,
         }
     }
 }
@@ -199,17 +202,21 @@ impl Dispatcher {
         })?;
         let (request, arns) = self.decode(operation, body)?;
         match self.cluster.get() {
-            None => Ok(Reply {
-                status: 200,
-                body: self.execute_here(request, &arns, None).await?,
-            }),
+            None => {
+                let (body, progress) = self.execute_here(request, &arns, None).await?;
+                Ok(Reply {
+                    status: 200,
+                    body,
+                    progress,
+                })
+            }
             Some(tables) => {
                 let call = Call {
                     operation,
                     body,
                     arns: &arns,
                     hops: 0,
-                    partition: None,
+                    share: None,
                 };
                 Ok(self.routed(tables, call, request).await)
             }
@@ -228,23 +235,23 @@ impl Dispatcher {
         &self,
         request: Request,
         arns: &TableArns,
-        partition: Option<u32>,
-    ) -> Result<Vec<u8>, ApiError> {
-        let mut response = self.database.execute_in(request, partition).await?;
+        share: Option<PageShare>,
+    ) -> Result<(Vec<u8>, Option<PageProgress>), ApiError> {
+        let (mut response, progress) = self.database.execute_in(request, share).await?;
         arns.restore(&mut response);
         let mut out = Vec::with_capacity(256);
         write_response(&response, &mut out);
-        Ok(out)
+        Ok((out, progress))
     }
 
     /// Runs a request another node forwarded here (its signature was checked there), forwarded
-    /// `hops` times so far; a Scan within `partition` of its table, if given.
+    /// `hops` times so far; one share of a page, with `share` (see [`PageShare`]).
     pub async fn dispatch_forwarded(
         &self,
         target: &str,
         body: &[u8],
         hops: u32,
-        partition: Option<u32>,
+        share: Option<PageShare>,
     ) -> Reply {
         let operation = match Operation::from_target(Some(target)) {
             Ok(operation) => operation,
@@ -259,12 +266,16 @@ impl Dispatcher {
             body,
             arns: &arns,
             hops,
-            partition,
+            share,
         };
         match self.cluster.get() {
             Some(tables) => self.routed(tables, call, request).await,
-            None => match self.execute_here(request, &arns, partition).await {
-                Ok(body) => Reply { status: 200, body },
+            None => match self.execute_here(request, &arns, share).await {
+                Ok((body, progress)) => Reply {
+                    status: 200,
+                    body,
+                    progress,
+                },
                 Err(error) => Reply::error(&error),
             },
         }
@@ -277,14 +288,15 @@ impl Dispatcher {
             Target::Anywhere => Placement::One(Route::Here),
             Target::Catalog => Placement::One(tables.route_catalog()),
             Target::Table(name) => {
-                if let (Request::Scan(scan), None) = (request, call.partition) {
+                if let (Request::Scan(scan), None) = (request, call.share) {
                     let order = self.database.scan_partitions(&scan.input);
                     if !order.is_empty() {
                         return Placement::Scan(order);
                     }
                 }
                 let partition = call
-                    .partition
+                    .share
+                    .map(|share| share.partition)
                     .or_else(|| self.database.partition_of(request))
                     .unwrap_or(0);
                 Placement::One(tables.route(&name, partition))
@@ -340,13 +352,19 @@ impl Dispatcher {
                     }
                 };
                 let why = match route {
-                    Route::Here => match self.linearize(tables, &request, call.partition).await {
+                    Route::Here => match self.linearize(tables, &request, &call).await {
                         Err(why) => why,
                         Ok(()) => match self
-                            .execute_here(request.clone(), call.arns, call.partition)
+                            .execute_here(request.clone(), call.arns, call.share)
                             .await
                         {
-                            Ok(body) => return Reply { status: 200, body },
+                            Ok((body, progress)) => {
+                                return Reply {
+                                    status: 200,
+                                    body,
+                                    progress,
+                                };
+                            }
                             Err(error) if error.kind == ErrorKind::ServiceUnavailable => {
                                 error.message
                             }
@@ -361,12 +379,20 @@ impl Dispatcher {
                                 &target,
                                 call.body.to_vec(),
                                 call.hops + 1,
-                                call.partition,
+                                call.share,
                             )
                             .await
                         {
-                            Ok((503, body)) => String::from_utf8_lossy(&body).into_owned(),
-                            Ok((status, body)) => return Reply { status, body },
+                            Ok(answer) if answer.status == 503 => {
+                                String::from_utf8_lossy(&answer.body).into_owned()
+                            }
+                            Ok(answer) => {
+                                return Reply {
+                                    status: answer.status,
+                                    body: answer.body,
+                                    progress: answer.progress,
+                                };
+                            }
                             Err(error) if error.may_have_run && !call.operation.is_read_only() => {
                                 // Sending it again could apply it twice: the client decides,
                                 // as with any request whose outcome DynamoDB cannot tell.
@@ -407,14 +433,16 @@ impl Dispatcher {
         &self,
         tables: &TableGroups,
         request: &Request,
-        partition: Option<u32>,
+        call: &Call<'_>,
     ) -> Result<(), String> {
         if !is_consistent_read(request) {
             return Ok(());
         }
         let reads: Vec<(String, u32)> = match target_of(request) {
             Target::Table(name) => {
-                let partition = partition
+                let partition = call
+                    .share
+                    .map(|share| share.partition)
                     .or_else(|| self.database.partition_of(request))
                     .unwrap_or(0);
                 vec![(name, partition)]
@@ -438,8 +466,8 @@ impl Dispatcher {
     }
 
     /// A Scan of a table of several partitions: the partitions in `order`, one at a time, each
-    /// at its leader. A page holds what one partition gave: the first that read anything ends
-    /// the page (with a `LastEvaluatedKey` if the scan goes on); empty partitions are passed.
+    /// at its leader, each share going on with the page so far (see [`Database::scan_in`]),
+    /// until the page is full (it then has a `LastEvaluatedKey`) or every partition is read.
     async fn scan_partitions(
         &self,
         tables: &Arc<TableGroups>,
@@ -447,31 +475,50 @@ impl Dispatcher {
         request: Request,
         order: &[u32],
     ) -> Reply {
-        let mut reply = Reply::error(&ApiError::internal("a scan covered no partition"));
-        for (i, partition) in order.iter().enumerate() {
+        use serde_json::Value;
+        let mut items: Vec<Value> = Vec::new();
+        let mut share = PageShare::default();
+        let mut last = None;
+        for partition in order {
+            share.partition = *partition;
             let part = Call {
-                partition: Some(*partition),
+                share: Some(share),
                 ..*call
             };
-            reply = self.routed(tables, part, request.clone()).await;
-            let last = i + 1 == order.len();
-            if reply.status != 200 || last {
+            let reply = self.routed(tables, part, request.clone()).await;
+            if reply.status != 200 {
                 return reply;
             }
-            let Ok(serde_json::Value::Object(answer)) =
-                serde_json::from_slice::<serde_json::Value>(&reply.body)
+            let (Ok(Value::Object(mut answer)), Some(progress)) =
+                (serde_json::from_slice::<Value>(&reply.body), reply.progress)
             else {
                 return Reply::error(&ApiError::internal("a scan's share answered badly"));
             };
-            let scanned = answer
-                .get("ScannedCount")
-                .and_then(serde_json::Value::as_i64)
-                .unwrap_or(0);
-            if scanned > 0 || answer.contains_key("LastEvaluatedKey") {
-                return reply;
+            if let Some(Value::Array(found)) = answer.remove("Items") {
+                items.extend(found);
+            }
+            let number = |field: &str| answer.get(field).and_then(Value::as_u64).unwrap_or(0);
+            share.count_before = number("Count");
+            share.scanned_before = number("ScannedCount");
+            share.bytes_before = progress.bytes_read;
+            share.fetched_before = progress.fetched_bytes;
+            let done = !progress.exhausted;
+            last = Some(answer);
+            if done {
+                break;
             }
         }
-        reply
+        let Some(mut answer) = last else {
+            return Reply::error(&ApiError::internal("a scan covered no partition"));
+        };
+        if !is_count(&request) {
+            answer.insert("Items".to_owned(), Value::Array(items));
+        }
+        Reply {
+            status: 200,
+            body: serde_json::to_vec(&Value::Object(answer)).expect("JSON encodes"),
+            progress: None,
+        }
     }
 
     /// A batch whose keys are led by different nodes: each node's share runs there, and the
@@ -488,6 +535,12 @@ impl Dispatcher {
             return Reply::error(&ApiError::internal("a validated batch did not parse again"));
         };
         let mut merged = serde_json::Value::Object(serde_json::Map::new());
+        // A BatchGetItem's answer holds at most 16 MB of items in all: each share is told what
+        // the earlier ones answered, and once the limit is reached the later shares' keys are
+        // returned unprocessed without being read.
+        let reads = call.operation == Operation::BatchGetItem;
+        let mut answered = call.share.unwrap_or_default();
+        let mut full = false;
         for share in shares {
             let mut part = whole.clone();
             if let Some(serde_json::Value::Object(items)) = part.get_mut("RequestItems") {
@@ -516,6 +569,13 @@ impl Dispatcher {
                     true
                 });
             }
+            if full {
+                if let Some(keys) = part.remove("RequestItems") {
+                    let unprocessed = serde_json::json!({ "UnprocessedKeys": keys });
+                    merge_batch_answer(&mut merged, unprocessed);
+                }
+                continue;
+            }
             let part_body = serde_json::to_vec(&part).expect("JSON encodes");
             let (request, part_arns) = match self.decode(call.operation, &part_body) {
                 Ok(decoded) => decoded,
@@ -524,11 +584,16 @@ impl Dispatcher {
             let part_call = Call {
                 body: &part_body,
                 arns: &part_arns,
+                share: reads.then_some(answered),
                 ..*call
             };
             let reply = self.routed(tables, part_call, request).await;
             if reply.status != 200 {
                 return reply;
+            }
+            if let Some(progress) = reply.progress.filter(|_| reads) {
+                answered.bytes_before = progress.bytes_read;
+                full = !progress.exhausted;
             }
             let Ok(answer) = serde_json::from_slice::<serde_json::Value>(&reply.body) else {
                 return Reply::error(&ApiError::internal("a batch's share answered badly"));
@@ -541,6 +606,11 @@ impl Dispatcher {
         Reply {
             status: 200,
             body: serde_json::to_vec(&merged).expect("JSON encodes"),
+            progress: reads.then_some(PageProgress {
+                bytes_read: answered.bytes_before,
+                fetched_bytes: 0,
+                exhausted: !full,
+            }),
         }
     }
 
@@ -571,8 +641,8 @@ struct Call<'a> {
     arns: &'a TableArns,
     /// How many times it was forwarded so far.
     hops: u32,
-    /// For a Scan of a table of several partitions: the one partition to read.
-    partition: Option<u32>,
+    /// One share of a page (a Scan of a table of several partitions, a BatchGetItem).
+    share: Option<PageShare>,
 }
 
 /// Where a request runs.
@@ -587,6 +657,11 @@ enum Placement {
 
 /// A share of a batch: per table (by name), the positions of its keys or writes in the request.
 type Share = std::collections::BTreeMap<String, Vec<usize>>;
+
+/// Whether `request` is a Scan that asks only for a count (its answer has no `Items`).
+fn is_count(request: &Request) -> bool {
+    matches!(request, Request::Scan(scan) if scan.input.select == Some(ferrodyn_api::wire::Select::Count))
+}
 
 /// `base` give or take half, so that retries of many clients spread out.
 fn jitter(base: Duration) -> Duration {

@@ -69,15 +69,19 @@ impl ferrodyn_cluster::peer::RequestHandler for Forwarded {
         target: String,
         body: Vec<u8>,
         hops: u32,
-        partition: Option<u32>,
-    ) -> std::pin::Pin<Box<dyn Future<Output = (u16, Vec<u8>)> + Send + '_>> {
+        share: Option<ferrodyn_engine::PageShare>,
+    ) -> std::pin::Pin<Box<dyn Future<Output = ferrodyn_cluster::peer::Answer> + Send + '_>> {
         Box::pin(async move {
             let reply = self
                 .0
                 .dispatcher
-                .dispatch_forwarded(&target, &body, hops, partition)
+                .dispatch_forwarded(&target, &body, hops, share)
                 .await;
-            (reply.status, reply.body)
+            ferrodyn_cluster::peer::Answer {
+                status: reply.status,
+                body: reply.body,
+                progress: reply.progress,
+            }
         })
     }
 }
@@ -233,7 +237,7 @@ async fn post(shared: &Shared, request: Request<Incoming>) -> Response<Full<Byte
     let target = parts.headers.get(AMZ_TARGET).and_then(|v| v.to_str().ok());
     let query = parts.uri.query();
     let started = std::time::Instant::now();
-    let (operation, Reply { status, body }) = shared
+    let (operation, Reply { status, body, .. }) = shared
         .dispatcher
         .dispatch(target, query, &parts.headers, body)
         .await;
