@@ -210,62 +210,8 @@ fn a_killed_leader_loses_no_acknowledged_write_and_catches_up_on_restart() {
         },
     );
 
-    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let after_kill = Arc::new(AtomicUsize::new(0));
-    let killed = Arc::new(AtomicBool::new(false));
-    let addrs = cluster.addrs();
-    let writers: Vec<_> = (0..4)
-        .map(|w| {
-            let (acknowledged, stop, after_kill, killed) = (
-                acknowledged.clone(),
-                stop.clone(),
-                after_kill.clone(),
-                killed.clone(),
-            );
-            let addrs = addrs.clone();
-            std::thread::spawn(move || {
-                let mut n = 0usize;
-                while !stop.load(Ordering::Acquire) {
-                    let key = format!("w{w}-{n}");
-                    // Each write goes to the next node in turn; a write to the killed node fails
-                    // (connection refused) and is simply not acknowledged.
-                    let addr = addrs[(w + n) % addrs.len()];
-                    if put(addr, &key, &key).is_ok() {
-                        acknowledged.lock().unwrap().push(key);
-                        if killed.load(Ordering::Acquire) {
-                            after_kill.fetch_add(1, Ordering::AcqRel);
-                        }
-                    }
-                    n += 1;
-                }
-            })
-        })
-        .collect();
-
-    std::thread::sleep(Duration::from_secs(2));
     let leader = cluster.table_leader(0).expect("the table has a leader");
-    cluster.nodes[leader].stop_with("KILL");
-    killed.store(true, Ordering::Release);
-    let survivors: Vec<usize> = (0..3).filter(|&i| i != leader).collect();
-    wait_for("writes acknowledged after the kill", || {
-        after_kill.load(Ordering::Acquire) >= 50
-    });
-    stop.store(true, Ordering::Release);
-    for writer in writers {
-        writer.join().unwrap();
-    }
-
-    let keys = acknowledged.lock().unwrap().clone();
-    assert!(keys.len() > 100, "only {} writes acknowledged", keys.len());
-    for (n, key) in keys.iter().enumerate() {
-        let via = cluster.nodes[survivors[n % survivors.len()]].addr;
-        assert_eq!(
-            consistent_get(via, key).unwrap().as_deref(),
-            Some(key.as_str()),
-            "acknowledged write {key} is missing"
-        );
-    }
+    let (keys, survivors) = writes_across_a_kill(&mut cluster, leader);
 
     // The killed node comes back and catches up with the group's log.
     cluster.nodes[leader] = cluster.start_node(leader);
@@ -684,6 +630,129 @@ fn idle_groups_go_quiet_wake_for_writes_and_fail_over_when_their_leader_dies() {
         assert_eq!(
             get_from(survivors[0], name).unwrap().as_deref(),
             Some("three")
+        );
+    }
+}
+
+/// Writers put items through every node in turn while node `victim` is killed with SIGKILL;
+/// then every acknowledged write is read back with ConsistentRead through the survivors.
+/// Returns the acknowledged keys and the survivors.
+fn writes_across_a_kill(cluster: &mut Cluster, victim: usize) -> (Vec<String>, Vec<usize>) {
+    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let after_kill = Arc::new(AtomicUsize::new(0));
+    let killed = Arc::new(AtomicBool::new(false));
+    let addrs = cluster.addrs();
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let (acknowledged, stop, after_kill, killed) = (
+                acknowledged.clone(),
+                stop.clone(),
+                after_kill.clone(),
+                killed.clone(),
+            );
+            let addrs = addrs.clone();
+            std::thread::spawn(move || {
+                let mut n = 0usize;
+                while !stop.load(Ordering::Acquire) {
+                    let key = format!("w{w}-{n}");
+                    // Each write goes to the next node in turn; a write to the killed node fails
+                    // (connection refused) and is simply not acknowledged.
+                    let addr = addrs[(w + n) % addrs.len()];
+                    if put(addr, &key, &key).is_ok() {
+                        acknowledged.lock().unwrap().push(key);
+                        if killed.load(Ordering::Acquire) {
+                            after_kill.fetch_add(1, Ordering::AcqRel);
+                        }
+                    }
+                    n += 1;
+                }
+            })
+        })
+        .collect();
+
+    std::thread::sleep(Duration::from_secs(2));
+    cluster.nodes[victim].stop_with("KILL");
+    killed.store(true, Ordering::Release);
+    let survivors: Vec<usize> = (0..cluster.nodes.len()).filter(|&i| i != victim).collect();
+    wait_for("writes acknowledged after the kill", || {
+        after_kill.load(Ordering::Acquire) >= 50
+    });
+    stop.store(true, Ordering::Release);
+    for writer in writers {
+        writer.join().unwrap();
+    }
+
+    let keys = acknowledged.lock().unwrap().clone();
+    assert!(keys.len() > 100, "only {} writes acknowledged", keys.len());
+    for (n, key) in keys.iter().enumerate() {
+        let via = cluster.nodes[survivors[n % survivors.len()]].addr;
+        assert_eq!(
+            consistent_get(via, key).unwrap().as_deref(),
+            Some(key.as_str()),
+            "acknowledged write {key} is missing"
+        );
+    }
+
+    (keys, survivors)
+}
+
+#[test]
+fn a_table_of_four_partitions_is_led_per_partition_and_survives_a_killed_node() {
+    let _serial = one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cluster = Cluster::start_with(dir.path(), 3, &["--table-partitions", "4"]);
+    create_table(cluster.nodes[1].addr);
+    let ids = cluster.ids();
+    // Every partition gets a leader; the partitions' replica sets come from the ring.
+    let leaders = |addr: SocketAddr| -> Vec<Option<usize>> {
+        let view = status(addr);
+        let partitions = view["tables"]
+            .as_array()
+            .and_then(|t| t.iter().find(|t| t["name"] == TABLE).cloned())
+            .map_or_else(Vec::new, |t| {
+                t["partitions"].as_array().cloned().unwrap_or_default()
+            });
+        partitions
+            .iter()
+            .map(|p| {
+                let leader = p["leader"].as_str()?;
+                ids.iter().position(|id| id == leader)
+            })
+            .collect()
+    };
+    wait_for("a leader for each of the four partitions", || {
+        let seen = leaders(cluster.nodes[0].addr);
+        seen.len() == 4 && seen.iter().all(Option::is_some)
+    });
+    // Kill the node that leads the most partitions.
+    let seen = leaders(cluster.nodes[0].addr);
+    let victim = (0..3)
+        .max_by_key(|&i| seen.iter().filter(|l| **l == Some(i)).count())
+        .unwrap();
+    let (keys, survivors) = writes_across_a_kill(&mut cluster, victim);
+    // A scan through a survivor reads every partition, each at its (new) leader.
+    let via = cluster.nodes[survivors[0]].addr;
+    let mut seen_keys = std::collections::BTreeSet::new();
+    let mut start: Option<Value> = None;
+    loop {
+        let mut request = json!({"TableName": TABLE, "ConsistentRead": true, "Limit": 500});
+        if let Some(start) = start.take() {
+            request["ExclusiveStartKey"] = start;
+        }
+        let answer = call(via, "Scan", &request).unwrap();
+        for item in answer["Items"].as_array().unwrap() {
+            assert!(seen_keys.insert(item["pk"]["S"].as_str().unwrap().to_owned()));
+        }
+        match answer.get("LastEvaluatedKey") {
+            Some(key) => start = Some(key.clone()),
+            None => break,
+        }
+    }
+    for key in &keys {
+        assert!(
+            seen_keys.contains(key),
+            "the scan missed acknowledged write {key}"
         );
     }
 }
