@@ -3,7 +3,8 @@
 #   source scripts/bench-lib.sh
 #   bench_binary                      # sets $bin: $FERRODYN_BIN, or a fresh release build
 #   bench_root NAME                   # sets $root: a temporary directory, removed on exit
-#   start_cluster API_PORT PEER_PORT  # three nodes on 127.0.0.1-3, data under $root
+#   start_cluster API_PORT PEER_PORT  # three nodes on 127.0.0.1-3, data under $root, each also
+#                                     # given $CLUSTER_ARGS
 #   stop_servers                      # stops every process started here ($pids)
 
 pids=()
@@ -50,6 +51,8 @@ start_cluster() {
   for n in 1 2 3; do
     local args=(serve --listen "127.0.0.$n:$api" --peer-listen "127.0.0.$n:$peer" --data-dir "$root/node$n")
     if [[ $n -gt 1 ]]; then args+=(--join "127.0.0.1:$peer"); fi
+    # shellcheck disable=SC2206 # flags, split on spaces
+    args+=(${CLUSTER_ARGS:-})
     FERRODYN_WORKER_THREADS=${WORKER_THREADS:-1} "$bin" "${args[@]}" 2>"$root/node$n.log" &
     pids+=($!)
     wait_health "http://127.0.0.$n:$api"

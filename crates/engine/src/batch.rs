@@ -1,8 +1,8 @@
 //! BatchGetItem and BatchWriteItem.
 //!
 //! BatchWriteItem checks every request of every table before writing anything (a malformed key
-//! or a duplicate fails the whole call, as in DynamoDB), then submits one mutation per table to
-//! its write path; each write in it is applied on its own (a batch is not a transaction), but
+//! or a duplicate fails the whole call, as in DynamoDB), then submits one mutation per partition
+//! written (one per table, unless a table has several partitions) to its write path; each write in it is applied on its own (a batch is not a transaction), but
 //! they share one WAL sync.
 
 use std::collections::{BTreeMap, HashSet};

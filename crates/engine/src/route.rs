@@ -110,60 +110,50 @@ impl crate::Database {
     /// partition key falls in. `None` for other requests, and for requests that fail wherever
     /// they run (no such table, no partition key): they run at the table's first partition.
     pub fn partition_of(&self, request: &Request) -> Option<u32> {
-        let (name, value) = match request {
-            Request::PutItem(r) => (
-                &r.input.table_name,
-                self.key_value(&r.input.table_name, &r.input.item),
-            ),
-            Request::GetItem(r) => (
-                &r.input.table_name,
-                self.key_value(&r.input.table_name, &r.input.key),
-            ),
-            Request::UpdateItem(r) => (
-                &r.input.table_name,
-                self.key_value(&r.input.table_name, &r.input.key),
-            ),
-            Request::DeleteItem(r) => (
-                &r.input.table_name,
-                self.key_value(&r.input.table_name, &r.input.key),
-            ),
-            Request::Query(r) => {
-                let table = self.catalog.get(&r.input.table_name)?;
-                let name = &table.schema.partition.name;
-                let clause = r
-                    .expressions
-                    .key_condition
-                    .as_ref()?
-                    .clauses()
-                    .iter()
-                    .find(|c| c.attribute == *name && c.values.len() == 1)?;
-                (&r.input.table_name, Some(clause.values[0].clone()))
-            }
+        let (name, item) = match request {
+            Request::PutItem(r) => (&r.input.table_name, Some(&r.input.item)),
+            Request::GetItem(r) => (&r.input.table_name, Some(&r.input.key)),
+            Request::UpdateItem(r) => (&r.input.table_name, Some(&r.input.key)),
+            Request::DeleteItem(r) => (&r.input.table_name, Some(&r.input.key)),
+            Request::Query(r) => (&r.input.table_name, None),
             _ => return None,
         };
         let table = self.catalog.get(name)?;
-        Some(table.partition_of_hash(crate::keys::partition_hash(&value?)?))
+        if table.partition_count() == 1 {
+            return Some(0);
+        }
+        let pk = &table.schema.partition.name;
+        let value = match (request, item) {
+            (_, Some(item)) => item.get(pk)?,
+            (Request::Query(r), None) => {
+                let clauses = r.expressions.key_condition.as_ref()?;
+                let clause = clauses
+                    .clauses()
+                    .iter()
+                    .find(|c| c.attribute == *pk && c.values.len() == 1)?;
+                &clause.values[0]
+            }
+            _ => return None,
+        };
+        Some(table.partition_of_hash(crate::keys::partition_hash(value)?))
     }
 
     /// For each table of a BatchGetItem or BatchWriteItem, the partition of each of its keys
     /// or writes, in request order (0 where a key cannot be placed: it fails wherever it runs).
     pub fn batch_partitions(&self, request: &Request) -> BTreeMap<String, Vec<u32>> {
-        let place = |name: &str, value: Option<AttributeValue>| -> u32 {
-            match (self.catalog.get(name), value) {
-                (Some(table), Some(value)) => crate::keys::partition_hash(&value)
-                    .map_or(0, |hash| table.partition_of_hash(hash)),
-                _ => 0,
-            }
+        let place = |name: &str, item: Option<&BTreeMap<String, AttributeValue>>| -> u32 {
+            let Some(table) = self.catalog.get(name).filter(|t| t.partition_count() > 1) else {
+                return 0;
+            };
+            item.and_then(|item| item.get(&table.schema.partition.name))
+                .and_then(crate::keys::partition_hash)
+                .map_or(0, |hash| table.partition_of_hash(hash))
         };
         let mut out = BTreeMap::new();
         match request {
             Request::BatchGetItem(r) => {
                 for (name, keys) in &r.input.request_items {
-                    let partitions = keys
-                        .keys
-                        .iter()
-                        .map(|key| place(name, self.key_value(name, key)))
-                        .collect();
+                    let partitions = keys.keys.iter().map(|key| place(name, Some(key))).collect();
                     out.insert(name.clone(), partitions);
                 }
             }
@@ -177,7 +167,7 @@ impl crate::Database {
                                 (None, Some(delete)) => Some(&delete.key),
                                 (None, None) => None,
                             };
-                            place(name, item.and_then(|item| self.key_value(name, item)))
+                            place(name, item)
                         })
                         .collect();
                     out.insert(name.clone(), partitions);
@@ -216,21 +206,11 @@ impl crate::Database {
         let start = input
             .exclusive_start_key
             .as_ref()
-            .and_then(|key| self.key_value(&input.table_name, key))
-            .and_then(|value| crate::keys::partition_hash(&value));
+            .and_then(|key| key.get(&table.schema.partition.name))
+            .and_then(crate::keys::partition_hash);
         if let Some(hash) = start {
             first = first.max(table.partition_of_hash(hash)).min(last);
         }
         (first..=last).collect()
-    }
-
-    /// The partition key value of `item` (or key) in table `name`.
-    fn key_value(
-        &self,
-        name: &str,
-        item: &BTreeMap<String, AttributeValue>,
-    ) -> Option<AttributeValue> {
-        let table = self.catalog.get(name)?;
-        item.get(&table.schema.partition.name).cloned()
     }
 }

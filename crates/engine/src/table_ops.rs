@@ -757,7 +757,7 @@ pub(crate) fn internal(error: impl std::fmt::Display) -> ApiError {
 /// partitions they would span replica groups.
 pub(crate) fn refuse_on_partitioned(record: &TableRecord, what: &str) -> ApiResult<()> {
     if record.partitions > 1 {
-        return Err(ApiError::validation(&format!(
+        return Err(ApiError::validation(format!(
             "Table {} has {} partitions: {what} needs a table of one partition on this cluster \
              (start the nodes with --table-partitions 1)",
             record.name, record.partitions
