@@ -34,10 +34,10 @@ for count in $partitions; do
     stop_servers
     rm -rf "$root"/node*
     CLUSTER_ARGS="--table-partitions $count" start_cluster 18701 17701
-    "$bin" bench --endpoint "$endpoint" --table "p$count" --workload put --items "$items" \
+    "$bin" bench --endpoint "$endpoint" --table "parts-$count" --workload put --items "$items" \
       --concurrency 4 --duration 1 --no-progress --client-threads 1 >/dev/null
     sleep 2
-    "$bin" bench --endpoint "$endpoint" --table "p$count" --workload put --items "$items" \
+    "$bin" bench --endpoint "$endpoint" --table "parts-$count" --workload put --items "$items" \
       --skip-load --concurrency "$clients" --duration "$seconds" --no-progress --json \
       --client-threads 1 >"$root/run-$count-1.json"
     each=$clients
