@@ -148,7 +148,6 @@ def test_create_table_with_a_stream(ddb, streams, stream_table):
     assert arn == desc["LatestStreamArn"]
 
 
-@pytest.mark.one_partition
 def test_enable_and_disable_a_stream_with_update_table(ddb, streams, new_table):
     table = new_table(("pk", "S"))
     assert "LatestStreamArn" not in ddb.describe_table(TableName=table)["Table"]

@@ -46,8 +46,17 @@ def wait_stream_status(streams, arn, status="ENABLED"):
     return wait_until(probe, f"stream {arn} to be {status}")
 
 
-def first_shard(streams, arn):
-    return streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
+def shard_with(streams, arn, pk):
+    """The shard holding the records of partition key `pk`: a stream has a shard per partition
+    of its table, and a table may have several."""
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        start = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        records, _ = read_all(streams, start)
+        if any(r["dynamodb"]["Keys"]["pk"]["S"] == pk for r in records):
+            return shard
+    raise AssertionError(f"no shard holds a record of {pk}")
 
 
 def read_all(streams, shard_iterator):
@@ -118,12 +127,12 @@ def test_list_streams_goes_on_after_a_start_that_is_no_longer_listed(ddb, stream
 
 
 def test_a_disabled_stream_is_closed_and_keeps_its_records(ddb, streams, new_table):
-    table = new_table(StreamSpecification=stream_spec("NEW_IMAGE"))
+    table = new_table(range_key=("sk", "S"), StreamSpecification=stream_spec("NEW_IMAGE"))
     arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
     wait_stream_status(streams, arn)
-    ddb.put_item(TableName=table, Item={"pk": S("a"), "v": N(1)})
-    ddb.put_item(TableName=table, Item={"pk": S("b"), "v": N(2)})
-    shard_id = first_shard(streams, arn)["ShardId"]
+    ddb.put_item(TableName=table, Item={"pk": S("p"), "sk": S("a"), "v": N(1)})
+    ddb.put_item(TableName=table, Item={"pk": S("p"), "sk": S("b"), "v": N(2)})
+    shard_id = shard_with(streams, arn, "p")["ShardId"]
     latest = streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id, ShardIteratorType="LATEST")[
         "ShardIterator"
     ]
@@ -134,35 +143,37 @@ def test_a_disabled_stream_is_closed_and_keeps_its_records(ddb, streams, new_tab
     desc = ddb.describe_table(TableName=table)["Table"]
     assert desc["LatestStreamArn"] == arn
     assert desc.get("StreamSpecification", {}).get("StreamEnabled", False) is False
-    [shard] = description["Shards"]
-    sequence_range = shard["SequenceNumberRange"]
     # A closed shard has both ends.
-    assert int(sequence_range["StartingSequenceNumber"]) <= int(sequence_range["EndingSequenceNumber"])
+    for shard in description["Shards"]:
+        ends = shard["SequenceNumberRange"]
+        assert int(ends["StartingSequenceNumber"]) <= int(ends["EndingSequenceNumber"])
+    [shard] = [s for s in description["Shards"] if s["ShardId"] == shard_id]
+    sequence_range = shard["SequenceNumberRange"]
     # Records stay readable; a closed shard read to its end has no next iterator.
     start = streams.get_shard_iterator(
         StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
     )["ShardIterator"]
     records, next_iterator = read_all(streams, start)
-    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records] == ["a", "b"]
+    assert [r["dynamodb"]["Keys"]["sk"]["S"] for r in records] == ["a", "b"]
     assert next_iterator is None
     assert records[-1]["dynamodb"]["SequenceNumber"] == sequence_range["EndingSequenceNumber"]
     # Writes after disabling are not recorded.
-    ddb.put_item(TableName=table, Item={"pk": S("c")})
+    ddb.put_item(TableName=table, Item={"pk": S("p"), "sk": S("c")})
     records, next_iterator = read_all(streams, latest)
     assert records == [] and next_iterator is None
 
 
 def test_iterator_at_a_timestamp(ddb, streams, new_table):
-    table = new_table(StreamSpecification=stream_spec("KEYS_ONLY"))
+    table = new_table(range_key=("sk", "S"), StreamSpecification=stream_spec("KEYS_ONLY"))
     arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
     wait_stream_status(streams, arn)
-    shard_id = first_shard(streams, arn)["ShardId"]
-    ddb.put_item(TableName=table, Item={"pk": S("before")})
+    ddb.put_item(TableName=table, Item={"pk": S("p"), "sk": S("before")})
+    shard_id = shard_with(streams, arn, "p")["ShardId"]
     # The next whole second: clients may send timestamps without their milliseconds.
     mark = math.floor(time.time()) + 1
     time.sleep(mark - time.time() + 0.05)
-    ddb.put_item(TableName=table, Item={"pk": S("after-1")})
-    ddb.put_item(TableName=table, Item={"pk": S("after-2")})
+    ddb.put_item(TableName=table, Item={"pk": S("p"), "sk": S("after-1")})
+    ddb.put_item(TableName=table, Item={"pk": S("p"), "sk": S("after-2")})
 
     def read_from(timestamp):
         it = streams.get_shard_iterator(
@@ -171,7 +182,7 @@ def test_iterator_at_a_timestamp(ddb, streams, new_table):
             ShardIteratorType="AT_TIMESTAMP",
             Timestamp=datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc),
         )
-        return [r["dynamodb"]["Keys"]["pk"]["S"] for r in read_all(streams, it["ShardIterator"])[0]]
+        return [r["dynamodb"]["Keys"]["sk"]["S"] for r in read_all(streams, it["ShardIterator"])[0]]
 
     # "The iterator points to the first stream record whose ApproximateCreationDateTime is at or
     # after the specified timestamp."
@@ -192,7 +203,7 @@ def test_sequence_numbers_of_another_stream(ddb, streams, new_table):
     first = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
     wait_stream_status(streams, first)
     ddb.put_item(TableName=table, Item={"pk": S("old")})
-    old_shard = first_shard(streams, first)["ShardId"]
+    old_shard = shard_with(streams, first, "old")["ShardId"]
     it = streams.get_shard_iterator(StreamArn=first, ShardId=old_shard, ShardIteratorType="TRIM_HORIZON")
     [old_record], _ = read_all(streams, it["ShardIterator"])
     ddb.update_table(TableName=table, StreamSpecification={"StreamEnabled": False})
@@ -201,7 +212,7 @@ def test_sequence_numbers_of_another_stream(ddb, streams, new_table):
     second = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
     wait_stream_status(streams, second)
     ddb.put_item(TableName=table, Item={"pk": S("new")})
-    new_shard = first_shard(streams, second)["ShardId"]
+    new_shard = shard_with(streams, second, "new")["ShardId"]
     assert new_shard != old_shard
     # The shard of one stream is unknown to the other.
     with client_error("ResourceNotFoundException"):
@@ -240,7 +251,7 @@ def test_keys_only_records_carry_only_the_table_key(ddb, streams, new_table):
     arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
     wait_stream_status(streams, arn)
     ddb.put_item(TableName=table, Item={"pk": S("p"), "sk": N(1), "g": S("x"), "other": S("y")})
-    shard_id = first_shard(streams, arn)["ShardId"]
+    shard_id = shard_with(streams, arn, "p")["ShardId"]
     it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")
     [record], _ = read_all(streams, it["ShardIterator"])
     change = record["dynamodb"]

@@ -204,7 +204,7 @@ impl TableRecord {
         let indexes = std::iter::once(keys::BASE_INDEX)
             .chain(self.local_indexes.iter().map(|index| index.id))
             .chain(std::iter::once(keys::COLLECTIONS_INDEX));
-        indexes
+        let mut ranges: Vec<(Vec<u8>, Vec<u8>)> = indexes
             .map(|index| {
                 let start = keys::hash_position(self.id, index, first).to_vec();
                 let end = match last.checked_add(1) {
@@ -216,7 +216,9 @@ impl TableRecord {
                 };
                 (start, end)
             })
-            .collect()
+            .collect();
+        ranges.push(crate::stream::partition_records(self.id, partition));
+        ranges
     }
 }
 
@@ -298,12 +300,6 @@ impl Table {
             return 0;
         }
         self.partition_of_hash(keys::stored_hash(key))
-    }
-
-    /// The write path that numbers the table's stream records. Streams are kept only on tables
-    /// of one partition (see `docs/cluster.md`), so it is the first partition's.
-    pub fn stream_queue(&self) -> &Arc<WriteQueue> {
-        &self.queues[0]
     }
 
     /// The write path of the structures kept whole with a table of one partition, outside the
@@ -482,9 +478,16 @@ impl Catalog {
             }
             let record = table.record.read().clone();
             for stream in &record.streams {
-                let last =
-                    crate::stream::last_sequence(&self.db, self.data, table.id, stream.number)?;
-                table.stream_queue().observe_stream_sequence(last);
+                for (partition, queue) in table.queues().iter().enumerate() {
+                    let last = crate::stream::last_sequence(
+                        &self.db,
+                        self.data,
+                        &record,
+                        partition as u32,
+                        stream.number,
+                    )?;
+                    queue.observe_stream_sequence(last);
+                }
             }
         }
         Ok(())
@@ -742,17 +745,18 @@ fn load_table(
     let stats = (0..record.partitions.max(1))
         .map(|partition| load_stats(db, meta, &stats_key(record.id, partition)))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut sequence = 0;
+    let mut sequences = vec![0; record.partitions.max(1) as usize];
     for stream in &record.streams {
-        sequence = sequence.max(crate::stream::last_sequence(
-            db,
-            data,
-            record.id,
-            stream.number,
-        )?);
+        for (partition, sequence) in sequences.iter_mut().enumerate() {
+            let last =
+                crate::stream::last_sequence(db, data, &record, partition as u32, stream.number)?;
+            *sequence = (*sequence).max(last);
+        }
     }
     let table = Table::new(record, data, meta, stats);
-    table.stream_queue().set_stream_sequence(sequence);
+    for (queue, sequence) in table.queues().iter().zip(sequences) {
+        queue.set_stream_sequence(sequence);
+    }
     Ok(Arc::new(table))
 }
 

@@ -66,8 +66,8 @@ pub struct DatabaseConfig {
     /// The node will be a cluster member: it writes nothing (and runs no background job) until
     /// [`Database::set_replicator`] gives it the cluster's replicator.
     pub replicated: bool,
-    /// How many partitions a new table without global secondary indexes or a stream gets (1 on
-    /// a single node; see [`catalog::TableRecord::partitions`]).
+    /// How many partitions a new table without global secondary indexes gets (1 on a single
+    /// node; see [`catalog::TableRecord::partitions`]).
     pub table_partitions: u32,
 }
 
@@ -330,10 +330,11 @@ impl Database {
                     keyspace, start, ..
                 } if keyspace == self.meta => self.catalog.observe_range_deletion(start),
                 Operation::Put { keyspace, key, .. } if keyspace == self.data => {
-                    if let Some((table, sequence)) = stream::sequence_in(key)
+                    if let Some((table, partition, sequence)) = stream::sequence_in(key)
                         && let Some(table) = self.catalog.by_id(table)
+                        && partition < table.partition_count()
                     {
-                        table.stream_queue().observe_stream_sequence(sequence);
+                        table.queue(partition).observe_stream_sequence(sequence);
                     }
                 }
                 _ => {}

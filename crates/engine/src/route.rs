@@ -116,6 +116,12 @@ impl crate::Database {
             Request::UpdateItem(r) => (&r.input.table_name, Some(&r.input.key)),
             Request::DeleteItem(r) => (&r.input.table_name, Some(&r.input.key)),
             Request::Query(r) => (&r.input.table_name, None),
+            Request::GetShardIterator(input) => {
+                return self.shard_partition(&input.stream_arn, &input.shard_id);
+            }
+            Request::GetRecords(input) => {
+                return crate::stream::iterator_partition(&input.shard_iterator);
+            }
             _ => return None,
         };
         let table = self.catalog.get(name)?;

@@ -2,11 +2,13 @@
 //! durable per-shard log that consumers read at their own position.
 //!
 //! A table gets a new stream each time streams are enabled (`catalog::StreamRecord`). A stream
-//! has one shard per partition of the table (one, until partitions split). Records live beside
-//! the table's items:
+//! has one shard per partition of the table, numbered by that partition's write path. Records
+//! live beside the table's items (the partition number only in tables of several partitions, so
+//! that each partition's records are one range of its replica group):
 //!
 //! ```text
-//! key:   table_id u32 BE | STREAM_INDEX u32 BE | stream number u32 BE | sequence number u64 BE
+//! key:   table_id u32 BE | STREAM_INDEX u32 BE | [partition u32 BE] | stream number u32 BE |
+//!        sequence number u64 BE
 //! value: version u8 = 1 | event u8 (1 INSERT, 2 MODIFY, 3 REMOVE) | flags u8 (bit 0: deleted by
 //!        time to live) | created u64 LE (ms since the epoch) | size u32 LE | event id [16] |
 //!        keys, new image, old image: each a u32 LE length (u32::MAX = absent) + codec item
@@ -74,30 +76,65 @@ fn settled_floor() -> u64 {
     sequence_floor(clock::now_millis().saturating_sub(5000))
 }
 
-/// The storage key of record `sequence` of stream `stream` of `table`.
-fn record_key(table: TableId, stream: u32, sequence: u64) -> Vec<u8> {
-    let mut key = keys::index_prefix(table, STREAM_INDEX).to_vec();
-    key.extend_from_slice(&stream.to_be_bytes());
-    key.extend_from_slice(&sequence.to_be_bytes());
-    key
+/// Where the records of one shard live: stream `stream` of partition `partition` of table
+/// `table`, which has `partitions` partitions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ShardKeys {
+    table: TableId,
+    partitions: u32,
+    partition: u32,
+    stream: u32,
 }
 
-/// The range of all records of a stream.
-fn stream_range(table: TableId, stream: u32) -> (Vec<u8>, Vec<u8>) {
-    (
-        record_key(table, stream, 0),
-        crate::catalog::prefix_end(&record_key(table, stream, 0)[..12]),
-    )
+impl ShardKeys {
+    /// The shard of partition `partition` in stream `stream` of table `record`.
+    fn of(record: &TableRecord, partition: u32, stream: u32) -> ShardKeys {
+        ShardKeys {
+            table: record.id,
+            partitions: record.partitions.max(1),
+            partition,
+            stream,
+        }
+    }
+
+    /// The storage key of record `sequence`.
+    fn key(&self, sequence: u64) -> Vec<u8> {
+        let mut key = keys::index_prefix(self.table, STREAM_INDEX).to_vec();
+        if self.partitions > 1 {
+            key.extend_from_slice(&self.partition.to_be_bytes());
+        }
+        key.extend_from_slice(&self.stream.to_be_bytes());
+        key.extend_from_slice(&sequence.to_be_bytes());
+        key
+    }
+
+    /// The range of all its records.
+    fn range(&self) -> (Vec<u8>, Vec<u8>) {
+        let start = self.key(0);
+        let end = crate::catalog::prefix_end(&start[..start.len() - 8]);
+        (start, end)
+    }
 }
 
-/// The last sequence number recorded in `stream` of `table` (0 if none).
+/// The range of the `data` keyspace holding the stream records of partition `partition` of a
+/// table of several partitions (every stream's).
+pub(crate) fn partition_records(table: TableId, partition: u32) -> (Vec<u8>, Vec<u8>) {
+    let prefix = keys::index_prefix(table, STREAM_INDEX);
+    let start = [&prefix[..], &partition.to_be_bytes()].concat();
+    let end = [&prefix[..], &(partition + 1).to_be_bytes()].concat();
+    (start, end)
+}
+
+/// The last sequence number recorded in stream `stream` of partition `partition` of table
+/// `record` (0 if none).
 pub fn last_sequence(
     db: &Db,
     data: Keyspace,
-    table: TableId,
+    record: &TableRecord,
+    partition: u32,
     stream: u32,
 ) -> ferrodyn_storage::Result<u64> {
-    let (start, end) = stream_range(table, stream);
+    let (start, end) = ShardKeys::of(record, partition, stream).range();
     let range = (
         Bound::Included(start.as_slice()),
         Bound::Excluded(end.as_slice()),
@@ -111,13 +148,19 @@ pub fn last_sequence(
     }
 }
 
-/// The table and sequence number of a stream record's storage key; `None` for any other key.
-pub fn sequence_in(key: &[u8]) -> Option<(TableId, u64)> {
-    if key.len() != 20 || key[4..8] != STREAM_INDEX.to_be_bytes() {
+/// The table, partition and sequence number of a stream record's storage key; `None` for any
+/// other key.
+pub fn sequence_in(key: &[u8]) -> Option<(TableId, u32, u64)> {
+    if key.get(4..8)? != STREAM_INDEX.to_be_bytes() {
         return None;
     }
     let table = TableId::from_be_bytes(key[..4].try_into().ok()?);
-    Some((table, sequence_of(key)))
+    let partition = match key.len() {
+        20 => 0,
+        24 => u32::from_be_bytes(key[8..12].try_into().ok()?),
+        _ => return None,
+    };
+    Some((table, partition, sequence_of(key)))
 }
 
 fn sequence_of(key: &[u8]) -> u64 {
@@ -159,8 +202,13 @@ pub fn record_change(
     let old = old.filter(|_| with_old);
     let size = item_size(&keys) + new.map_or(0, item_size) + old.map_or(0, item_size);
     let now = clock::now_millis();
+    // The record goes to the shard of the item's partition.
+    let partition = keys
+        .get(&table.schema.partition.name)
+        .and_then(keys::partition_hash)
+        .map_or(0, |hash| table.partition_of_hash(hash));
     let sequence = table
-        .stream_queue()
+        .queue(partition)
         .next_stream_sequence(sequence_floor(now));
     let mut value = Vec::with_capacity(64 + size * 2);
     value.push(1);
@@ -181,7 +229,13 @@ pub fn record_change(
             None => value.extend_from_slice(&u32::MAX.to_le_bytes()),
         }
     }
-    group.put(record_key(table.id, stream.number, sequence), value);
+    let shard = ShardKeys {
+        table: table.id,
+        partitions: table.partition_count(),
+        partition,
+        stream: stream.number,
+    };
+    group.put(shard.key(sequence), value);
 }
 
 /// A stored record, decoded for GetRecords.
@@ -255,9 +309,10 @@ pub fn trim(
 ) -> ferrodyn_storage::Result<()> {
     let mut batch = WriteBatch::new();
     for stream in &record.streams {
-        let start = record_key(record.id, stream.number, 0);
-        let end = record_key(record.id, stream.number, sequence_floor(cutoff_ms));
-        batch.delete_range(data, &start, &end);
+        for partition in 0..record.partitions.max(1) {
+            let shard = ShardKeys::of(record, partition, stream.number);
+            batch.delete_range(data, &shard.key(0), &shard.key(sequence_floor(cutoff_ms)));
+        }
     }
     if batch.is_empty() {
         return Ok(());
@@ -266,9 +321,14 @@ pub fn trim(
         .map(|_| ())
 }
 
-/// The shard of stream `stream` of table `record` (one per partition; one partition for now).
-fn shard_id(record: &TableRecord, stream: &StreamRecord) -> String {
-    let hash = ferrodyn_model::key::hash64(format!("{}/{}", record.uuid, stream.label).as_bytes());
+/// The id of the shard of partition `partition` in stream `stream` of table `record`.
+fn shard_id(record: &TableRecord, stream: &StreamRecord, partition: u32) -> String {
+    let name = if record.partitions > 1 {
+        format!("{}/{}/{partition}", record.uuid, stream.label)
+    } else {
+        format!("{}/{}", record.uuid, stream.label)
+    };
+    let hash = ferrodyn_model::key::hash64(name.as_bytes());
     format!(
         "shardId-{:020}-{:08x}",
         (stream.created_at * 1000.0) as u64,
@@ -281,10 +341,19 @@ pub fn iterator_table(text: &str) -> Option<String> {
     Iterator::decode(text).ok().map(|iterator| iterator.table)
 }
 
+/// The partition whose shard a shard iterator reads, if the iterator is one of ours.
+pub fn iterator_partition(text: &str) -> Option<u32> {
+    Iterator::decode(text)
+        .ok()
+        .map(|iterator| iterator.partition)
+}
+
 /// What a shard iterator stands for.
 struct Iterator {
     table: String,
     label: String,
+    /// The partition whose shard it reads.
+    partition: u32,
     /// The next sequence number to read.
     next: u64,
     /// When the iterator was handed out, ms since the epoch.
@@ -294,8 +363,8 @@ struct Iterator {
 impl Iterator {
     fn encode(&self) -> String {
         let body = format!(
-            "{}|{}|{}|{}",
-            self.table, self.label, self.next, self.issued_ms
+            "{}|{}|{}|{}|{}",
+            self.table, self.label, self.partition, self.next, self.issued_ms
         );
         let check = crc32c(body.as_bytes());
         let mut text = String::with_capacity(body.len() * 2 + 8);
@@ -321,7 +390,8 @@ impl Iterator {
             return Err(invalid());
         }
         let mut parts = body.split('|');
-        let (Some(table), Some(label), Some(next), Some(issued), None) = (
+        let (Some(table), Some(label), Some(partition), Some(next), Some(issued), None) = (
+            parts.next(),
             parts.next(),
             parts.next(),
             parts.next(),
@@ -333,6 +403,7 @@ impl Iterator {
         Ok(Iterator {
             table: table.to_owned(),
             label: label.to_owned(),
+            partition: partition.parse().map_err(|_| invalid())?,
             next: next.parse().map_err(|_| invalid())?,
             issued_ms: issued.parse().map_err(|_| invalid())?,
         })
@@ -378,9 +449,15 @@ impl Database {
         Ok((table, record, stream))
     }
 
-    /// The first and last sequence numbers kept in a stream (`None` if it has no records).
-    fn sequence_bounds(&self, table: TableId, stream: u32) -> ApiResult<Option<(u64, u64)>> {
-        let (start, end) = stream_range(table, stream);
+    /// The partition whose shard of the stream `arn` is `shard` (where GetShardIterator runs).
+    pub(crate) fn shard_partition(&self, arn: &str, shard: &str) -> Option<u32> {
+        let (_, record, stream) = self.stream_of(arn).ok()?;
+        (0..record.partitions.max(1)).find(|p| shard == shard_id(&record, &stream, *p))
+    }
+
+    /// The first and last sequence numbers kept in a shard (`None` if it has no records).
+    fn sequence_bounds(&self, shard: ShardKeys) -> ApiResult<Option<(u64, u64)>> {
+        let (start, end) = shard.range();
         let range = (
             Bound::Included(start.as_slice()),
             Bound::Excluded(end.as_slice()),
@@ -468,27 +545,43 @@ impl Database {
         })
     }
 
-    /// DescribeStream.
+    /// DescribeStream: a shard per partition of the table, in shard id order.
     pub fn describe_stream(&self, input: DescribeStreamInput) -> ApiResult<DescribeStreamOutput> {
-        let (table, record, stream) = self.stream_of(&input.stream_arn)?;
-        let bounds = self.sequence_bounds(table.id, stream.number)?;
+        let (_, record, stream) = self.stream_of(&input.stream_arn)?;
         let created_ms = (stream.created_at * 1000.0) as u64;
-        let starting = bounds.map_or(sequence_floor(created_ms), |(first, _)| first);
-        let ending = stream
-            .disabled_at
-            .map(|at| bounds.map_or(sequence_floor((at * 1000.0) as u64), |(_, last)| last));
-        let shard = Shard {
-            shard_id: Some(shard_id(&record, &stream)),
-            sequence_number_range: Some(SequenceNumberRange {
-                starting_sequence_number: Some(SequenceNumber(u128::from(starting)).to_string()),
-                ending_sequence_number: ending.map(|e| SequenceNumber(u128::from(e)).to_string()),
-            }),
-            parent_shard_id: None,
-        };
-        let shards = match &input.exclusive_start_shard_id {
-            Some(start) if *start >= shard.shard_id.clone().unwrap_or_default() => Vec::new(),
-            _ => vec![shard],
-        };
+        let mut shards = Vec::new();
+        for partition in 0..record.partitions.max(1) {
+            let bounds = self.sequence_bounds(ShardKeys::of(&record, partition, stream.number))?;
+            let starting = bounds.map_or(sequence_floor(created_ms), |(first, _)| first);
+            let ending = stream
+                .disabled_at
+                .map(|at| bounds.map_or(sequence_floor((at * 1000.0) as u64), |(_, last)| last));
+            shards.push(Shard {
+                shard_id: Some(shard_id(&record, &stream, partition)),
+                sequence_number_range: Some(SequenceNumberRange {
+                    starting_sequence_number: Some(
+                        SequenceNumber(u128::from(starting)).to_string(),
+                    ),
+                    ending_sequence_number: ending
+                        .map(|e| SequenceNumber(u128::from(e)).to_string()),
+                }),
+                parent_shard_id: None,
+            });
+        }
+        shards.sort_by(|a, b| a.shard_id.cmp(&b.shard_id));
+        if let Some(start) = &input.exclusive_start_shard_id {
+            shards.retain(|shard| {
+                shard
+                    .shard_id
+                    .as_deref()
+                    .is_some_and(|id| id > start.as_str())
+            });
+        }
+        let limit = input.limit.map_or(100, |l| l.clamp(1, 100) as usize);
+        let last_evaluated = (shards.len() > limit)
+            .then(|| shards[limit - 1].shard_id.clone())
+            .flatten();
+        shards.truncate(limit);
         let schema = crate::describe::key_schema(&record.hash_key, record.range_key.as_deref());
         Ok(DescribeStreamOutput {
             stream_description: Some(StreamDescription {
@@ -504,7 +597,7 @@ impl Database {
                 table_name: Some(record.name.clone()),
                 key_schema: Some(schema),
                 shards: Some(shards),
-                last_evaluated_shard_id: None,
+                last_evaluated_shard_id: last_evaluated,
             }),
         })
     }
@@ -515,13 +608,13 @@ impl Database {
         input: GetShardIteratorInput,
     ) -> ApiResult<GetShardIteratorOutput> {
         let (table, record, stream) = self.stream_of(&input.stream_arn)?;
-        if input.shard_id != shard_id(&record, &stream) {
-            return Err(ApiError::shard_not_found());
-        }
-        let bounds = self.sequence_bounds(table.id, stream.number)?;
+        let partition = (0..record.partitions.max(1))
+            .find(|p| input.shard_id == shard_id(&record, &stream, *p))
+            .ok_or_else(ApiError::shard_not_found)?;
+        let bounds = self.sequence_bounds(ShardKeys::of(&record, partition, stream.number))?;
         let last = match (stream.enabled(), bounds) {
             // An open shard's next record comes after everything recorded so far.
-            (true, _) => table.stream_queue().stream_sequence(),
+            (true, _) => table.queue(partition).stream_sequence(),
             (false, Some((_, last))) => last,
             (false, None) => 0,
         };
@@ -578,6 +671,7 @@ impl Database {
         let iterator = Iterator {
             table: record.name,
             label: stream.label,
+            partition,
             next,
             issued_ms: clock::now_millis(),
         };
@@ -609,8 +703,12 @@ impl Database {
             return Err(ApiError::trimmed_data_access());
         }
         let limit = input.limit.map_or(1000, |l| l.clamp(1, 1000) as usize);
-        let start = record_key(table.id, stream.number, iterator.next);
-        let (_, end) = stream_range(table.id, stream.number);
+        if iterator.partition >= record.partitions.max(1) {
+            return Err(ApiError::iterator_shard_not_found());
+        }
+        let shard = ShardKeys::of(&record, iterator.partition, stream.number);
+        let start = shard.key(iterator.next);
+        let (_, end) = shard.range();
         let range = (
             Bound::Included(start.as_slice()),
             Bound::Excluded(end.as_slice()),
@@ -649,6 +747,7 @@ impl Database {
             Iterator {
                 table: iterator.table.clone(),
                 label: iterator.label.clone(),
+                partition: iterator.partition,
                 next,
                 issued_ms: clock::now_millis(),
             }
@@ -670,14 +769,20 @@ mod tests {
         let iterator = Iterator {
             table: "t1".into(),
             label: "2026-11-22T06:00:00.000".into(),
+            partition: 3,
             next: 42,
             issued_ms: 7,
         };
         let text = iterator.encode();
         let decoded = Iterator::decode(&text).unwrap();
         assert_eq!(
-            (decoded.table.as_str(), decoded.next, decoded.issued_ms),
-            ("t1", 42, 7)
+            (
+                decoded.table.as_str(),
+                decoded.partition,
+                decoded.next,
+                decoded.issued_ms
+            ),
+            ("t1", 3, 42, 7)
         );
         let mut forged = text.into_bytes();
         forged[0] = if forged[0] == b'0' { b'1' } else { b'0' };

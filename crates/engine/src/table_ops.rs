@@ -138,9 +138,9 @@ impl Database {
         let local_indexes: Vec<IndexRecord> = local_indexes.into_iter().map(&mut number).collect();
         let global_indexes: Vec<IndexRecord> =
             global_indexes.into_iter().map(&mut number).collect();
-        // Global secondary indexes and streams are kept with a table's only partition (their
-        // entries are not placed by the table's partition key).
-        let partitions = if global_indexes.is_empty() && streams.is_empty() {
+        // Global secondary indexes are kept with a table's only partition (their entries are
+        // not placed by the table's partition key).
+        let partitions = if global_indexes.is_empty() {
             self.table_partitions
         } else {
             1
@@ -377,7 +377,6 @@ impl Database {
                 (true, true) => return Err(ApiError::stream_already_enabled(&record.name)),
                 (false, false) => return Err(ApiError::no_stream_to_disable(&record.name)),
                 (true, false) => {
-                    refuse_on_partitioned(&record, "a stream")?;
                     let number = record.streams.last().map_or(0, |s| s.number + 1);
                     let mut stream = new_stream(number, spec.stream_view_type, now);
                     // Labels of one table's streams stay distinct.
@@ -752,9 +751,9 @@ pub(crate) fn internal(error: impl std::fmt::Display) -> ApiError {
     ApiError::internal(format!("Internal server error: {error}"))
 }
 
-/// Global secondary indexes, streams and time to live are kept only on tables of one partition
-/// for now: their entries are not placed by the table's partition key, so on a table of several
-/// partitions they would span replica groups.
+/// Global secondary indexes and time to live are kept only on tables of one partition for now:
+/// their entries are not placed by the table's partition key (the expiry index is ordered by
+/// time), so on a table of several partitions they would span replica groups.
 pub(crate) fn refuse_on_partitioned(record: &TableRecord, what: &str) -> ApiResult<()> {
     if record.partitions > 1 {
         return Err(ApiError::validation(format!(

@@ -82,9 +82,9 @@ pub struct Config {
     /// Seconds a member may not answer before its replicas are rebuilt on the others (cluster
     /// mode). Default 60.
     pub failure_timeout_secs: u64,
-    /// Partitions (replica groups) of each new table without global secondary indexes or a
-    /// stream, on a cluster member. Default 1. Tables of several partitions refuse global
-    /// secondary indexes, streams and time to live for now.
+    /// Partitions (replica groups) of each new table without global secondary indexes, on a
+    /// cluster member. Default 1. Tables of several partitions refuse global secondary indexes
+    /// and time to live for now.
     pub table_partitions: u32,
 }
 

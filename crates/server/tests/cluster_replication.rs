@@ -702,7 +702,22 @@ fn a_table_of_four_partitions_is_led_per_partition_and_survives_a_killed_node() 
     let _serial = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let mut cluster = Cluster::start_with(dir.path(), 3, &["--table-partitions", "4"]);
-    create_table(cluster.nodes[1].addr);
+    let created = call(
+        cluster.nodes[1].addr,
+        "CreateTable",
+        &json!({
+            "TableName": TABLE,
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "KEYS_ONLY"}
+        }),
+    )
+    .unwrap();
+    let stream = created["TableDescription"]["LatestStreamArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let ids = cluster.ids();
     // Every partition gets a leader; the partitions' replica sets come from the ring.
     let leaders = |addr: SocketAddr| -> Vec<Option<usize>> {
@@ -755,4 +770,44 @@ fn a_table_of_four_partitions_is_led_per_partition_and_survives_a_killed_node() 
             "the scan missed acknowledged write {key}"
         );
     }
+    // The stream has a shard per partition, replicated with it: across the failover, each
+    // acknowledged write (a new key) is recorded exactly once, and none is recorded twice.
+    let description = call(via, "DescribeStream", &json!({"StreamArn": stream})).unwrap();
+    let shards = description["StreamDescription"]["Shards"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(shards.len(), 4);
+    let mut recorded = std::collections::BTreeMap::<String, usize>::new();
+    for shard in &shards {
+        let start = json!({
+            "StreamArn": stream,
+            "ShardId": shard["ShardId"],
+            "ShardIteratorType": "TRIM_HORIZON"
+        });
+        let mut iterator = call(via, "GetShardIterator", &start).unwrap()["ShardIterator"].clone();
+        loop {
+            let page = call(via, "GetRecords", &json!({"ShardIterator": iterator})).unwrap();
+            let records = page["Records"].as_array().unwrap();
+            for record in records {
+                let key = record["dynamodb"]["Keys"]["pk"]["S"].as_str().unwrap();
+                *recorded.entry(key.to_owned()).or_default() += 1;
+            }
+            if records.is_empty() {
+                break;
+            }
+            iterator = page["NextShardIterator"].clone();
+        }
+    }
+    for key in &keys {
+        assert_eq!(
+            recorded.get(key),
+            Some(&1),
+            "write {key} is not recorded exactly once"
+        );
+    }
+    assert!(
+        recorded.values().all(|&n| n == 1),
+        "a write was recorded twice"
+    );
 }
