@@ -299,8 +299,8 @@ impl Database {
                     None => keys::index_prefix(table.id, index_id + 1).to_vec(),
                 };
                 (
-                    max_lower(lower, Bound::Included(start)),
-                    min_upper(upper, Bound::Excluded(end)),
+                    tighter(lower, Bound::Included(start), true),
+                    tighter(upper, Bound::Excluded(end), false),
                 )
             }
             None => (lower, upper),
@@ -554,37 +554,22 @@ fn as_slice_bound(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
     }
 }
 
-/// The higher of two lower bounds.
-fn max_lower(a: Bound<Vec<u8>>, b: Bound<Vec<u8>>) -> Bound<Vec<u8>> {
-    let key = |bound: &Bound<Vec<u8>>| match bound {
-        Bound::Included(k) | Bound::Excluded(k) => Some(k.clone()),
-        Bound::Unbounded => None,
-    };
-    match (key(&a), key(&b)) {
-        (None, _) => b,
-        (_, None) => a,
-        (Some(x), Some(y)) if x > y => a,
-        (Some(x), Some(y)) if y > x => b,
-        // The same key: excluded is the higher bound.
-        _ if matches!(a, Bound::Excluded(_)) => a,
-        _ => b,
+/// The tighter of two bounds on the same side of a range: the higher of two lower bounds
+/// (`lower`), or the lower of two upper bounds. At the same key, an excluded bound is tighter.
+fn tighter(a: Bound<Vec<u8>>, b: Bound<Vec<u8>>, lower: bool) -> Bound<Vec<u8>> {
+    fn key(bound: &Bound<Vec<u8>>) -> Option<&[u8]> {
+        match bound {
+            Bound::Included(key) | Bound::Excluded(key) => Some(key),
+            Bound::Unbounded => None,
+        }
     }
-}
-
-/// The lower of two upper bounds.
-fn min_upper(a: Bound<Vec<u8>>, b: Bound<Vec<u8>>) -> Bound<Vec<u8>> {
-    let key = |bound: &Bound<Vec<u8>>| match bound {
-        Bound::Included(k) | Bound::Excluded(k) => Some(k.clone()),
-        Bound::Unbounded => None,
+    let a_wins = match (key(&a), key(&b)) {
+        (None, _) => false,
+        (_, None) => true,
+        (Some(x), Some(y)) if x != y => (x > y) == lower,
+        _ => matches!(a, Bound::Excluded(_)),
     };
-    match (key(&a), key(&b)) {
-        (None, _) => b,
-        (_, None) => a,
-        (Some(x), Some(y)) if x < y => a,
-        (Some(x), Some(y)) if y < x => b,
-        _ if matches!(a, Bound::Excluded(_)) => a,
-        _ => b,
-    }
+    if a_wins { a } else { b }
 }
 
 /// Whether `key` lies between the bounds.
@@ -609,5 +594,32 @@ fn is_empty_range(lower: &Bound<Vec<u8>>, upper: &Bound<Vec<u8>>) -> bool {
         (Bound::Included(l) | Bound::Excluded(l), Bound::Excluded(u)) => l >= u,
         (Bound::Excluded(l), Bound::Included(u)) => l >= u,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inc(key: &[u8]) -> Bound<Vec<u8>> {
+        Bound::Included(key.to_vec())
+    }
+
+    fn exc(key: &[u8]) -> Bound<Vec<u8>> {
+        Bound::Excluded(key.to_vec())
+    }
+
+    #[test]
+    fn the_tighter_bound_is_the_inner_one() {
+        // Lower bounds: the higher key wins; at one key, excluded beats included.
+        assert_eq!(tighter(inc(b"a"), inc(b"b"), true), inc(b"b"));
+        assert_eq!(tighter(exc(b"c"), inc(b"b"), true), exc(b"c"));
+        assert_eq!(tighter(inc(b"b"), exc(b"b"), true), exc(b"b"));
+        assert_eq!(tighter(Bound::Unbounded, inc(b"a"), true), inc(b"a"));
+        // Upper bounds: the lower key wins.
+        assert_eq!(tighter(exc(b"a"), exc(b"b"), false), exc(b"a"));
+        assert_eq!(tighter(exc(b"c"), inc(b"b"), false), inc(b"b"));
+        assert_eq!(tighter(inc(b"b"), exc(b"b"), false), exc(b"b"));
+        assert_eq!(tighter(exc(b"z"), Bound::Unbounded, false), exc(b"z"));
     }
 }
