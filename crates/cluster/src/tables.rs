@@ -605,6 +605,10 @@ impl TableGroups {
         let ranges = self.owned.lock().get(&id).cloned();
         self.close(id).await;
         let Some(ranges) = ranges.or_else(|| self.group_ranges(id).ok()) else {
+            tracing::warn!(
+                group = id,
+                "a moved replica's keys are unknown: its data stays"
+            );
             return;
         };
         let mut batch = WriteBatch::new();
@@ -627,7 +631,8 @@ impl TableGroups {
         if let Some(raft) = self.groups.find(id) {
             return Ok(raft);
         }
-        let mut ranges = self.group_ranges(id)?.into_iter();
+        let owned = self.group_ranges(id)?;
+        let mut ranges = owned.clone().into_iter();
         let first = ranges.next().ok_or("a replica group owns no keys")?;
         let machine = StateMachine::new(
             self.db.clone(),
@@ -664,7 +669,7 @@ impl TableGroups {
         .await
         .map_err(|e| e.to_string())?;
         self.fences.lock().insert(id, fence);
-        self.owned.lock().insert(id, self.group_ranges(id)?);
+        self.owned.lock().insert(id, owned);
         self.groups.insert(id, raft.clone());
         match followed {
             Some((leader, term)) => self.groups.hush(id, crate::peer::Hush { leader, term }),
@@ -675,18 +680,16 @@ impl TableGroups {
     }
 
     /// The keys a table group owns: its partition's ranges of the `data` keyspace (the whole
-    /// table for a table of one partition) and its statistics in `meta`.
+    /// table for a table of one partition) and its statistics in `meta`. They come from the
+    /// table's definition, so a group is not opened before this node's catalog has it: the
+    /// metadata group publishes a new table to the reconciliation a moment before the engine
+    /// has applied its definition, and a guess would give a partition's group the whole table.
     fn group_ranges(&self, id: u64) -> Result<Vec<KeyRange>, String> {
         let (table, partition) = group_partition(id);
-        let data = match self.database.partition_ranges(table, partition) {
-            Some(ranges) => ranges,
-            // A table deleted meanwhile: a group of one partition owned all of it.
-            None if partition == 0 => vec![(
-                ferrodyn_engine::keys::table_start(table).to_vec(),
-                ferrodyn_engine::keys::table_end(table).to_vec(),
-            )],
-            None => return Err(format!("table {table} is not in the catalog")),
-        };
+        let data = self
+            .database
+            .partition_ranges(table, partition)
+            .ok_or_else(|| format!("table {table} is not in this node's catalog yet"))?;
         let stats = ferrodyn_engine::catalog::stats_key(table, partition);
         let mut ranges: Vec<KeyRange> = data
             .into_iter()
