@@ -2,8 +2,8 @@
 //!
 //! BatchWriteItem checks every request of every table before writing anything (a malformed key
 //! or a duplicate fails the whole call, as in DynamoDB), then submits one mutation per partition
-//! written (one per table, unless a table has several partitions) to its write path; each write in it is applied on its own (a batch is not a transaction), but
-//! they share one WAL sync.
+//! written (one per table, unless a table has several partitions) to its write path; each write
+//! in it is applied on its own (a batch is not a transaction), but they share one WAL sync.
 
 use std::collections::{BTreeMap, HashSet};
 

@@ -188,10 +188,10 @@ impl TableRecord {
         }
     }
 
-    /// The ranges of the `data` keyspace that hold partition `partition`'s share of the table:
-    /// its items, its local index entries and item collection sizes (all placed by the item's
-    /// partition key), as `(start, end)`. A table of one partition is its whole range (global
-    /// index entries, stream records and the expiry index included).
+    /// The ranges of the `data` keyspace that hold partition `partition`'s share of the table,
+    /// as `(start, end)`: its items, its local index entries and item collection sizes (all
+    /// placed by the item's partition key), and its stream shards. A table of one partition is
+    /// its whole range (global index entries and the expiry index included).
     pub fn partition_ranges(&self, partition: u32) -> Vec<(Vec<u8>, Vec<u8>)> {
         let count = self.partitions.max(1);
         if count == 1 {

@@ -101,14 +101,10 @@ impl crate::Database {
         Some(record.partition_ranges(partition))
     }
 
-    /// How many partitions table `name` has (1 for a table this node does not know).
-    pub fn partition_count(&self, name: &str) -> u32 {
-        self.catalog.get(name).map_or(1, |t| t.partition_count())
-    }
-
-    /// The partition of its table that an item operation or a Query runs in: the one its
-    /// partition key falls in. `None` for other requests, and for requests that fail wherever
-    /// they run (no such table, no partition key): they run at the table's first partition.
+    /// The partition of its table that an item operation or a Query runs in (the one its
+    /// partition key falls in), or a GetShardIterator or GetRecords (the one whose shard it
+    /// reads). `None` for other requests, and for requests that fail wherever they run (no such
+    /// table, no partition key): they run at the table's first partition.
     pub fn partition_of(&self, request: &Request) -> Option<u32> {
         let (name, item) = match request {
             Request::PutItem(r) => (&r.input.table_name, Some(&r.input.item)),
