@@ -23,7 +23,7 @@ from ferrodyn_process import FerrodynCluster, FerrodynProcess
 
 def pytest_collection_modifyitems(config, items):
     """On nodes that give new tables several partitions, skip the tests that add a global index
-    or time to live to an existing table: such tables refuse them."""
+    to an existing table: such tables refuse it."""
     if int(os.environ.get("FERRODYN_TABLE_PARTITIONS", "1")) <= 1:
         return
     skip = pytest.mark.skip(reason="a table of several partitions refuses this change")

@@ -87,7 +87,6 @@ def test_batch_answers_are_keyed_as_the_request_named_each_table(ddb, arn_table,
     assert answer["UnprocessedKeys"] == {}
 
 
-@pytest.mark.one_partition
 def test_time_to_live_and_update_table_by_arn(ddb, arn_table):
     name, arn = arn_table
     ddb.update_time_to_live(

@@ -147,7 +147,6 @@ def test_tagging_an_arn_of_another_region(ddb, new_table):
 # ---- UpdateTimeToLive -----------------------------------------------------------------------------
 
 
-@pytest.mark.one_partition
 def test_disabling_time_to_live_under_another_attribute_is_refused(ddb, new_table):
     table = new_table()
     ddb.update_time_to_live(

@@ -62,7 +62,6 @@ def test_a_new_table_has_time_to_live_disabled(ddb, new_table):
     assert describe(ddb, new_table()) == {"TimeToLiveStatus": "DISABLED"}
 
 
-@pytest.mark.one_partition
 def test_enable_is_enabling_then_enabled(ddb, new_table):
     table = new_table()
     response = enable(ddb, table)
@@ -73,7 +72,6 @@ def test_enable_is_enabling_then_enabled(ddb, new_table):
     wait_enabled(ddb, table)
 
 
-@pytest.mark.one_partition
 def test_enabling_again_is_refused(ddb, new_table):
     table = new_table()
     enable(ddb, table)
@@ -88,7 +86,6 @@ def test_enabling_again_is_refused(ddb, new_table):
     assert describe(ddb, table) == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expiresAt"}
 
 
-@pytest.mark.one_partition
 def test_a_second_change_too_soon_is_refused(ddb, new_table):
     # DynamoDB takes up to an hour to process a change and refuses another meanwhile.
     table = new_table()
@@ -118,7 +115,6 @@ def test_missing_table(ddb):
         enable(ddb, name)
 
 
-@pytest.mark.one_partition
 def test_validation(ddb, new_table):
     table = new_table()
     with validation_error("TimeToLiveSpecification.AttributeName must be non empty"):

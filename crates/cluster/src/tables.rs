@@ -484,9 +484,7 @@ impl TableGroups {
                 // Background work of the table (an index backfill, a time-to-live fill) that a
                 // previous leader left unfinished, or that failed here, (re)starts on the
                 // leader; what already runs here is left alone.
-                if partition == 0 {
-                    self.database.resume_background(table);
-                }
+                self.database.resume_background(table, partition);
                 self.move_towards(&raft, id, target, &state).await;
             }
         }

@@ -50,8 +50,8 @@ pub(crate) type Running =
 pub(crate) enum Target {
     /// A global secondary index, by id.
     Index(u32),
-    /// The time-to-live expiry index.
-    Expiry,
+    /// The time-to-live expiry index of one partition.
+    Expiry(u32),
 }
 
 /// What a backfill thread needs of the database.
@@ -72,9 +72,10 @@ impl Database {
         self.spawn_backfill(table, Target::Index(index));
     }
 
-    /// Starts filling the expiry index of `table` (time to live just turned on).
-    pub(crate) fn start_ttl_fill(&self, table: Arc<Table>) {
-        self.spawn_backfill(table, Target::Expiry);
+    /// Starts filling the expiry index of partition `partition` of `table` (time to live just
+    /// turned on).
+    pub(crate) fn start_ttl_fill(&self, table: Arc<Table>, partition: u32) {
+        self.spawn_backfill(table, Target::Expiry(partition));
     }
 
     fn spawn_backfill(&self, table: Arc<Table>, target: Target) {
@@ -131,7 +132,9 @@ impl Backfill {
             Ok(Some(items)) => {
                 let done = match self.target {
                     Target::Index(index) => self.catalog.set_backfilled(&self.table, index),
-                    Target::Expiry => self.catalog.set_ttl_filled(&self.table),
+                    Target::Expiry(partition) => {
+                        self.catalog.set_ttl_filled(&self.table, partition)
+                    }
                 };
                 if let Err(error) = done {
                     tracing::error!(%error, table = %self.table.name, "cannot mark a backfill done");
@@ -157,8 +160,21 @@ impl Backfill {
     /// Walks the table; `None` if the index or the table went away meanwhile. Returns once
     /// every chunk is durable.
     fn fill(&self) -> ApiResult<Option<usize>> {
-        let end = keys::index_prefix(self.table.id, BASE_INDEX + 1).to_vec();
-        let mut lower = Bound::Included(keys::index_prefix(self.table.id, BASE_INDEX).to_vec());
+        // An expiry index is filled per partition (a table of several has one per partition);
+        // a global index belongs to a table of one partition.
+        let (start, end) = match self.target {
+            Target::Expiry(partition) => keys::partition_span(
+                self.table.id,
+                BASE_INDEX,
+                partition,
+                self.table.partition_count(),
+            ),
+            Target::Index(_) => (
+                keys::index_prefix(self.table.id, BASE_INDEX).to_vec(),
+                keys::index_prefix(self.table.id, BASE_INDEX + 1).to_vec(),
+            ),
+        };
+        let mut lower = Bound::Included(start);
         let mut items = 0;
         let mut in_flight = VecDeque::with_capacity(CHUNKS_IN_FLIGHT);
         loop {
@@ -197,7 +213,7 @@ impl Backfill {
         let indexes = self.table.indexes();
         match self.target {
             Target::Index(id) => indexes.indexes.iter().any(|i| i.id == id),
-            Target::Expiry => indexes.ttl_attribute.is_some(),
+            Target::Expiry(_) => indexes.ttl_attribute.is_some(),
         }
     }
 
@@ -207,12 +223,16 @@ impl Backfill {
         let (sender, receiver) = mpsc::channel();
         let table = self.table.clone();
         let target = self.target;
+        let queue = match target {
+            Target::Index(_) => self.table.index_queue(),
+            Target::Expiry(partition) => self.table.queue(partition),
+        };
         self.writers.submit_background(
-            self.table.index_queue(),
+            queue,
             Box::new(move |group| {
                 let decided = match target {
                     Target::Index(index_id) => index_items(group, &table, index_id, keys),
-                    Target::Expiry => expiry_items(group, &table, keys),
+                    Target::Expiry(_) => expiry_items(group, &table, keys),
                 };
                 Box::new(move |durable| {
                     let _ = sender.send(decided.and(durable.map_err(internal)));
@@ -281,7 +301,7 @@ fn expiry_items(group: &mut Group<'_>, table: &Table, keys: Vec<Vec<u8>>) -> Api
         };
         let item = stored::decode(&bytes)?;
         if let Some(expiry) = ttl::expiry(&item, attribute) {
-            group.put(ttl::ttl_key(table.id, expiry, &key), Vec::new());
+            group.put(ttl::ttl_key(table, expiry, &key), Vec::new());
         }
     }
     Ok(())

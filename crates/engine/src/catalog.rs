@@ -158,6 +158,10 @@ pub struct TtlRecord {
     pub enabled: bool,
     /// The expiry index is still being filled from existing items (`ENABLING`).
     pub filling: bool,
+    /// While filling: the partitions whose expiry index is filled already (each partition's
+    /// is filled by its own leader).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filled: Vec<u32>,
     /// When it was last changed (DynamoDB refuses another change within an hour).
     pub changed_at: f64,
 }
@@ -190,8 +194,8 @@ impl TableRecord {
 
     /// The ranges of the `data` keyspace that hold partition `partition`'s share of the table,
     /// as `(start, end)`: its items, its local index entries and item collection sizes (all
-    /// placed by the item's partition key), and its stream shards. A table of one partition is
-    /// its whole range (global index entries and the expiry index included).
+    /// placed by the item's partition key), its stream shards and its expiry index. A table of
+    /// one partition is its whole range (global index entries included).
     pub fn partition_ranges(&self, partition: u32) -> Vec<(Vec<u8>, Vec<u8>)> {
         let count = self.partitions.max(1);
         if count == 1 {
@@ -200,24 +204,14 @@ impl TableRecord {
                 keys::table_end(self.id).to_vec(),
             )];
         }
-        let (first, last) = keys::partition_hashes(partition, count);
         let indexes = std::iter::once(keys::BASE_INDEX)
             .chain(self.local_indexes.iter().map(|index| index.id))
             .chain(std::iter::once(keys::COLLECTIONS_INDEX));
         let mut ranges: Vec<(Vec<u8>, Vec<u8>)> = indexes
-            .map(|index| {
-                let start = keys::hash_position(self.id, index, first).to_vec();
-                let end = match last.checked_add(1) {
-                    Some(next) => keys::hash_position(self.id, index, next).to_vec(),
-                    None => match index.checked_add(1) {
-                        Some(next) => keys::index_prefix(self.id, next).to_vec(),
-                        None => keys::table_end(self.id).to_vec(),
-                    },
-                };
-                (start, end)
-            })
+            .map(|index| keys::partition_span(self.id, index, partition, count))
             .collect();
         ranges.push(crate::stream::partition_records(self.id, partition));
+        ranges.push(crate::ttl::partition_expiries(self.id, partition));
         ranges
     }
 }
@@ -711,11 +705,19 @@ impl Catalog {
         self.update(table, record)
     }
 
-    /// Marks the expiry index of `table` as filled: time to live is `ENABLED`.
-    pub fn set_ttl_filled(&self, table: &Table) -> Result<(), CatalogError> {
+    /// Marks the expiry index of partition `partition` of `table` as filled; once every
+    /// partition's is, time to live is `ENABLED`.
+    pub fn set_ttl_filled(&self, table: &Table, partition: u32) -> Result<(), CatalogError> {
         let mut record = table.record.read().clone();
+        let partitions = record.partitions.max(1) as usize;
         match record.ttl.as_mut() {
-            Some(ttl) if ttl.enabled && ttl.filling => ttl.filling = false,
+            Some(ttl) if ttl.enabled && ttl.filling && !ttl.filled.contains(&partition) => {
+                ttl.filled.push(partition);
+                if ttl.filled.len() >= partitions {
+                    ttl.filling = false;
+                    ttl.filled.clear();
+                }
+            }
             _ => return Ok(()),
         }
         self.update(table, record)

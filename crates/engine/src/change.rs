@@ -133,7 +133,7 @@ pub fn stage_change(
     }
     if let Some(attribute) = &indexes.ttl_attribute {
         let (old, new) = (old.map(|v| v.item), new.map(|v| v.item));
-        ttl::stage_expiry(group, table.id, attribute, &storage_key, old, new);
+        ttl::stage_expiry(group, table, attribute, &storage_key, old, new);
     }
     if let Some(active) = &indexes.stream {
         stream::record_change(

@@ -112,6 +112,26 @@ pub fn partition_hashes(partition: u32, count: u32) -> (u64, u64) {
     (first, last)
 }
 
+/// The keys of index `index_id` of `table_id` (0: the table's items) that partition
+/// `partition` of `count` holds, as `(start, end)`.
+pub fn partition_span(
+    table_id: TableId,
+    index_id: u32,
+    partition: u32,
+    count: u32,
+) -> (Vec<u8>, Vec<u8>) {
+    let (first, last) = partition_hashes(partition, count);
+    let start = hash_position(table_id, index_id, first).to_vec();
+    let end = match last.checked_add(1) {
+        Some(next) => hash_position(table_id, index_id, next).to_vec(),
+        None => match index_id.checked_add(1) {
+            Some(next) => index_prefix(table_id, next).to_vec(),
+            None => table_end(table_id).to_vec(),
+        },
+    };
+    (start, end)
+}
+
 /// The bytes after the 16-byte prefix of a storage key: the encoded primary key.
 pub fn encoded_primary_key(storage_key: &[u8]) -> &[u8] {
     &storage_key[PREFIX_BYTES.min(storage_key.len())..]

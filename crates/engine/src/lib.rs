@@ -167,37 +167,61 @@ impl Database {
         // belong to the tables' leaders, which are not known yet.
         if !config.replicated {
             for table in database.catalog.all() {
-                database.resume_background(table.id);
+                for partition in 0..table.partition_count() {
+                    database.resume_background(table.id, partition);
+                }
             }
         }
         Ok(database)
     }
 
-    /// Starts the backfills that table `id` still needs (an index being created, time to live
-    /// being turned on) and that do not run on this node already: after a restart, or when this
-    /// node becomes the leader of the table's replica group. Backfills are idempotent.
-    pub fn resume_background(&self, id: keys::TableId) {
+    /// Starts the background work that partition `partition` of table `id` still needs and
+    /// that does not run on this node already: after a restart, or when this node becomes the
+    /// leader of the partition's replica group. Backfills are idempotent. That is: filling the
+    /// global indexes being created (first partition: global indexes belong to tables of one
+    /// partition), filling the partition's expiry index while time to live is being turned on,
+    /// and dropping it once time to live is off (a table of several partitions: each partition's
+    /// leader drops its own).
+    pub fn resume_background(&self, id: keys::TableId, partition: u32) {
         let Some(table) = self.catalog.by_id(id) else {
             return;
         };
-        let backfilling: Vec<u32> = table
-            .indexes()
-            .indexes
-            .iter()
-            .filter(|i| i.state == index::IndexState::Backfilling)
-            .map(|i| i.id)
-            .collect();
-        for index in backfilling {
-            self.start_backfill(table.clone(), index);
+        if partition >= table.partition_count() {
+            return;
         }
-        if table
-            .record
-            .read()
-            .ttl
-            .as_ref()
-            .is_some_and(|t| t.enabled && t.filling)
-        {
-            self.start_ttl_fill(table.clone());
+        if partition == 0 {
+            let backfilling: Vec<u32> = table
+                .indexes()
+                .indexes
+                .iter()
+                .filter(|i| i.state == index::IndexState::Backfilling)
+                .map(|i| i.id)
+                .collect();
+            for index in backfilling {
+                self.start_backfill(table.clone(), index);
+            }
+        }
+        let ttl = table.record.read().ttl.clone();
+        match ttl {
+            Some(ttl) if ttl.enabled && ttl.filling && !ttl.filled.contains(&partition) => {
+                self.start_ttl_fill(table.clone(), partition);
+            }
+            Some(ttl) if ttl.enabled => {}
+            Some(_) if table.partition_count() > 1 => {
+                let (start, end) = ttl::partition_expiries(table.id, partition);
+                let range = (
+                    std::ops::Bound::Included(start.as_slice()),
+                    std::ops::Bound::Excluded(end.as_slice()),
+                );
+                let left = self
+                    .db
+                    .iter(self.data, range, ferrodyn_storage::Direction::Forward)
+                    .is_ok_and(|mut entries| entries.next().is_some());
+                if left {
+                    self.drop_expiry_index(&table, partition);
+                }
+            }
+            _ => {}
         }
     }
 

@@ -291,13 +291,12 @@ impl Database {
         // Within one partition: the scan's range cut to the partition's hashes.
         let (lower, upper) = match slice.filter(|_| table.partition_count() > 1) {
             Some(slice) => {
-                let (first, last) =
-                    keys::partition_hashes(slice.partition, table.partition_count());
-                let start = keys::hash_position(table.id, index_id, first).to_vec();
-                let end = match last.checked_add(1) {
-                    Some(next) => keys::hash_position(table.id, index_id, next).to_vec(),
-                    None => keys::index_prefix(table.id, index_id + 1).to_vec(),
-                };
+                let (start, end) = keys::partition_span(
+                    table.id,
+                    index_id,
+                    slice.partition,
+                    table.partition_count(),
+                );
                 (
                     tighter(lower, Bound::Included(start), true),
                     tighter(upper, Bound::Excluded(end), false),

@@ -751,9 +751,9 @@ pub(crate) fn internal(error: impl std::fmt::Display) -> ApiError {
     ApiError::internal(format!("Internal server error: {error}"))
 }
 
-/// Global secondary indexes and time to live are kept only on tables of one partition for now:
-/// their entries are not placed by the table's partition key (the expiry index is ordered by
-/// time), so on a table of several partitions they would span replica groups.
+/// Global secondary indexes are kept only on tables of one partition for now: their entries are
+/// placed by the index's key, not the table's, so on a table of several partitions an index
+/// would span replica groups.
 pub(crate) fn refuse_on_partitioned(record: &TableRecord, what: &str) -> ApiResult<()> {
     if record.partitions > 1 {
         return Err(ApiError::validation(format!(

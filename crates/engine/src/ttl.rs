@@ -5,10 +5,13 @@
 //! table's expiry index, kept in step by the write path like a secondary index:
 //!
 //! ```text
-//! table_id u32 BE | TTL_INDEX u32 BE | expiry seconds u64 BE | hash64(pk) | enc(pk) | enc(sk)
+//! table_id u32 BE | TTL_INDEX u32 BE | [partition u32 BE] | expiry seconds u64 BE |
+//!     hash64(pk) | enc(pk) | enc(sk)
 //! ```
 //!
-//! so the sweeper reads only what has expired (a range up to now), never the whole table. It
+//! (the partition number only in tables of several partitions: each partition has its own
+//! expiry index, one range of its replica group, filled and swept by its leader), so the
+//! sweeper reads only what has expired (a range up to now), never the whole table. It
 //! deletes each expired item through the table's write path, re-reading it first: an item
 //! renewed meanwhile stays. Like DynamoDB it leaves alone items whose attribute is not a
 //! Number, or holds a time more than five years past; expired items are readable until deleted.
@@ -83,26 +86,46 @@ pub fn expiry(item: &Item, attribute: &str) -> Option<u64> {
         .then(|| seconds.floor() as u64)
 }
 
+/// The start of the expiry index of partition `partition` of `table` (of the whole table's, for
+/// a table of one partition): what follows is the expiry.
+fn expiry_prefix(table: &Table, partition: u32) -> Vec<u8> {
+    let mut prefix = keys::index_prefix(table.id, TTL_INDEX).to_vec();
+    if table.partition_count() > 1 {
+        prefix.extend_from_slice(&partition.to_be_bytes());
+    }
+    prefix
+}
+
+/// The range of the `data` keyspace holding the expiry index of partition `partition` of a
+/// table of several partitions.
+pub(crate) fn partition_expiries(table: TableId, partition: u32) -> (Vec<u8>, Vec<u8>) {
+    let prefix = keys::index_prefix(table, TTL_INDEX);
+    let start = [&prefix[..], &partition.to_be_bytes()].concat();
+    let end = [&prefix[..], &(partition + 1).to_be_bytes()].concat();
+    (start, end)
+}
+
 /// The expiry-index key of the item stored under `storage_key` (a base-table key).
-pub fn ttl_key(table: TableId, expiry: u64, storage_key: &[u8]) -> Vec<u8> {
-    let mut key = keys::index_prefix(table, TTL_INDEX).to_vec();
+pub fn ttl_key(table: &Table, expiry: u64, storage_key: &[u8]) -> Vec<u8> {
+    let mut key = expiry_prefix(table, table.partition_of_key(storage_key));
     key.extend_from_slice(&expiry.to_be_bytes());
     key.extend_from_slice(&storage_key[8..]);
     key
 }
 
 /// The base-table key an expiry-index key points at, and the expiry.
-fn item_of(table: TableId, ttl_key: &[u8]) -> Option<(Vec<u8>, u64)> {
-    let expiry = u64::from_be_bytes(ttl_key.get(8..16)?.try_into().ok()?);
-    let mut key = keys::index_prefix(table, BASE_INDEX).to_vec();
-    key.extend_from_slice(ttl_key.get(16..)?);
+fn item_of(table: &Table, ttl_key: &[u8]) -> Option<(Vec<u8>, u64)> {
+    let at = if table.partition_count() > 1 { 12 } else { 8 };
+    let expiry = u64::from_be_bytes(ttl_key.get(at..at + 8)?.try_into().ok()?);
+    let mut key = keys::index_prefix(table.id, BASE_INDEX).to_vec();
+    key.extend_from_slice(ttl_key.get(at + 8..)?);
     Some((key, expiry))
 }
 
 /// Stages the expiry-index change of an item going from `old` to `new`.
 pub fn stage_expiry(
     group: &mut Group<'_>,
-    table: TableId,
+    table: &Table,
     attribute: &str,
     storage_key: &[u8],
     old: Option<&Item>,
@@ -144,9 +167,6 @@ impl Database {
         if !spec.enabled && !enabled {
             return Err(ApiError::time_to_live_already_disabled());
         }
-        if spec.enabled {
-            crate::table_ops::refuse_on_partitioned(&record, "time to live")?;
-        }
         // Disabling names the attribute time to live is on; like the checks above, this comes
         // before the limit on how often the setting may change.
         if let Some(current) = current.as_ref().filter(|t| t.enabled && !spec.enabled)
@@ -166,15 +186,25 @@ impl Database {
             attribute: spec.attribute_name.clone(),
             enabled: spec.enabled,
             filling: spec.enabled,
+            filled: Vec::new(),
             changed_at: now,
         });
         self.catalog
             .update(&table, record)
             .map_err(catalog_failed)?;
-        if spec.enabled {
-            self.start_ttl_fill(table.clone());
-        } else {
-            self.drop_expiry_index(&table);
+        // Each partition's expiry index is filled, or dropped, by its leader: here for the
+        // partitions led here, and on the other leaders by their next reconciliation (see
+        // `Database::resume_background`).
+        let replicator = self.replicator.get();
+        for partition in 0..table.partition_count() {
+            if !replicator.leads(Scope::Partition(table.id, partition)) {
+                continue;
+            }
+            if spec.enabled {
+                self.start_ttl_fill(table.clone(), partition);
+            } else {
+                self.drop_expiry_index(&table, partition);
+            }
         }
         Ok(UpdateTimeToLiveOutput {
             time_to_live_specification: spec.clone(),
@@ -211,12 +241,19 @@ impl Database {
         })
     }
 
-    /// Queues the removal of the table's whole expiry index (time to live turned off).
-    fn drop_expiry_index(&self, table: &Arc<Table>) {
-        let start = keys::index_prefix(table.id, TTL_INDEX);
-        let end = keys::index_prefix(table.id, TTL_INDEX + 1);
+    /// Queues the removal of the expiry index of partition `partition` of `table` (time to live
+    /// turned off).
+    pub(crate) fn drop_expiry_index(&self, table: &Arc<Table>, partition: u32) {
+        let (start, end) = if table.partition_count() > 1 {
+            partition_expiries(table.id, partition)
+        } else {
+            (
+                keys::index_prefix(table.id, TTL_INDEX).to_vec(),
+                keys::index_prefix(table.id, TTL_INDEX + 1).to_vec(),
+            )
+        };
         self.writers.submit(
-            table.index_queue(),
+            table.queue(partition),
             Box::new(move |group| {
                 group.delete_range(&start, &end);
                 Box::new(|result| {
@@ -307,12 +344,14 @@ impl SweepJob {
                 let Some(ttl) = ttl.filter(|t| t.enabled && !t.filling) else {
                     continue;
                 };
-                // In a cluster, only the leader of a table's group sweeps it.
-                if !replicator.leads(Scope::Partition(table.id, 0)) {
-                    continue;
-                }
-                if let Err(error) = self.sweep(&table, &ttl.attribute) {
-                    tracing::warn!(table = %table.name, message = %error.message, "time-to-live sweep failed");
+                // In a cluster, only the leader of a partition's group sweeps it.
+                for partition in 0..table.partition_count() {
+                    if !replicator.leads(Scope::Partition(table.id, partition)) {
+                        continue;
+                    }
+                    if let Err(error) = self.sweep(&table, partition, &ttl.attribute) {
+                        tracing::warn!(table = %table.name, message = %error.message, "time-to-live sweep failed");
+                    }
                 }
             }
             if last_trim.elapsed() >= self.settings.interval.max(Duration::from_secs(60)) {
@@ -329,10 +368,10 @@ impl SweepJob {
         }
     }
 
-    /// Deletes the items of `table` that have expired.
-    fn sweep(&self, table: &Arc<Table>, attribute: &str) -> ApiResult<()> {
+    /// Deletes the items of partition `partition` of `table` that have expired.
+    fn sweep(&self, table: &Arc<Table>, partition: u32, attribute: &str) -> ApiResult<()> {
         let now = clock::now_millis() / 1000;
-        let start = keys::index_prefix(table.id, TTL_INDEX).to_vec();
+        let start = expiry_prefix(table, partition);
         let mut end = start.clone();
         end.extend_from_slice(&(now + 1).to_be_bytes());
         let mut lower = Bound::Included(start);
@@ -358,7 +397,7 @@ impl SweepJob {
             };
             lower = Bound::Excluded(last);
             let count = chunk.len();
-            self.delete_expired(table, attribute, chunk, now)?;
+            self.delete_expired(table, partition, attribute, chunk, now)?;
             // Pace: a chunk's whole period (work and rest) is at least what `deletes_per_second`
             // allows for it, and the rest at least as long as the work, so that when foreground
             // writes slow the sweeper's mutations down its rate falls with them.
@@ -377,6 +416,7 @@ impl SweepJob {
     fn delete_expired(
         &self,
         table: &Arc<Table>,
+        partition: u32,
         attribute: &str,
         entries: Vec<Vec<u8>>,
         now: u64,
@@ -385,7 +425,7 @@ impl SweepJob {
         let owner = table.clone();
         let attribute = attribute.to_owned();
         self.writers.submit_background(
-            table.index_queue(),
+            table.queue(partition),
             Box::new(move |group| {
                 let decided = delete_expired_items(group, &owner, &attribute, entries, now);
                 Box::new(move |durable| {
@@ -416,7 +456,7 @@ fn delete_expired_items(
         return Ok(());
     }
     for entry in entries {
-        let Some((storage_key, entry_expiry)) = item_of(table.id, &entry) else {
+        let Some((storage_key, entry_expiry)) = item_of(table, &entry) else {
             continue;
         };
         let Some(bytes) = group.get(&storage_key).map_err(internal)? else {

@@ -83,8 +83,8 @@ pub struct Config {
     /// mode). Default 60.
     pub failure_timeout_secs: u64,
     /// Partitions (replica groups) of each new table without global secondary indexes, on a
-    /// cluster member. Default 1. Tables of several partitions refuse global secondary indexes
-    /// and time to live for now.
+    /// cluster member. Default 1. Tables of several partitions refuse new global secondary
+    /// indexes for now.
     pub table_partitions: u32,
 }
 

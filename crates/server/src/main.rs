@@ -118,8 +118,8 @@ struct ServeArgs {
     #[arg(long, env = "FERRODYN_FAILURE_TIMEOUT_SECS")]
     failure_timeout_secs: Option<u64>,
     /// Partitions of each new table without global secondary indexes, each its own replica
-    /// group (cluster members; 1 to 64) [default: 1]. Such tables refuse global secondary
-    /// indexes and time to live.
+    /// group (cluster members; 1 to 64) [default: 1]. Such tables refuse new global secondary
+    /// indexes.
     #[arg(long, env = "FERRODYN_TABLE_PARTITIONS", value_parser = clap::value_parser!(u32).range(1..=64))]
     table_partitions: Option<u32>,
 }

@@ -811,3 +811,60 @@ fn a_table_of_four_partitions_is_led_per_partition_and_survives_a_killed_node() 
         "a write was recorded twice"
     );
 }
+
+#[test]
+fn each_partition_of_a_table_of_four_fills_and_sweeps_its_own_expiry_index() {
+    let _serial = one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = Cluster::start_with(
+        dir.path(),
+        3,
+        &["--table-partitions", "4", "--ttl-sweep-interval-ms", "200"],
+    );
+    let addrs = cluster.addrs();
+    create_table(addrs[0]);
+    // Items from before time to live is on: the fill of each partition's expiry index finds
+    // them. Half have expired an hour ago, half expire in an hour.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let item = |n: usize| {
+        let expires = if n.is_multiple_of(2) {
+            now - 3600
+        } else {
+            now + 3600
+        };
+        json!({"pk": {"S": format!("k{n}")}, "expires": {"N": expires.to_string()}})
+    };
+    let put_item = |n: usize| {
+        let request = json!({"TableName": TABLE, "Item": item(n)});
+        call(addrs[n % 3], "PutItem", &request).unwrap();
+    };
+    (0..100).for_each(put_item);
+    let spec = json!({
+        "TableName": TABLE,
+        "TimeToLiveSpecification": {"Enabled": true, "AttributeName": "expires"}
+    });
+    call(addrs[1], "UpdateTimeToLive", &spec).unwrap();
+    // Items written while it is being turned on are indexed by the write path.
+    (100..200).for_each(put_item);
+    wait_for("time to live to be enabled on every partition", || {
+        let answer = call(addrs[2], "DescribeTimeToLive", &json!({"TableName": TABLE})).unwrap();
+        answer["TimeToLiveDescription"]["TimeToLiveStatus"] == "ENABLED"
+    });
+    // Every partition's leader sweeps its own partition: the expired half goes, the rest stays.
+    wait_for("the expired items to be deleted", || {
+        let request = json!({"TableName": TABLE, "Select": "COUNT", "ConsistentRead": true});
+        call(addrs[0], "Scan", &request).unwrap()["Count"] == 100
+    });
+    for n in 0..200 {
+        let request = json!({
+            "TableName": TABLE,
+            "Key": {"pk": {"S": format!("k{n}")}},
+            "ConsistentRead": true
+        });
+        let found = call(addrs[n % 3], "GetItem", &request).unwrap();
+        assert_eq!(found.get("Item").is_some(), n % 2 == 1, "item k{n}");
+    }
+}
