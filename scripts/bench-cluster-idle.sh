@@ -2,19 +2,22 @@
 # What many replica groups cost a three-node cluster (127.0.0.1-3, data on disk) while idle, and
 # how long the groups a killed node led take to elect new leaders.
 #
-# Creates TABLES tables (each one replica group with a replica on every node), waits until each
-# has a leader, sleeps SETTLE seconds, then reads the three processes' CPU time from /proc over
+# Creates TABLES tables of PARTITIONS partitions each (default 1; each partition one replica
+# group with a replica on every node), waits until each group has a leader, sleeps SETTLE seconds, then reads the three processes' CPU time from /proc over
 # IDLE seconds. Then kills (SIGKILL) the node leading the most groups and polls a survivor's
 # /cluster/status until every group has a leader other than the killed node.
 #
 #   scripts/bench-cluster-idle.sh                    # 1,000 tables, 20 s idle
 #   TABLES=100 IDLE=10 scripts/bench-cluster-idle.sh
+#   TABLES=250 PARTITIONS=4 scripts/bench-cluster-idle.sh   # 1,000 groups in 250 tables
 #   FERRODYN_BIN=/tmp/ferrodyn-old scripts/bench-cluster-idle.sh   # a given binary, no build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bench-lib.sh
 bench_binary
 tables=${TABLES:-1000}
+partitions=${PARTITIONS:-1}
+groups=$(( tables * partitions ))
 idle=${IDLE:-20}
 settle=${SETTLE:-10}
 bench_root idle
@@ -34,8 +37,8 @@ create_table() {
 }
 export -f create_table
 
-# How many tables the status JSON on stdin shows with a leader (other than $1, if given).
-led_tables() {
+# How many groups the status JSON on stdin shows with a leader (other than $1, if given).
+led_groups() {
   python3 -c '
 import json, sys
 status = json.load(sys.stdin)
@@ -44,18 +47,18 @@ print(sum(1 for t in status["tables"] for p in t["partitions"]
           if p.get("leader") and p["leader"] != dead))' "$@"
 }
 
-start_cluster 18501 17501
+CLUSTER_ARGS="${CLUSTER_ARGS:-} --table-partitions $partitions" start_cluster 18501 17501
 
-echo "== creating $tables tables"
+echo "== creating $tables tables of $partitions partitions"
 started=$(date +%s.%N)
 seq 1 "$tables" | xargs -P 8 -I{} bash -c 'create_table http://127.0.0.$(( {} % 3 + 1 )):18501 table-{}'
 echo "created in $(echo "$(date +%s.%N) - $started" | bc) s"
 for _ in $(seq 1 600); do
-  led=$(curl -fs http://127.0.0.1:18501/cluster/status | led_tables)
-  [[ $led -ge $tables ]] && break
+  led=$(curl -fs http://127.0.0.1:18501/cluster/status | led_groups)
+  [[ $led -ge $groups ]] && break
   sleep 0.5
 done
-echo "groups with a leader: $led of $tables"
+echo "groups with a leader: $led of $groups"
 
 sleep "$settle"
 echo "== idle for $idle s"
@@ -90,8 +93,8 @@ echo "killing node $victim_n ($victim_id), leader of $victim_groups groups"
 kill -9 "${pids[$((victim_n - 1))]}"
 killed=$(date +%s.%N)
 for _ in $(seq 1 600); do
-  led=$(curl -fs -m 2 "http://127.0.0.$survivor:18501/cluster/status" | led_tables "$victim_id" || echo 0)
-  [[ $led -ge $tables ]] && break
+  led=$(curl -fs -m 2 "http://127.0.0.$survivor:18501/cluster/status" | led_groups "$victim_id" || echo 0)
+  [[ $led -ge $groups ]] && break
   sleep 0.1
 done
-echo "every group led by a live node after $(echo "$(date +%s.%N) - $killed" | bc) s ($led of $tables)"
+echo "every group led by a live node after $(echo "$(date +%s.%N) - $killed" | bc) s ($led of $groups)"
