@@ -210,8 +210,9 @@ impl TableRecord {
         let mut ranges: Vec<(Vec<u8>, Vec<u8>)> = indexes
             .map(|index| keys::partition_span(self.id, index, partition, count))
             .collect();
-        ranges.push(crate::stream::partition_records(self.id, partition));
-        ranges.push(crate::ttl::partition_expiries(self.id, partition));
+        for index in [crate::stream::STREAM_INDEX, crate::ttl::TTL_INDEX] {
+            ranges.push(keys::partition_section(self.id, index, partition));
+        }
         ranges
     }
 }

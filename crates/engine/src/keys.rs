@@ -132,6 +132,16 @@ pub fn partition_span(
     (start, end)
 }
 
+/// The keys of index `index_id` of `table_id` that belong to partition `partition`, for the
+/// indexes that a table of several partitions keeps per partition, under the partition number
+/// (stream records, the expiry index), as `(start, end)`.
+pub fn partition_section(table_id: TableId, index_id: u32, partition: u32) -> (Vec<u8>, Vec<u8>) {
+    let prefix = index_prefix(table_id, index_id);
+    let start = [&prefix[..], &partition.to_be_bytes()].concat();
+    let end = [&prefix[..], &(partition + 1).to_be_bytes()].concat();
+    (start, end)
+}
+
 /// The bytes after the 16-byte prefix of a storage key: the encoded primary key.
 pub fn encoded_primary_key(storage_key: &[u8]) -> &[u8] {
     &storage_key[PREFIX_BYTES.min(storage_key.len())..]

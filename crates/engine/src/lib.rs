@@ -208,7 +208,7 @@ impl Database {
             }
             Some(ttl) if ttl.enabled => {}
             Some(_) if table.partition_count() > 1 => {
-                let (start, end) = ttl::partition_expiries(table.id, partition);
+                let (start, end) = keys::partition_section(table.id, ttl::TTL_INDEX, partition);
                 let range = (
                     std::ops::Bound::Included(start.as_slice()),
                     std::ops::Bound::Excluded(end.as_slice()),

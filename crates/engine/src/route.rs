@@ -191,7 +191,7 @@ impl crate::Database {
             return Vec::new();
         }
         let (first_hash, last_hash) = match (input.segment, input.total_segments) {
-            (Some(segment), Some(total)) if total > 1 && segment < total => {
+            (Some(segment), Some(total)) if total > 1 && (0..total).contains(&segment) => {
                 let boundary =
                     |s: i32| ((u128::from(s as u64) << 64) / u128::from(total as u64)) as u64;
                 let last = if segment + 1 >= total {

@@ -116,15 +116,6 @@ impl ShardKeys {
     }
 }
 
-/// The range of the `data` keyspace holding the stream records of partition `partition` of a
-/// table of several partitions (every stream's).
-pub(crate) fn partition_records(table: TableId, partition: u32) -> (Vec<u8>, Vec<u8>) {
-    let prefix = keys::index_prefix(table, STREAM_INDEX);
-    let start = [&prefix[..], &partition.to_be_bytes()].concat();
-    let end = [&prefix[..], &(partition + 1).to_be_bytes()].concat();
-    (start, end)
-}
-
 /// The last sequence number recorded in stream `stream` of partition `partition` of table
 /// `record` (0 if none).
 pub fn last_sequence(

@@ -34,7 +34,7 @@ use crate::Database;
 use crate::catalog::{Catalog, Table, TtlRecord};
 use crate::change::{Change, Version, stage_change};
 use crate::clock;
-use crate::keys::{self, BASE_INDEX, TableId};
+use crate::keys::{self, BASE_INDEX};
 use crate::replicate::Scope;
 use crate::stored;
 use crate::stream::{self, Cause};
@@ -94,15 +94,6 @@ fn expiry_prefix(table: &Table, partition: u32) -> Vec<u8> {
         prefix.extend_from_slice(&partition.to_be_bytes());
     }
     prefix
-}
-
-/// The range of the `data` keyspace holding the expiry index of partition `partition` of a
-/// table of several partitions.
-pub(crate) fn partition_expiries(table: TableId, partition: u32) -> (Vec<u8>, Vec<u8>) {
-    let prefix = keys::index_prefix(table, TTL_INDEX);
-    let start = [&prefix[..], &partition.to_be_bytes()].concat();
-    let end = [&prefix[..], &(partition + 1).to_be_bytes()].concat();
-    (start, end)
 }
 
 /// The expiry-index key of the item stored under `storage_key` (a base-table key).
@@ -245,7 +236,7 @@ impl Database {
     /// turned off).
     pub(crate) fn drop_expiry_index(&self, table: &Arc<Table>, partition: u32) {
         let (start, end) = if table.partition_count() > 1 {
-            partition_expiries(table.id, partition)
+            keys::partition_section(table.id, TTL_INDEX, partition)
         } else {
             (
                 keys::index_prefix(table.id, TTL_INDEX).to_vec(),
