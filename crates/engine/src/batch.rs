@@ -206,16 +206,19 @@ impl Database {
                     })
                 }),
             );
-            pending.push((name, receiver));
+            pending.push((name, table, receiver));
         }
         // One entry per table, however many partitions its share was written in.
         let mut per_table: Vec<(String, Consumption, Vec<ItemCollectionMetrics>)> = Vec::new();
-        for (name, receiver) in pending {
+        for (name, table, receiver) in pending {
             let applied = receiver.await.unwrap_or_else(|_| {
                 Err(ApiError::internal(
                     "the write path stopped before answering",
                 ))
             })?;
+            if let Some((partition, number)) = applied.outbox {
+                self.shipper.await_delivery(&table, partition, number).await;
+            }
             match per_table.iter_mut().find(|(n, _, _)| *n == name) {
                 Some((_, consumption, collections)) => {
                     consumption.add(&applied.consumption);
@@ -247,6 +250,8 @@ struct Applied {
     /// With `ReturnItemCollectionMetrics=SIZE` on a table with local indexes: the item
     /// collection of each write, in request order.
     collections: Vec<ItemCollectionMetrics>,
+    /// The last outbox entry its global index changes went to (see `Staged::outbox`).
+    outbox: Option<(u32, u64)>,
 }
 
 /// Stages one table's share of a BatchWriteItem. Every put is checked against the table's
@@ -265,6 +270,7 @@ fn apply_writes(
     }
     let mut total = Consumption::default();
     let mut collections = Vec::new();
+    let mut outbox = None;
     for write in writes {
         let bytes = group.get(write.key()).map_err(internal)?;
         let old_size = bytes.as_deref().map(stored::size).transpose()?;
@@ -301,9 +307,11 @@ fn apply_writes(
         };
         total.add(&staged.consumption);
         collections.extend(collection_metrics(&staged, metrics_asked));
+        outbox = outbox.max(staged.outbox);
     }
     Ok(Applied {
         consumption: total,
         collections,
+        outbox,
     })
 }

@@ -204,13 +204,19 @@ impl TableRecord {
                 keys::table_end(self.id).to_vec(),
             )];
         }
+        // Global index entries are placed by the index's key, in the partition it hashes to.
         let indexes = std::iter::once(keys::BASE_INDEX)
             .chain(self.local_indexes.iter().map(|index| index.id))
+            .chain(self.global_indexes.iter().map(|index| index.id))
             .chain(std::iter::once(keys::COLLECTIONS_INDEX));
         let mut ranges: Vec<(Vec<u8>, Vec<u8>)> = indexes
             .map(|index| keys::partition_span(self.id, index, partition, count))
             .collect();
-        for index in [crate::stream::STREAM_INDEX, crate::ttl::TTL_INDEX] {
+        for index in [
+            crate::stream::STREAM_INDEX,
+            crate::ttl::TTL_INDEX,
+            crate::outbox::OUTBOX_INDEX,
+        ] {
             ranges.push(keys::partition_section(self.id, index, partition));
         }
         ranges
@@ -234,6 +240,9 @@ pub struct Table {
     indexes: RwLock<Arc<IndexSet>>,
     /// Set by DeleteTable: queued writes that run after it fail as if the table did not exist.
     pub deleted: AtomicBool,
+    /// How far each partition's global index changes are delivered (tables of several
+    /// partitions with global indexes, see [`crate::outbox`]).
+    outboxes: Vec<crate::outbox::Progress>,
 }
 
 impl Table {
@@ -243,7 +252,7 @@ impl Table {
         meta: Keyspace,
         stats: Vec<PartitionStats>,
     ) -> Self {
-        let queues = stats
+        let queues: Vec<Arc<WriteQueue>> = stats
             .into_iter()
             .enumerate()
             .map(|(partition, stats)| {
@@ -263,6 +272,9 @@ impl Table {
             schema: record.key_schema(),
             indexes: RwLock::new(Arc::new(IndexSet::of(&record))),
             record: RwLock::new(record),
+            outboxes: (0..queues.len())
+                .map(|_| crate::outbox::Progress::default())
+                .collect(),
             queues,
             deleted: AtomicBool::new(false),
         }
@@ -298,8 +310,9 @@ impl Table {
     }
 
     /// The write path of the structures kept whole with a table of one partition, outside the
-    /// placement by partition key: global secondary indexes (their backfill and removal) and
-    /// the expiry index of time to live. Tables of several partitions have neither.
+    /// placement by partition key: global secondary indexes (their backfill and removal). On a
+    /// table of several partitions, global indexes are created with the table and kept per
+    /// partition ([`crate::outbox`]).
     pub fn index_queue(&self) -> &Arc<WriteQueue> {
         &self.queues[0]
     }
@@ -311,6 +324,16 @@ impl Table {
             total.add(queue.stats());
         }
         total
+    }
+
+    /// How far partition `partition`'s global index changes are delivered.
+    pub fn outbox(&self, partition: u32) -> &crate::outbox::Progress {
+        &self.outboxes[partition as usize]
+    }
+
+    /// Whether the table has a global secondary index.
+    pub fn has_global_indexes(&self) -> bool {
+        !self.record.read().global_indexes.is_empty()
     }
 
     /// Its secondary indexes now.

@@ -66,6 +66,9 @@ pub struct Staged {
     /// On a table with local indexes: the item collection's partition key and its size after
     /// the change, in bytes.
     pub collection: Option<(Item, u64)>,
+    /// On a table of several partitions with global indexes: the partition and number of the
+    /// outbox entry that carries the change's global index changes ([`crate::outbox`]).
+    pub outbox: Option<(u32, u64)>,
 }
 
 /// One index's part of a change.
@@ -112,6 +115,7 @@ pub fn stage_change(
             old_size.unwrap_or(0).max(new_size.unwrap_or(0)).max(1),
         )),
         collection: None,
+        outbox: None,
     };
     let changes: Vec<IndexChange> = indexes
         .indexes
@@ -147,8 +151,17 @@ pub fn stage_change(
     }
     // Encoded once: an index that projects ALL stores exactly these bytes too.
     let encoded = new.map(|v| stored::encode(v.item, v.size));
+    // On a table of several partitions, global index entries live in the partitions their own
+    // keys hash to: their changes go through the outbox.
+    let remote = table.partition_count() > 1;
+    let mut outbox = Vec::new();
     for change in changes {
-        let units = stage_entries(group, &change, encoded.as_deref().zip(new_size));
+        let item = encoded.as_deref().zip(new_size);
+        let units = if remote && change.kind == IndexKind::Global {
+            remote_entries(&change, item, &mut outbox)
+        } else {
+            stage_entries(group, &change, item)
+        };
         if units > 0.0 {
             let shares: &mut BTreeMap<String, f64> = match change.kind {
                 IndexKind::Local => &mut staged.consumption.local_indexes,
@@ -156,6 +169,11 @@ pub fn stage_change(
             };
             *shares.entry(change.name).or_default() += units;
         }
+    }
+    if !outbox.is_empty() {
+        let partition = table.partition_of_key(&storage_key);
+        let number = crate::outbox::stage(group, table.id, partition, &outbox)?;
+        staged.outbox = Some((partition, number));
     }
     match encoded {
         Some(encoded) => group.put(storage_key, encoded),
@@ -207,6 +225,47 @@ fn stage_entries(
             _ => stored::encode(&new.item, new.size),
         };
         group.put(new.key.clone(), value);
+    }
+    units
+}
+
+/// Like [`stage_entries`] for a global index of a table of several partitions: the entry
+/// changes become outbox operations (`ops`), applied later where each entry's key belongs.
+fn remote_entries(
+    change: &IndexChange<'_>,
+    item: Option<(&[u8], usize)>,
+    ops: &mut Vec<crate::outbox::Op>,
+) -> f64 {
+    let mut units = 0.0;
+    let mut replaced = None;
+    if let Some(old) = &change.old {
+        match &change.new {
+            Some(new) if new.key == old.key => {
+                if new.item == old.item {
+                    return 0.0;
+                }
+                replaced = Some(old.size);
+            }
+            _ => {
+                ops.push(crate::outbox::Op::Delete {
+                    index: change.id,
+                    key: old.key.clone(),
+                });
+                units += write_units(old.size.max(1));
+            }
+        }
+    }
+    if let Some(new) = &change.new {
+        units += write_units(new.size.max(replaced.unwrap_or(0)).max(1));
+        let value = match item {
+            Some((bytes, size)) if new.is_whole_item() && size == new.size => bytes.to_vec(),
+            _ => stored::encode(&new.item, new.size),
+        };
+        ops.push(crate::outbox::Op::Put {
+            index: change.id,
+            key: new.key.clone(),
+            value,
+        });
     }
     units
 }

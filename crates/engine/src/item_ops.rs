@@ -284,7 +284,8 @@ impl Database {
     }
 
     /// Runs `decide` on the write path of the table's partition `partition` and waits until its
-    /// writes are durable.
+    /// writes are durable (and, briefly, until its global index changes are delivered, on a
+    /// table of several partitions: see [`crate::outbox`]).
     async fn mutate<F>(
         &self,
         table: &Arc<Table>,
@@ -314,11 +315,15 @@ impl Database {
                 })
             }),
         );
-        receiver.await.unwrap_or_else(|_| {
+        let outcome = receiver.await.unwrap_or_else(|_| {
             Err(ApiError::internal(
                 "the write path stopped before answering",
             ))
-        })
+        })?;
+        if let Some((partition, number)) = outcome.staged.outbox {
+            self.shipper.await_delivery(table, partition, number).await;
+        }
+        Ok(outcome)
     }
 }
 

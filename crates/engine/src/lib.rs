@@ -28,6 +28,7 @@ mod batch;
 mod change;
 mod clock;
 mod item_ops;
+pub mod outbox;
 mod query;
 mod stored;
 pub mod stream;
@@ -106,6 +107,8 @@ pub struct Database {
     backfills: backfill::Running,
     /// Partitions of a new table that can have several.
     table_partitions: u32,
+    /// Delivers the global index changes of tables of several partitions.
+    shipper: outbox::Shipper,
 }
 
 /// The database could not be opened.
@@ -146,8 +149,16 @@ impl Database {
             replicator.clone(),
             config.sweep.clone(),
         );
+        let shipper = outbox::Shipper::start(
+            db.clone(),
+            data,
+            catalog.clone(),
+            writers.clone(),
+            replicator.clone(),
+        );
         let database = Database {
             sweeper,
+            shipper,
             stream_retention_ms: config.sweep.stream_retention.as_millis() as u64,
             backfills: Arc::default(),
             table_partitions: config.table_partitions.clamp(1, 64),
@@ -303,6 +314,7 @@ impl Database {
     /// start has no log to replay) and closes the storage engine.
     pub fn close(&self) -> Result<(), ferrodyn_storage::Error> {
         self.sweeper.stop();
+        self.shipper.stop();
         self.writers.stop();
         self.db.flush()?;
         self.db.clone().close()

@@ -128,11 +128,16 @@ impl crate::Database {
         let value = match (request, item) {
             (_, Some(item)) => item.get(pk)?,
             (Request::Query(r), None) => {
+                // A global index's entries are placed by the index's own partition key.
+                let pk = match &r.input.index_name {
+                    Some(name) => table.indexes().named(name)?.schema.partition.name.clone(),
+                    None => pk.clone(),
+                };
                 let clauses = r.expressions.key_condition.as_ref()?;
                 let clause = clauses
                     .clauses()
                     .iter()
-                    .find(|c| c.attribute == *pk && c.values.len() == 1)?;
+                    .find(|c| c.attribute == pk && c.values.len() == 1)?;
                 &clause.values[0]
             }
             _ => return None,
@@ -205,10 +210,18 @@ impl crate::Database {
         };
         let mut first = table.partition_of_hash(first_hash);
         let last = table.partition_of_hash(last_hash);
+        // A scan of a global index is in the order of the index's partition key hashes.
+        let pk = match &input.index_name {
+            Some(name) => match table.indexes().named(name) {
+                Some(index) => index.schema.partition.name.clone(),
+                None => return Vec::new(),
+            },
+            None => table.schema.partition.name.clone(),
+        };
         let start = input
             .exclusive_start_key
             .as_ref()
-            .and_then(|key| key.get(&table.schema.partition.name))
+            .and_then(|key| key.get(&pk))
             .and_then(crate::keys::partition_hash);
         if let Some(hash) = start {
             first = first.max(table.partition_of_hash(hash)).min(last);

@@ -138,15 +138,8 @@ impl Database {
         let local_indexes: Vec<IndexRecord> = local_indexes.into_iter().map(&mut number).collect();
         let global_indexes: Vec<IndexRecord> =
             global_indexes.into_iter().map(&mut number).collect();
-        // Global secondary indexes are kept with a table's only partition (their entries are
-        // not placed by the table's partition key).
-        let partitions = if global_indexes.is_empty() {
-            self.table_partitions
-        } else {
-            1
-        };
         let record = TableRecord {
-            partitions,
+            partitions: self.table_partitions,
             next_index_id,
             format: 0,
             id: 0,
@@ -422,7 +415,10 @@ impl Database {
         let mut changes = IndexChanges::default();
         for update in input.global_secondary_index_updates.iter().flatten() {
             if update.create.is_some() {
-                refuse_on_partitioned(&record, "a global secondary index")?;
+                refuse_on_partitioned(&record, "adding a global secondary index")?;
+            }
+            if update.delete.is_some() {
+                refuse_on_partitioned(&record, "deleting a global secondary index")?;
             }
             apply_index_update(&mut record, update, target_ppr, &mut changes)?;
         }
@@ -751,9 +747,9 @@ pub(crate) fn internal(error: impl std::fmt::Display) -> ApiError {
     ApiError::internal(format!("Internal server error: {error}"))
 }
 
-/// Global secondary indexes are kept only on tables of one partition for now: their entries are
-/// placed by the index's key, not the table's, so on a table of several partitions an index
-/// would span replica groups.
+/// The global secondary indexes of a table of several partitions are created with the table:
+/// adding one later would need a backfill of every partition through the outbox
+/// ([`crate::outbox`]), and deleting one a removal in every partition's group.
 pub(crate) fn refuse_on_partitioned(record: &TableRecord, what: &str) -> ApiResult<()> {
     if record.partitions > 1 {
         return Err(ApiError::validation(format!(

@@ -7,6 +7,7 @@ use ferrodyn_api::{
     ApiError, ErrorKind, Operation, Request, TableArns, decode_request, write_response,
 };
 use ferrodyn_cluster::tables::{Route, TableGroups};
+use ferrodyn_engine::outbox::{Courier, DELIVERY_TARGET};
 use ferrodyn_engine::route::{Target, is_consistent_read, target_of};
 use ferrodyn_engine::{Database, DatabaseConfig, PageProgress, PageShare};
 use ferrodyn_storage::fs::{MemFileSystem, RealFileSystem};
@@ -17,6 +18,42 @@ use std::time::Duration;
 
 use crate::Config;
 use crate::config::Durability;
+
+/// Delivers the global index changes of a table of several partitions to the leader of their
+/// partition (see `ferrodyn_engine::outbox`): the engine's shipper thread calls it, and waits.
+#[derive(Debug)]
+struct IndexCourier {
+    tables: Arc<TableGroups>,
+    database: Arc<Database>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl Courier for IndexCourier {
+    fn deliver(&self, table: &str, partition: u32, message: Vec<u8>) -> Result<(), String> {
+        self.runtime.block_on(async {
+            match self.tables.route(table, partition) {
+                Route::Here => self
+                    .database
+                    .receive_index_delivery(&message)
+                    .await
+                    .map_err(|error| error.message),
+                Route::Peer(peer) => {
+                    let answer = self
+                        .tables
+                        .forward(&peer, DELIVERY_TARGET, message, 1, None)
+                        .await
+                        .map_err(|error| error.message)?;
+                    if answer.status == 200 {
+                        Ok(())
+                    } else {
+                        Err(String::from_utf8_lossy(&answer.body).into_owned())
+                    }
+                }
+                Route::Unknown => Err("no leader known for the partition".to_owned()),
+            }
+        })
+    }
+}
 
 /// A response before HTTP framing.
 #[derive(Debug)]
@@ -130,8 +167,16 @@ impl Dispatcher {
         (self.fs.clone(), self.path.clone(), self.database.clone())
     }
 
-    /// From now on, runs each request where its table's replica group is led.
+    /// From now on, runs each request where its table's replica group is led, and delivers
+    /// index changes to the partitions other nodes lead.
     pub fn join_cluster(&self, tables: Arc<TableGroups>) {
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            self.database.set_courier(Arc::new(IndexCourier {
+                tables: tables.clone(),
+                database: self.database.clone(),
+                runtime,
+            }));
+        }
         let _ = self.cluster.set(tables);
     }
 
@@ -253,6 +298,16 @@ impl Dispatcher {
         hops: u32,
         share: Option<PageShare>,
     ) -> Reply {
+        if target == DELIVERY_TARGET {
+            return match self.database.receive_index_delivery(body).await {
+                Ok(()) => Reply {
+                    status: 200,
+                    body: b"{}".to_vec(),
+                    progress: None,
+                },
+                Err(error) => Reply::error(&error),
+            };
+        }
         let operation = match Operation::from_target(Some(target)) {
             Ok(operation) => operation,
             Err(error) => return Reply::error(&error),
