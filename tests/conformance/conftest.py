@@ -19,17 +19,6 @@ import os
 import pytest
 
 from ferrodyn_process import FerrodynCluster, FerrodynProcess
-
-
-def pytest_collection_modifyitems(config, items):
-    """On nodes that give new tables several partitions, skip the tests that add a global index
-    to an existing table: such tables refuse it."""
-    if int(os.environ.get("FERRODYN_TABLE_PARTITIONS", "1")) <= 1:
-        return
-    skip = pytest.mark.skip(reason="a table of several partitions refuses this change")
-    for item in items:
-        if "one_partition" in item.keywords:
-            item.add_marker(skip)
 from support import (
     RawClient,
     create_table,

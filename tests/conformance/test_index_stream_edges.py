@@ -35,7 +35,6 @@ def include(*attributes):
 # ---- provisioned throughput of global indexes ------------------------------------------------
 
 
-@pytest.mark.one_partition
 def test_new_global_index_of_an_on_demand_table_takes_no_throughput(ddb, new_table):
     table = new_table(("pk", "S"), AttributeDefinitions=definitions(pk="S"))
     with validation_error(
@@ -77,7 +76,6 @@ def test_global_index_of_an_on_demand_table_cannot_be_given_throughput(ddb, new_
     assert described["ProvisionedThroughput"] == ON_DEMAND_THROUGHPUT
 
 
-@pytest.mark.one_partition
 def test_new_global_index_of_a_provisioned_table_needs_throughput(ddb, new_table):
     table = new_table(("pk", "S"), AttributeDefinitions=definitions(pk="S"), ProvisionedThroughput=THROUGHPUT)
     with validation_error():

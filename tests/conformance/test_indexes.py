@@ -591,7 +591,6 @@ def test_item_collection_metrics_on_a_table_with_local_indexes(ddb, table):
 # ---- UpdateTable: global index lifecycle --------------------------------------------------------
 
 
-@pytest.mark.one_partition
 def test_create_a_global_index_on_a_table_with_data(ddb, new_table):
     name = new_table(("pk", "S"), AttributeDefinitions=definitions(pk="S"))
     for i in range(40):

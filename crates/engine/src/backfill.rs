@@ -48,8 +48,8 @@ pub(crate) type Running =
 /// What a backfill fills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Target {
-    /// A global secondary index, by id.
-    Index(u32),
+    /// A global secondary index, by id, in one partition of the table.
+    Index(u32, u32),
     /// The time-to-live expiry index of one partition.
     Expiry(u32),
 }
@@ -64,12 +64,28 @@ struct Backfill {
     target: Target,
     /// The database's set of running backfills, which this one leaves when it ends.
     running: Running,
+    /// The last outbox entry a chunk staged (a global index of a table of several partitions).
+    staged: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Database {
-    /// Starts filling index `index` of `table` in the background.
-    pub(crate) fn start_backfill(&self, table: Arc<Table>, index: u32) {
-        self.spawn_backfill(table, Target::Index(index));
+    /// Starts filling index `index` of `table` in the background: in the partitions led here,
+    /// on a table of several (each other partition's leader starts its own, see
+    /// [`crate::Database::resume_background`]).
+    pub(crate) fn start_backfills(&self, table: &Arc<Table>, index: u32) {
+        let replicator = self.replicator.get();
+        for partition in 0..table.partition_count() {
+            if table.partition_count() == 1
+                || replicator.leads(crate::replicate::Scope::Partition(table.id, partition))
+            {
+                self.start_backfill(table.clone(), index, partition);
+            }
+        }
+    }
+
+    /// Starts filling index `index` in partition `partition` of `table` in the background.
+    pub(crate) fn start_backfill(&self, table: Arc<Table>, index: u32, partition: u32) {
+        self.spawn_backfill(table, Target::Index(index, partition));
     }
 
     /// Starts filling the expiry index of partition `partition` of `table` (time to live just
@@ -91,6 +107,7 @@ impl Database {
             table,
             target,
             running: self.backfills.clone(),
+            staged: Arc::default(),
         };
         let spawned = std::thread::Builder::new()
             .name("ferrodyn-backfill".to_owned())
@@ -101,15 +118,39 @@ impl Database {
         }
     }
 
-    /// Queues the removal of every entry of the deleted index `index` of `table`.
+    /// Queues the removal of every entry of the deleted index `index` of `table`: of the
+    /// partitions led here, on a table of several (each other partition's leader removes its
+    /// own when it finds them, see [`crate::Database::resume_background`]).
     pub(crate) fn drop_index(&self, table: &Arc<Table>, index: u32) {
-        let start = keys::index_prefix(table.id, index);
-        let end = keys::index_prefix(table.id, index + 1);
+        let replicator = self.replicator.get();
+        for partition in 0..table.partition_count() {
+            if table.partition_count() == 1
+                || replicator.leads(crate::replicate::Scope::Partition(table.id, partition))
+            {
+                self.drop_index_in(table, index, partition);
+            }
+        }
+    }
+
+    /// The keys of index `index` that partition `partition` of `table` holds.
+    pub(crate) fn index_span(table: &Table, index: u32, partition: u32) -> (Vec<u8>, Vec<u8>) {
+        if table.partition_count() == 1 {
+            return (
+                keys::index_prefix(table.id, index).to_vec(),
+                keys::index_prefix(table.id, index + 1).to_vec(),
+            );
+        }
+        keys::partition_span(table.id, index, partition, table.partition_count())
+    }
+
+    /// Queues the removal of partition `partition`'s entries of the deleted index `index`.
+    pub(crate) fn drop_index_in(&self, table: &Arc<Table>, index: u32, partition: u32) {
+        let (start, end) = Self::index_span(table, index, partition);
         let owner = table.clone();
         self.writers.submit(
-            table.index_queue(),
+            table.queue(partition),
             Box::new(move |group| {
-                group.drop_range(&start, &end, index, owner.index_queue().stats());
+                group.drop_range(&start, &end, index, owner.queue(partition).stats());
                 Box::new(|result| {
                     if let Err(error) = result {
                         tracing::error!(%error, "dropping a deleted index failed");
@@ -131,7 +172,9 @@ impl Backfill {
         match self.fill() {
             Ok(Some(items)) => {
                 let done = match self.target {
-                    Target::Index(index) => self.catalog.set_backfilled(&self.table, index),
+                    Target::Index(index, partition) => {
+                        self.catalog.set_backfilled(&self.table, index, partition)
+                    }
                     Target::Expiry(partition) => {
                         self.catalog.set_ttl_filled(&self.table, partition)
                     }
@@ -160,20 +203,9 @@ impl Backfill {
     /// Walks the table; `None` if the index or the table went away meanwhile. Returns once
     /// every chunk is durable.
     fn fill(&self) -> ApiResult<Option<usize>> {
-        // An expiry index is filled per partition (a table of several has one per partition);
-        // a global index belongs to a table of one partition.
-        let (start, end) = match self.target {
-            Target::Expiry(partition) => keys::partition_span(
-                self.table.id,
-                BASE_INDEX,
-                partition,
-                self.table.partition_count(),
-            ),
-            Target::Index(_) => (
-                keys::index_prefix(self.table.id, BASE_INDEX).to_vec(),
-                keys::index_prefix(self.table.id, BASE_INDEX + 1).to_vec(),
-            ),
-        };
+        // Each partition's items are walked by its own backfill.
+        let (Target::Expiry(partition) | Target::Index(_, partition)) = self.target;
+        let (start, end) = Database::index_span(&self.table, BASE_INDEX, partition);
         let mut lower = Bound::Included(start);
         let mut items = 0;
         let mut in_flight = VecDeque::with_capacity(CHUNKS_IN_FLIGHT);
@@ -201,6 +233,7 @@ impl Backfill {
                 while let Some(pending) = in_flight.pop_front() {
                     wait(Some(pending))?;
                 }
+                self.await_delivery(partition);
                 return Ok(Some(items));
             };
             items += chunk.len();
@@ -209,10 +242,24 @@ impl Backfill {
         }
     }
 
+    /// On a table of several partitions, waits (a while) until the entries the chunks put in
+    /// the outbox are delivered, so that the index is complete when it is `ACTIVE`.
+    fn await_delivery(&self, partition: u32) {
+        let staged = self.staged.load(std::sync::atomic::Ordering::Acquire);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while staged > 0
+            && self.table.outbox(partition).delivered() < staged
+            && std::time::Instant::now() < deadline
+            && !self.table.is_deleted()
+        {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
     fn index_exists(&self) -> bool {
         let indexes = self.table.indexes();
         match self.target {
-            Target::Index(id) => indexes.indexes.iter().any(|i| i.id == id),
+            Target::Index(id, _) => indexes.indexes.iter().any(|i| i.id == id),
             Target::Expiry(_) => indexes.ttl_attribute.is_some(),
         }
     }
@@ -223,15 +270,23 @@ impl Backfill {
         let (sender, receiver) = mpsc::channel();
         let table = self.table.clone();
         let target = self.target;
-        let queue = match target {
-            Target::Index(_) => self.table.index_queue(),
-            Target::Expiry(partition) => self.table.queue(partition),
-        };
+        let (Target::Expiry(partition) | Target::Index(_, partition)) = target;
+        let queue = self.table.queue(partition);
+        let staged = self.staged.clone();
         self.writers.submit_background(
             queue,
             Box::new(move |group| {
                 let decided = match target {
-                    Target::Index(index_id) => index_items(group, &table, index_id, keys),
+                    Target::Index(index_id, _) if table.partition_count() > 1 => {
+                        index_items_through_outbox(group, &table, index_id, partition, keys).map(
+                            |number| {
+                                if let Some(number) = number {
+                                    staged.fetch_max(number, std::sync::atomic::Ordering::AcqRel);
+                                }
+                            },
+                        )
+                    }
+                    Target::Index(index_id, _) => index_items(group, &table, index_id, keys),
                     Target::Expiry(_) => expiry_items(group, &table, keys),
                 };
                 Box::new(move |durable| {
@@ -287,6 +342,49 @@ fn index_items(
         group.put(entry.key, value);
     }
     Ok(())
+}
+
+/// Like [`index_items`] on a table of several partitions: the entries of the items under `keys`
+/// (all in partition `partition`), as they are now, go to the partitions their keys hash to
+/// through the partition's outbox, in order with the item's other changes.
+fn index_items_through_outbox(
+    group: &mut Group<'_>,
+    table: &Table,
+    index_id: u32,
+    partition: u32,
+    keys: Vec<Vec<u8>>,
+) -> ApiResult<Option<u64>> {
+    if table.is_deleted() {
+        return Ok(None);
+    }
+    let indexes = table.indexes();
+    let Some(index) = indexes.indexes.iter().find(|i| i.id == index_id) else {
+        return Ok(None);
+    };
+    let mut ops = Vec::new();
+    for key in keys {
+        let Some(bytes) = group.get(&key).map_err(internal)? else {
+            continue;
+        };
+        let item = stored::decode(&bytes)?;
+        let Some(entry) = index.entry(table.id, &table.schema, &item) else {
+            continue;
+        };
+        let value = if entry.is_whole_item() && stored::size(&bytes)? == entry.size {
+            bytes
+        } else {
+            stored::encode(&entry.item, entry.size)
+        };
+        ops.push(crate::outbox::Op::Put {
+            index: index_id,
+            key: entry.key,
+            value,
+        });
+    }
+    if ops.is_empty() {
+        return Ok(None);
+    }
+    crate::outbox::stage(group, table.id, partition, &ops).map(Some)
 }
 
 /// Writes the expiry-index entries of the items under `keys`, as they are now.

@@ -125,6 +125,9 @@ pub struct IndexRecord {
     pub on_demand: Option<(Option<i64>, Option<i64>)>,
     /// Still being filled from the table's items (a GSI added by UpdateTable).
     pub backfilling: bool,
+    /// While backfilling on a table of several partitions: the partitions filled so far.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filled: Vec<u32>,
 }
 
 /// One stream of a table (a table has a new stream each time streams are enabled).
@@ -204,24 +207,33 @@ impl TableRecord {
                 keys::table_end(self.id).to_vec(),
             )];
         }
-        // Global index entries are placed by the index's key, in the partition it hashes to.
-        let indexes = std::iter::once(keys::BASE_INDEX)
-            .chain(self.local_indexes.iter().map(|index| index.id))
-            .chain(self.global_indexes.iter().map(|index| index.id))
-            .chain(std::iter::once(keys::COLLECTIONS_INDEX));
-        let mut ranges: Vec<(Vec<u8>, Vec<u8>)> = indexes
-            .map(|index| keys::partition_span(self.id, index, partition, count))
-            .collect();
+        // The items first, then what every write may touch, then every index id the table
+        // can ever have: a replica group's ranges are fixed when it opens, and must cover an
+        // index added or deleted later. Global index entries are placed by the index's key, in
+        // the partition it hashes to.
+        let mut ranges = vec![keys::partition_span(
+            self.id,
+            keys::BASE_INDEX,
+            partition,
+            count,
+        )];
         for index in [
+            crate::outbox::OUTBOX_INDEX,
             crate::stream::STREAM_INDEX,
             crate::ttl::TTL_INDEX,
-            crate::outbox::OUTBOX_INDEX,
         ] {
             ranges.push(keys::partition_section(self.id, index, partition));
         }
+        let indexes = std::iter::once(keys::COLLECTIONS_INDEX).chain(1..PARTITIONED_INDEX_IDS_MAX);
+        ranges.extend(indexes.map(|index| keys::partition_span(self.id, index, partition, count)));
         ranges
     }
 }
+
+/// Index ids below which the indexes of a table of several partitions must stay (its replica
+/// groups own the keys of exactly these ids; ids are never reused, so a table can add this many
+/// indexes over its life).
+pub const PARTITIONED_INDEX_IDS_MAX: u32 = 64;
 
 /// A table as the request path sees it.
 #[derive(Debug)]
@@ -720,12 +732,26 @@ impl Catalog {
     }
 
     /// Marks index `index` of `table` as filled (no longer backfilling), durably.
-    pub fn set_backfilled(&self, table: &Table, index: u32) -> Result<(), CatalogError> {
+    pub fn set_backfilled(
+        &self,
+        table: &Table,
+        index: u32,
+        partition: u32,
+    ) -> Result<(), CatalogError> {
         let mut record = table.record.read().clone();
-        let Some(found) = record.global_indexes.iter_mut().find(|i| i.id == index) else {
+        let partitions = record.partitions.max(1) as usize;
+        let Some(found) = record
+            .global_indexes
+            .iter_mut()
+            .find(|i| i.id == index && i.backfilling && !i.filled.contains(&partition))
+        else {
             return Ok(());
         };
-        found.backfilling = false;
+        found.filled.push(partition);
+        if found.filled.len() >= partitions {
+            found.backfilling = false;
+            found.filled.clear();
+        }
         self.update(table, record)
     }
 

@@ -200,17 +200,19 @@ impl Database {
         if partition >= table.partition_count() {
             return;
         }
-        if partition == 0 {
-            let backfilling: Vec<u32> = table
-                .indexes()
-                .indexes
-                .iter()
-                .filter(|i| i.state == index::IndexState::Backfilling)
-                .map(|i| i.id)
-                .collect();
-            for index in backfilling {
-                self.start_backfill(table.clone(), index);
-            }
+        let backfilling: Vec<u32> = table
+            .record
+            .read()
+            .global_indexes
+            .iter()
+            .filter(|i| i.backfilling && !i.filled.contains(&partition))
+            .map(|i| i.id)
+            .collect();
+        for index in backfilling {
+            self.start_backfill(table.clone(), index, partition);
+        }
+        if table.partition_count() > 1 {
+            self.drop_deleted_indexes(&table, partition);
         }
         let ttl = table.record.read().ttl.clone();
         match ttl {
@@ -239,6 +241,35 @@ impl Database {
     /// Runs `request`; with `share`, a Scan as one partition's share of a page (see
     /// [`Database::scan_in`]) or a BatchGetItem as one share of the batch (its answer's size
     /// limit counts the bytes the earlier shares answered), and then says how far the page got.
+    /// Removes what partition `partition` of a table of several still holds of its deleted
+    /// indexes (the node that ran UpdateTable removed only the partitions it leads).
+    fn drop_deleted_indexes(&self, table: &Arc<Table>, partition: u32) {
+        let (next, live): (u32, Vec<u32>) = {
+            let record = table.record.read();
+            let live = record
+                .local_indexes
+                .iter()
+                .chain(&record.global_indexes)
+                .map(|index| index.id)
+                .collect();
+            (record.next_index_id, live)
+        };
+        for index in (1..next).filter(|id| !live.contains(id)) {
+            let (start, end) = Database::index_span(table, index, partition);
+            let range = (
+                std::ops::Bound::Included(start.as_slice()),
+                std::ops::Bound::Excluded(end.as_slice()),
+            );
+            let left = self
+                .db
+                .iter(self.data, range, ferrodyn_storage::Direction::Forward)
+                .is_ok_and(|mut entries| entries.next().is_some());
+            if left {
+                self.drop_index_in(table, index, partition);
+            }
+        }
+    }
+
     pub async fn execute_in(
         &self,
         request: Request,

@@ -343,6 +343,11 @@ impl Default for Progress {
 }
 
 impl Progress {
+    /// The last entry delivered.
+    pub fn delivered(&self) -> u64 {
+        *self.delivered.borrow()
+    }
+
     fn advance(&self, number: u64) {
         self.delivered.send_if_modified(|delivered| {
             let moved = number > *delivered;

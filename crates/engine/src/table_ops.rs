@@ -97,6 +97,7 @@ impl Database {
                 throughput: None,
                 on_demand: None,
                 backfilling: false,
+                filled: Vec::new(),
             };
         let local_indexes: Vec<IndexRecord> = input
             .local_secondary_indexes
@@ -414,11 +415,16 @@ impl Database {
         }
         let mut changes = IndexChanges::default();
         for update in input.global_secondary_index_updates.iter().flatten() {
-            if update.create.is_some() {
-                refuse_on_partitioned(&record, "adding a global secondary index")?;
-            }
-            if update.delete.is_some() {
-                refuse_on_partitioned(&record, "deleting a global secondary index")?;
+            if update.create.is_some()
+                && record.partitions > 1
+                && record.next_index_id >= crate::catalog::PARTITIONED_INDEX_IDS_MAX
+            {
+                return Err(ApiError::validation(format!(
+                    "Table {} has had {} indexes, as many as a table of several partitions can \
+                     have over its life",
+                    record.name,
+                    crate::catalog::PARTITIONED_INDEX_IDS_MAX - 1
+                )));
             }
             apply_index_update(&mut record, update, target_ppr, &mut changes)?;
         }
@@ -429,7 +435,7 @@ impl Database {
             self.drop_index(&table, index);
         }
         for index in changes.created {
-            self.start_backfill(table.clone(), index);
+            self.start_backfills(&table, index);
         }
         Ok(UpdateTableOutput {
             table_description: Some(describe(&table, TableStatus::Updating, &self.location)),
@@ -634,6 +640,7 @@ fn apply_index_update(
                 .as_ref()
                 .map(|t| (t.max_read_request_units, t.max_write_request_units)),
             backfilling: true,
+            filled: Vec::new(),
         });
         changes.created.push(id);
     }
@@ -745,18 +752,4 @@ pub(crate) fn catalog_failed(error: CatalogError) -> ApiError {
 pub(crate) fn internal(error: impl std::fmt::Display) -> ApiError {
     tracing::error!(%error, "internal error");
     ApiError::internal(format!("Internal server error: {error}"))
-}
-
-/// The global secondary indexes of a table of several partitions are created with the table:
-/// adding one later would need a backfill of every partition through the outbox
-/// ([`crate::outbox`]), and deleting one a removal in every partition's group.
-pub(crate) fn refuse_on_partitioned(record: &TableRecord, what: &str) -> ApiResult<()> {
-    if record.partitions > 1 {
-        return Err(ApiError::validation(format!(
-            "Table {} has {} partitions: {what} needs a table of one partition on this cluster \
-             (start the nodes with --table-partitions 1)",
-            record.name, record.partitions
-        )));
-    }
-    Ok(())
 }
