@@ -659,7 +659,9 @@ fn writes_across_a_kill(cluster: &mut Cluster, victim: usize) -> (Vec<String>, V
                     // Each write goes to the next node in turn; a write to the killed node fails
                     // (connection refused) and is simply not acknowledged.
                     let addr = addrs[(w + n) % addrs.len()];
-                    if put(addr, &key, &key).is_ok() {
+                    // `g` is for the tests whose table has a global index on it.
+                    let item = json!({"pk": {"S": key}, "v": {"S": key}, "g": {"S": format!("g-{key}")}});
+                    if call(addr, "PutItem", &json!({"TableName": TABLE, "Item": item})).is_ok() {
                         acknowledged.lock().unwrap().push(key);
                         if killed.load(Ordering::Acquire) {
                             after_kill.fetch_add(1, Ordering::AcqRel);
@@ -708,9 +710,17 @@ fn a_table_of_four_partitions_is_led_per_partition_and_survives_a_killed_node() 
         &json!({
             "TableName": TABLE,
             "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "AttributeDefinitions": [
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "g", "AttributeType": "S"}
+            ],
             "BillingMode": "PAY_PER_REQUEST",
-            "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "KEYS_ONLY"}
+            "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "KEYS_ONLY"},
+            "GlobalSecondaryIndexes": [{
+                "IndexName": "by_g",
+                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"}
+            }]
         }),
     )
     .unwrap();
@@ -810,6 +820,36 @@ fn a_table_of_four_partitions_is_led_per_partition_and_survives_a_killed_node() 
         recorded.values().all(|&n| n == 1),
         "a write was recorded twice"
     );
+    // The global index, whose entries live in the partitions of `g`, catches up with the table
+    // across the failover: an entry for every item, each once, none left over.
+    let index_keys = || -> Vec<String> {
+        let mut keys = Vec::new();
+        let mut start: Option<Value> = None;
+        loop {
+            let mut request = json!({"TableName": TABLE, "IndexName": "by_g", "Limit": 500});
+            if let Some(start) = start.take() {
+                request["ExclusiveStartKey"] = start;
+            }
+            let Ok(answer) = call(via, "Scan", &request) else {
+                return Vec::new();
+            };
+            for item in answer["Items"].as_array().unwrap() {
+                let pk = item["pk"]["S"].as_str().unwrap();
+                assert_eq!(item["g"]["S"].as_str(), Some(format!("g-{pk}").as_str()));
+                keys.push(pk.to_owned());
+            }
+            match answer.get("LastEvaluatedKey") {
+                Some(key) => start = Some(key.clone()),
+                None => return keys,
+            }
+        }
+    };
+    let table_keys: Vec<String> = seen_keys.iter().cloned().collect();
+    wait_for("the global index to hold exactly the table's items", || {
+        let mut keys = index_keys();
+        keys.sort();
+        keys == table_keys
+    });
 }
 
 #[test]
