@@ -8,6 +8,7 @@
 #   scripts/bench-cluster-cpu.sh                                  # this tree's release build
 #   ROUNDS=5 scripts/bench-cluster-cpu.sh /tmp/ferrodyn-a /tmp/ferrodyn-b
 #   VIA=leader scripts/bench-cluster-cpu.sh     # the clients call the table's leader (no forwarding)
+#   PARTITIONS=4 GSIS=2 scripts/bench-cluster-cpu.sh   # a table of 4 partitions with 2 global indexes
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bench-lib.sh
@@ -17,6 +18,9 @@ if [[ ${#binaries[@]} -eq 0 ]]; then
   binaries=("$bin")
 fi
 rounds=${ROUNDS:-3}
+partitions=${PARTITIONS:-1}
+gsis=${GSIS:-0}
+items=${ITEMS:-100000}
 bench_root cluster-cpu
 
 cpu_ticks() { # one server's user + system time, in clock ticks
@@ -26,10 +30,10 @@ cpu_ticks() { # one server's user + system time, in clock ticks
 for round in $(seq 1 "$rounds"); do
   for bin in "${binaries[@]}"; do
     rm -rf "$root"/node*
-    start_cluster 18600 18700
-    "$bin" bench --endpoint http://127.0.0.1:18600 --workload put --items 100000 \
-      --concurrency 32 --duration 1 --no-progress >/dev/null
-    # The node leading the table's (single) partition: 1, 2 or 3.
+    CLUSTER_ARGS="--table-partitions $partitions" start_cluster 18600 18700
+    "$bin" bench --endpoint http://127.0.0.1:18600 --workload put --items "$items" \
+      --gsis "$gsis" --concurrency 32 --duration 1 --no-progress >/dev/null
+    # The node leading the table's (first) partition: 1, 2 or 3.
     leader=$(curl -fs http://127.0.0.1:18600/cluster/status | python3 -c '
 import json, sys
 status = json.load(sys.stdin)
@@ -39,12 +43,12 @@ print(api[status["tables"][0]["partitions"][0]["leader"]].split(":")[0].split(".
     if [[ ${VIA:-} == leader ]]; then via=$leader; fi
     before=()
     for pid in "${pids[@]}"; do before+=("$(cpu_ticks "$pid")"); done
-    "$bin" bench --endpoint "http://127.0.0.$via:18600" --workload put --items 100000 \
+    "$bin" bench --endpoint "http://127.0.0.$via:18600" --workload put --items "$items" \
       --concurrency 32 --duration 15 --no-progress --skip-load >"$root/out"
     ticks=()
     for i in "${!pids[@]}"; do ticks+=($(($(cpu_ticks "${pids[$i]}") - before[i]))); done
     stop_servers
-    awk -v bin="$bin" -v ticks="${ticks[*]}" -v hz="$(getconf CLK_TCK)" -v leader="$leader" \
+    awk -v bin="$bin partitions=$partitions gsis=$gsis" -v ticks="${ticks[*]}" -v hz="$(getconf CLK_TCK)" -v leader="$leader" \
       -v via="$via" '/^put / {
       split(ticks, t, " ")
       per = 1e6 / hz / $2
