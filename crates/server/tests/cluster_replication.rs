@@ -660,7 +660,8 @@ fn writes_across_a_kill(cluster: &mut Cluster, victim: usize) -> (Vec<String>, V
                     // (connection refused) and is simply not acknowledged.
                     let addr = addrs[(w + n) % addrs.len()];
                     // `g` is for the tests whose table has a global index on it.
-                    let item = json!({"pk": {"S": key}, "v": {"S": key}, "g": {"S": format!("g-{key}")}});
+                    let item =
+                        json!({"pk": {"S": key}, "v": {"S": key}, "g": {"S": format!("g-{key}")}});
                     if call(addr, "PutItem", &json!({"TableName": TABLE, "Item": item})).is_ok() {
                         acknowledged.lock().unwrap().push(key);
                         if killed.load(Ordering::Acquire) {
