@@ -308,20 +308,26 @@ fn wait(pending: Option<mpsc::Receiver<ApiResult<()>>>) -> ApiResult<()> {
         .unwrap_or_else(|_| Err(internal("the write path stopped during an index backfill")))
 }
 
-fn index_items(
-    group: &mut Group<'_>,
+/// An index entry as stored: its storage key, its value and its DynamoDB size.
+type StoredEntry = (Vec<u8>, Vec<u8>, usize);
+
+/// The entry in index `index_id` of each item under `keys`, as the item is now; none if the
+/// table or the index is gone.
+fn entries_now(
+    group: &Group<'_>,
     table: &Table,
     index_id: u32,
     keys: Vec<Vec<u8>>,
-) -> ApiResult<()> {
+) -> ApiResult<Vec<StoredEntry>> {
     if table.is_deleted() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let indexes = table.indexes();
     let Some(index) = indexes.indexes.iter().find(|i| i.id == index_id) else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     debug_assert_eq!(index.state, IndexState::Backfilling);
+    let mut entries = Vec::with_capacity(keys.len());
     for key in keys {
         let Some(bytes) = group.get(&key).map_err(internal)? else {
             continue;
@@ -330,23 +336,37 @@ fn index_items(
         let Some(entry) = index.entry(table.id, &table.schema, &item) else {
             continue;
         };
-        let existing = group.get(&entry.key).map_err(internal)?;
-        let existing_size = existing.as_deref().map(stored::size).transpose()?;
-        group.count_entry_change(index.id, existing_size, Some(entry.size));
         // An entry that is the whole item is stored exactly as the item is.
         let value = if entry.is_whole_item() && stored::size(&bytes)? == entry.size {
-            bytes.clone()
+            bytes
         } else {
             stored::encode(&entry.item, entry.size)
         };
-        group.put(entry.key, value);
+        entries.push((entry.key, value, entry.size));
+    }
+    Ok(entries)
+}
+
+/// Writes the entries of the items under `keys` in index `index_id`, as the items are now.
+fn index_items(
+    group: &mut Group<'_>,
+    table: &Table,
+    index_id: u32,
+    keys: Vec<Vec<u8>>,
+) -> ApiResult<()> {
+    for (key, value, size) in entries_now(group, table, index_id, keys)? {
+        let existing = group.get(&key).map_err(internal)?;
+        let existing_size = existing.as_deref().map(stored::size).transpose()?;
+        group.count_entry_change(index_id, existing_size, Some(size));
+        group.put(key, value);
     }
     Ok(())
 }
 
 /// Like [`index_items`] on a table of several partitions: the entries of the items under `keys`
-/// (all in partition `partition`), as they are now, go to the partitions their keys hash to
-/// through the partition's outbox, in order with the item's other changes.
+/// (all in partition `partition`) go to the partitions their keys hash to through the
+/// partition's outbox, in order with the item's other changes. Returns the outbox entry's
+/// number, if one was staged.
 fn index_items_through_outbox(
     group: &mut Group<'_>,
     table: &Table,
@@ -354,33 +374,14 @@ fn index_items_through_outbox(
     partition: u32,
     keys: Vec<Vec<u8>>,
 ) -> ApiResult<Option<u64>> {
-    if table.is_deleted() {
-        return Ok(None);
-    }
-    let indexes = table.indexes();
-    let Some(index) = indexes.indexes.iter().find(|i| i.id == index_id) else {
-        return Ok(None);
-    };
-    let mut ops = Vec::new();
-    for key in keys {
-        let Some(bytes) = group.get(&key).map_err(internal)? else {
-            continue;
-        };
-        let item = stored::decode(&bytes)?;
-        let Some(entry) = index.entry(table.id, &table.schema, &item) else {
-            continue;
-        };
-        let value = if entry.is_whole_item() && stored::size(&bytes)? == entry.size {
-            bytes
-        } else {
-            stored::encode(&entry.item, entry.size)
-        };
-        ops.push(crate::outbox::Op::Put {
+    let ops: Vec<crate::outbox::Op> = entries_now(group, table, index_id, keys)?
+        .into_iter()
+        .map(|(key, value, _)| crate::outbox::Op::Put {
             index: index_id,
-            key: entry.key,
+            key,
             value,
-        });
-    }
+        })
+        .collect();
     if ops.is_empty() {
         return Ok(None);
     }

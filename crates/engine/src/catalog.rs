@@ -321,14 +321,6 @@ impl Table {
         self.partition_of_hash(keys::stored_hash(key))
     }
 
-    /// The write path of the structures kept whole with a table of one partition, outside the
-    /// placement by partition key: global secondary indexes (their backfill and removal). On a
-    /// table of several partitions, global indexes are created with the table and kept per
-    /// partition ([`crate::outbox`]).
-    pub fn index_queue(&self) -> &Arc<WriteQueue> {
-        &self.queues[0]
-    }
-
     /// The table's statistics: every partition's, added up.
     pub fn stats(&self) -> PartitionStats {
         let total = PartitionStats::default();

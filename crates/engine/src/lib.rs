@@ -222,15 +222,7 @@ impl Database {
             Some(ttl) if ttl.enabled => {}
             Some(_) if table.partition_count() > 1 => {
                 let (start, end) = keys::partition_section(table.id, ttl::TTL_INDEX, partition);
-                let range = (
-                    std::ops::Bound::Included(start.as_slice()),
-                    std::ops::Bound::Excluded(end.as_slice()),
-                );
-                let left = self
-                    .db
-                    .iter(self.data, range, ferrodyn_storage::Direction::Forward)
-                    .is_ok_and(|mut entries| entries.next().is_some());
-                if left {
+                if self.holds_any(&start, &end) {
                     self.drop_expiry_index(&table, partition);
                 }
             }
@@ -238,9 +230,6 @@ impl Database {
         }
     }
 
-    /// Runs `request`; with `share`, a Scan as one partition's share of a page (see
-    /// [`Database::scan_in`]) or a BatchGetItem as one share of the batch (its answer's size
-    /// limit counts the bytes the earlier shares answered), and then says how far the page got.
     /// Removes what partition `partition` of a table of several still holds of its deleted
     /// indexes (the node that ran UpdateTable removed only the partitions it leads).
     fn drop_deleted_indexes(&self, table: &Arc<Table>, partition: u32) {
@@ -256,20 +245,26 @@ impl Database {
         };
         for index in (1..next).filter(|id| !live.contains(id)) {
             let (start, end) = Database::index_span(table, index, partition);
-            let range = (
-                std::ops::Bound::Included(start.as_slice()),
-                std::ops::Bound::Excluded(end.as_slice()),
-            );
-            let left = self
-                .db
-                .iter(self.data, range, ferrodyn_storage::Direction::Forward)
-                .is_ok_and(|mut entries| entries.next().is_some());
-            if left {
+            if self.holds_any(&start, &end) {
                 self.drop_index_in(table, index, partition);
             }
         }
     }
 
+    /// Whether this node's storage has a key in `start..end` of the `data` keyspace.
+    fn holds_any(&self, start: &[u8], end: &[u8]) -> bool {
+        let range = (
+            std::ops::Bound::Included(start),
+            std::ops::Bound::Excluded(end),
+        );
+        self.db
+            .iter(self.data, range, ferrodyn_storage::Direction::Forward)
+            .is_ok_and(|mut entries| entries.next().is_some())
+    }
+
+    /// Runs `request`; with `share`, a Scan as one partition's share of a page (see
+    /// [`Database::scan_in`]) or a BatchGetItem as one share of the batch (its answer's size
+    /// limit counts the bytes the earlier shares answered), and then says how far the page got.
     pub async fn execute_in(
         &self,
         request: Request,
