@@ -67,8 +67,8 @@ pub struct DatabaseConfig {
     /// The node will be a cluster member: it writes nothing (and runs no background job) until
     /// [`Database::set_replicator`] gives it the cluster's replicator.
     pub replicated: bool,
-    /// How many partitions a new table without global secondary indexes gets (1 on a single
-    /// node; see [`catalog::TableRecord::partitions`]).
+    /// How many partitions a new table gets (1 on a single node; see
+    /// [`catalog::TableRecord::partitions`]).
     pub table_partitions: u32,
 }
 

@@ -82,9 +82,8 @@ pub struct Config {
     /// Seconds a member may not answer before its replicas are rebuilt on the others (cluster
     /// mode). Default 60.
     pub failure_timeout_secs: u64,
-    /// Partitions (replica groups) of each new table without global secondary indexes, on a
-    /// cluster member. Default 1. Tables of several partitions refuse new global secondary
-    /// indexes for now.
+    /// Partitions (replica groups) of each new table, on a cluster member. Default 1. The
+    /// global secondary indexes of a table of several follow it asynchronously.
     pub table_partitions: u32,
 }
 

@@ -117,9 +117,8 @@ struct ServeArgs {
     /// [default: 60].
     #[arg(long, env = "FERRODYN_FAILURE_TIMEOUT_SECS")]
     failure_timeout_secs: Option<u64>,
-    /// Partitions of each new table without global secondary indexes, each its own replica
-    /// group (cluster members; 1 to 64) [default: 1]. Such tables refuse new global secondary
-    /// indexes.
+    /// Partitions of each new table, each its own replica group (cluster members; 1 to 64)
+    /// [default: 1]. Their global secondary indexes follow them asynchronously.
     #[arg(long, env = "FERRODYN_TABLE_PARTITIONS", value_parser = clap::value_parser!(u32).range(1..=64))]
     table_partitions: Option<u32>,
 }
